@@ -1,0 +1,52 @@
+# The only entry points a newcomer needs: run, test, check, bench (and stop).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+STACK := platform/stack/stack.sh
+WITH_STACK_ENV := set -a; source .stack/env; set +a;
+
+.PHONY: run test check lint typecheck bench faults soak eval test-llm bench-peers stack stop install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+stack:
+	$(STACK) up
+
+stop:
+	$(STACK) down
+
+run: install stack
+	$(WITH_STACK_ENV) $(BIN)/tessera migrate
+	@echo ""
+	@echo "Tessera API on http://127.0.0.1:$${PORT:-8000}  (docs: http://127.0.0.1:$${PORT:-8000}/docs)"
+	@echo "Get an API key:  .venv/bin/tessera admin create-workspace --name 'My workspace'"
+	@echo ""
+	$(WITH_STACK_ENV) exec $(BIN)/tessera serve --with-worker
+
+test: install stack
+	$(WITH_STACK_ENV) $(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+bench: install stack
+	$(WITH_STACK_ENV) $(BIN)/python tests/benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

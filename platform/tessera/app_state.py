@@ -1,0 +1,34 @@
+"""Long-lived collaborators of one API process, built once in ``create_app``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tessera.clock import Clock
+from tessera.http.auth import Authenticator
+from tessera.redis_client import RedisClient
+from tessera.settings import Settings
+
+
+class SearchPort(Protocol):
+    """What the API needs from full-text search. Implemented outside ``tessera`` (the
+    ``workers`` plugin wires the Meilisearch adapter in), so this package never imports it."""
+
+    async def health(self) -> dict[str, Any]: ...
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: AsyncEngine
+    redis: RedisClient
+    authenticator: Authenticator
+    clock: Clock
+    search: SearchPort | None = None
+    caches: list[Callable[[str | None], None]] = field(default_factory=list)
+    background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)

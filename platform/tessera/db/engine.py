@@ -1,0 +1,140 @@
+"""The only module that talks to PostgreSQL directly: engine creation and error translation.
+
+Driver and SQLAlchemy exceptions never leave this module untranslated: a lost connection becomes
+``ServiceUnavailable`` (503), a value PostgreSQL refuses becomes ``BadRequest`` (400). Integrity
+errors are re-raised as ``IntegrityViolation`` so repositories can map a constraint to the error a
+client should see (409 for uniqueness, 404 for a vanished parent...).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import structlog
+from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from tessera.errors import BadRequest, ServiceUnavailable, TesseraError
+from tessera.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+_UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300", "08000", "08003", "08006", "08001",
+                          "08004", "40001", "40P01", "55P03", "57014"}
+_BAD_INPUT_SQLSTATE_CLASSES = ("22",)  # data exceptions: overflow, invalid datetime, bad encoding
+
+
+class IntegrityViolation(TesseraError):
+    """A constraint refused a write. ``constraint`` names it so the caller can translate."""
+
+    status = 409
+    default_message = "Conflict"
+
+    def __init__(self, constraint: str | None, sqlstate: str | None, detail: str | None) -> None:
+        super().__init__("Conflict")
+        self.constraint = constraint
+        self.sqlstate = sqlstate
+        self.detail = detail
+
+
+def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
+    """An asyncpg-backed engine with a bounded pool and a statement timeout."""
+    engine = create_async_engine(
+        settings.sqlalchemy_url,
+        pool_size=pool_size if pool_size is not None else settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_pre_ping=False,
+        pool_recycle=3600,
+        connect_args={
+            "server_settings": {
+                "statement_timeout": str(settings.db_statement_timeout_ms),
+                "application_name": "tessera",
+                "timezone": "UTC",
+            },
+            "command_timeout": settings.db_statement_timeout_ms / 1000 + 5,
+        },
+    )
+    return engine
+
+
+def _sqlstate(err: BaseException) -> str | None:
+    orig = getattr(err, "orig", None)
+    for candidate in (orig, getattr(orig, "__cause__", None), err):
+        state = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(state, str):
+            return state
+    return None
+
+
+def _constraint(err: BaseException) -> str | None:
+    orig = getattr(err, "orig", None)
+    for candidate in (getattr(orig, "__cause__", None), orig):
+        name = getattr(candidate, "constraint_name", None)
+        if isinstance(name, str):
+            return name
+    match = re.search(r'constraint "([^"]+)"', str(err))
+    return match.group(1) if match else None
+
+
+def translate_error(err: BaseException) -> TesseraError:
+    """Map a driver/SQLAlchemy exception to the service's error tree (never leaking SQL)."""
+    if isinstance(err, TesseraError):
+        return err
+    state = _sqlstate(err)
+    if isinstance(err, IntegrityError) or (state is not None and state.startswith("23")):
+        orig = getattr(err, "orig", None)
+        detail = getattr(getattr(orig, "__cause__", None), "detail", None)
+        return IntegrityViolation(_constraint(err), state, detail if isinstance(detail, str) else None)
+    if state is not None and state.startswith(_BAD_INPUT_SQLSTATE_CLASSES):
+        return BadRequest("A value could not be stored: it is outside the range or format the "
+                          "database accepts")
+    if state is not None and state.startswith("54"):
+        return BadRequest("The request is too complex to execute")
+    if (
+        isinstance(err, (OperationalError, InterfaceError, ConnectionError, OSError, TimeoutError,
+                         asyncpg.exceptions.PostgresConnectionError,
+                         asyncpg.exceptions.InterfaceError))
+        or (state is not None and state in _UNAVAILABLE_SQLSTATES)
+        or (isinstance(err, DBAPIError) and err.connection_invalidated)
+    ):
+        return ServiceUnavailable("The database is unavailable, retry shortly")
+    log.error("database_error", error_type=type(err).__name__, sqlstate=state)
+    return TesseraError()
+
+
+@asynccontextmanager
+async def translated() -> AsyncIterator[None]:
+    """Run a block, translating any database failure into the service's error tree."""
+    try:
+        yield
+    except TesseraError:
+        raise
+    except (DBAPIError, OperationalError, InterfaceError, asyncpg.PostgresError,
+            asyncpg.exceptions.InterfaceError, ConnectionError, OSError, TimeoutError) as err:
+        raise translate_error(err) from err
+
+
+TENANT_TABLES: frozenset[str] = frozenset()
+"""Names of tables holding tenant data; filled by ``tessera.db.tables``."""
+
+
+def enforce_tenant_scope(engine: AsyncEngine, tenant_tables: frozenset[str]) -> None:
+    """Refuse, at execution time, any statement that touches a tenant table without naming
+    ``workspace_id``. Enabled in tests so a forgotten scope fails loudly."""
+    pattern = re.compile(r"\b(" + "|".join(sorted(tenant_tables)) + r")\b")
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _check(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        if "workspace_id" in statement:
+            return
+        if pattern.search(statement):
+            raise AssertionError(f"statement touches a tenant table without workspace_id: {statement[:200]}")
+
+
+async def ping(conn: AsyncConnection) -> None:
+    await conn.execute(text("SELECT 1"))

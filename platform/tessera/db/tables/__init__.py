@@ -1,0 +1,30 @@
+"""SQLAlchemy Core table metadata, grouped by domain. Migrations create these tables; a test
+asserts the migrated database and this metadata agree."""
+
+from tessera.db.tables.core import api_keys, idempotency_keys, metadata, workspaces
+from tessera.db.tables.registry import (
+    attribute_definitions,
+    object_definitions,
+    relationship_definitions,
+)
+
+__all__ = [
+    "api_keys",
+    "attribute_definitions",
+    "idempotency_keys",
+    "metadata",
+    "object_definitions",
+    "relationship_definitions",
+    "tenant_table_names",
+    "workspaces",
+]
+
+
+def tenant_table_names() -> frozenset[str]:
+    """Every table that holds tenant data (has a ``workspace_id`` column), except the
+    workspaces table itself and ``api_keys`` (a global routing table looked up by prefix)."""
+    return frozenset(
+        name
+        for name, table in metadata.tables.items()
+        if "workspace_id" in table.c and name not in {"api_keys"}
+    )

@@ -1,0 +1,66 @@
+"""The workspace-scoping primitive: the one way code reaches tenant data.
+
+A ``Tenant`` is a database connection bound to one workspace. Every statement it builds is
+filtered (or, for inserts, stamped) with that workspace's id, so a repository cannot forget the
+scope; raw SQL must name ``:workspace_id`` and gets it bound automatically. In tests, the engine
+additionally refuses any statement that touches a tenant table without ``workspace_id``
+(``tessera.db.engine.enforce_tenant_scope``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Delete, Insert, Result, Select, Table, Update, delete, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from tessera.db.engine import translated
+
+
+class Tenant:
+    """A connection (inside a transaction) bound to one workspace."""
+
+    __slots__ = ("conn", "workspace_id")
+
+    def __init__(self, conn: AsyncConnection, workspace_id: int) -> None:
+        self.conn = conn
+        self.workspace_id = workspace_id
+
+    def owns(self, table: Table) -> ColumnElement[bool]:
+        """The predicate ``table.workspace_id = <this workspace>``, for joins and subqueries."""
+        return table.c.workspace_id == self.workspace_id
+
+    def select(self, table: Table, *columns: Any) -> Select[Any]:
+        """``SELECT columns FROM table WHERE workspace_id = ws`` (all columns when none given)."""
+        stmt = select(*columns) if columns else select(table)
+        return stmt.select_from(table).where(self.owns(table))
+
+    def insert(self, table: Table) -> Insert:
+        """An INSERT whose single row is stamped with this workspace (use ``values(...)``)."""
+        return insert(table).values(workspace_id=self.workspace_id)
+
+    def rows(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Stamp many rows with this workspace for an executemany INSERT."""
+        return [{**row, "workspace_id": self.workspace_id} for row in rows]
+
+    def update(self, table: Table) -> Update:
+        return table.update().where(self.owns(table))
+
+    def delete(self, table: Table) -> Delete:
+        return delete(table).where(self.owns(table))
+
+    async def execute(self, stmt: Any, params: Any = None) -> Result[Any]:
+        async with translated():
+            result: Result[Any] = await self.conn.execute(stmt, params)
+        return result
+
+    async def sql(self, statement: str, **params: Any) -> Result[Any]:
+        """Run raw SQL that must reference ``:workspace_id`` (bound to this workspace)."""
+        if ":workspace_id" not in statement:
+            raise AssertionError("raw SQL against tenant data must filter on :workspace_id")
+        async with translated():
+            result: Result[Any] = await self.conn.execute(
+                text(statement), {**params, "workspace_id": self.workspace_id})
+        return result

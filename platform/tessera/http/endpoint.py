@@ -1,0 +1,214 @@
+"""Endpoints as data, and the one wrapper that runs every one of them.
+
+An ``Endpoint`` declares its method, path, scope, input models and response model; the route
+table (``tessera.routes``) is a list of them. ``build_routes`` groups them by path into Starlette
+routes whose wrapper authenticates, checks the scope, applies the rate limit, parses and
+validates the input, handles ``Idempotency-Key``, runs the handler inside the request's single
+transaction and serializes the result. Handlers never see HTTP plumbing or write try/except.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from tessera.clock import utcnow
+from tessera.errors import BadRequest, FieldError, Forbidden, TooManyRequests, UnsupportedMediaType
+from tessera.http import idempotency
+from tessera.http.context import RequestContext
+from tessera.jsonio import dump_json, parse_json
+
+Handler = Callable[[RequestContext], Awaitable[Any]]
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_URL_KEY_PARAMS = frozenset({"api_key", "apikey", "api-key", "key", "token", "access_token",
+                             "authorization", "bearer"})
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A handler result with a status other than 200, or extra headers."""
+
+    data: Any
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+    scope: str
+    operation_id: str
+    summary: str
+    tag: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: Any = None
+    description: str = ""
+    streaming: bool = False
+    raw_body: bool = False
+    """The handler reads ``ctx.raw_body`` itself (uploads); no JSON parsing."""
+
+
+def format_loc(loc: Iterable[int | str]) -> str:
+    """``("attributes", "emails", 0)`` -> ``attributes.emails[0]``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def validation_errors(err: ValidationError, prefix: str = "") -> list[FieldError]:
+    errors = []
+    for item in err.errors(include_url=False, include_input=False):
+        loc = [p for p in item["loc"] if p not in ("function-after", "function-before")]
+        path = format_loc([prefix, *loc] if prefix else loc)
+        errors.append(FieldError(path or prefix or "body", item["msg"]))
+    return errors
+
+
+def _reject_keys_in_url(request: Request) -> None:
+    for name, value in request.query_params.multi_items():
+        if name.lower() in _URL_KEY_PARAMS or value.startswith("sk-"):
+            raise BadRequest("API keys are never accepted in the URL; send 'Authorization: Bearer sk-...'")
+
+
+def _parse_query(model: type[BaseModel] | None, request: Request) -> Any:
+    params = dict(request.query_params)
+    if model is None:
+        return None
+    try:
+        return model.model_validate(params)
+    except ValidationError as err:
+        raise BadRequest("Invalid query parameters", errors=validation_errors(err)) from err
+
+
+def _parse_body(model: type[BaseModel], raw: bytes, request: Request, max_depth: int) -> Any:
+    content_type = request.headers.get("content-type", "")
+    media = content_type.split(";", 1)[0].strip().lower()
+    if raw.strip() and media and media != "application/json" and not media.endswith("+json"):
+        raise UnsupportedMediaType()
+    data: Any = parse_json(raw, max_depth=max_depth) if raw.strip() else {}
+    if not isinstance(data, dict):
+        raise BadRequest("Request body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise BadRequest("Invalid request body", errors=validation_errors(err)) from err
+
+
+def _render(result: Any) -> tuple[int, bytes, dict[str, str]]:
+    if isinstance(result, Reply):
+        body = b"" if result.data is None else dump_json(result.data)
+        return result.status, body, result.headers
+    if result is None:
+        return 200, b"", {}
+    if isinstance(result, BaseModel):
+        return 200, dump_json(result.model_dump(mode="json")), {}
+    return 200, dump_json(result), {}
+
+
+def _response(status: int, body: bytes, headers: dict[str, str]) -> Response:
+    media = "application/json" if body else None
+    return Response(content=body, status_code=status, headers=headers, media_type=media)
+
+
+async def _rate_limit(request: Request, ctx: RequestContext) -> None:
+    state = ctx.state
+    principal = ctx.principal
+    limit = principal.rate_limit_per_minute or state.settings.rate_limit_default_per_minute
+    decision = await state.redis.rate_limit(str(principal.api_key_id), limit=limit, period_s=60.0,
+                                            now_s=state.clock())
+    if decision is None:
+        return
+    request.scope["tessera.rate_headers"] = {
+        "X-RateLimit-Limit": str(decision.limit),
+        "X-RateLimit-Remaining": str(max(decision.remaining, 0)),
+    }
+    if not decision.allowed:
+        retry_after = max(1, math.ceil(decision.retry_after_ms / 1000))
+        raise TooManyRequests(f"Rate limit of {decision.limit} requests per minute exceeded; "
+                              f"retry in {retry_after} s", retry_after=retry_after)
+
+
+async def _run(endpoint: Endpoint, request: Request) -> Response:
+    state = request.app.state.tessera
+    _reject_keys_in_url(request)
+    principal = await state.authenticator.authenticate(request.headers.get("authorization"))
+    request.scope["tessera.principal"] = principal
+    if endpoint.scope not in principal.scopes:
+        raise Forbidden(f"This API key lacks the required scope '{endpoint.scope}'")
+    ctx = RequestContext(request, state, principal)
+    await _rate_limit(request, ctx)
+    ctx.query = _parse_query(endpoint.query, request)
+    raw = await request.body() if request.method != "GET" else b""
+    ctx.raw_body = raw
+    if endpoint.body is not None and not endpoint.raw_body:
+        ctx.body = _parse_body(endpoint.body, raw, request, state.settings.max_json_depth)
+
+    record = None
+    idem_key = request.headers.get(idempotency.HEADER)
+    if idem_key is not None and request.method in WRITE_METHODS and not endpoint.streaming:
+        fingerprint = idempotency.request_fingerprint(
+            request.method, request.url.path, request.url.query, raw)
+        record = idempotency.IdempotencyRecord(
+            state.settings.key_pepper.get_secret_value().encode(), principal.api_key_id,
+            idempotency.check_key(idem_key), fingerprint)
+    try:
+        if record is not None:
+            replay = await record.begin(await ctx.tenant())
+            if replay is not None:
+                await ctx.uow.rollback()
+                return _response(replay.status_code, replay.body,
+                                 {**request.scope.get("tessera.rate_headers", {}),
+                                  "Idempotent-Replayed": "true"})
+        result = await endpoint.handler(ctx)
+        if isinstance(result, Response):
+            await ctx.uow.commit()
+            result.headers.update(request.scope.get("tessera.rate_headers", {}))
+            return result
+        status, body, headers = _render(result)
+        if record is not None and 200 <= status < 300:
+            await record.store(await ctx.tenant(), status, body, utcnow(state.clock),
+                               timedelta(hours=state.settings.idempotency_ttl_hours))
+        await ctx.uow.commit()
+    except BaseException:
+        await ctx.uow.rollback()
+        raise
+    return _response(status, body, {**request.scope.get("tessera.rate_headers", {}), **headers})
+
+
+def build_routes(endpoints: Iterable[Endpoint], prefix: str) -> list[Route]:
+    """One Starlette route per path; its methods dispatch to the declared endpoints."""
+    by_path: dict[str, dict[str, Endpoint]] = defaultdict(dict)
+    for endpoint in endpoints:
+        methods = by_path[endpoint.path]
+        if endpoint.method in methods:
+            raise ValueError(f"duplicate endpoint {endpoint.method} {endpoint.path}")
+        methods[endpoint.method] = endpoint
+    routes = []
+    for path, methods in by_path.items():
+        routes.append(Route(prefix + path, _dispatcher(methods), methods=sorted(methods),
+                            name=next(iter(methods.values())).operation_id))
+    return routes
+
+
+def _dispatcher(methods: dict[str, Endpoint]) -> Callable[[Request], Awaitable[Response]]:
+    async def dispatch(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await _run(methods[method], request)
+
+    return dispatch

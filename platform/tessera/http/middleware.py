@@ -1,0 +1,92 @@
+"""The outermost ASGI layer: request ids, structured access logs, the body-size limit and the
+last-resort 500 (a JSON body, never a stack trace)."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tessera.errors import PayloadTooLarge
+from tessera.jsonio import dump_json
+
+log = structlog.get_logger("tessera.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class RequestMiddleware:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        supplied = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        scope["tessera.request_id"] = request_id
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status_holder = {"status": 500, "started": False}
+        rid_header = (b"x-request-id", request_id.encode())
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                status_holder["started"] = True
+                message = {**message, "headers": [*message.get("headers", []), rid_header]}
+            await send(message)
+
+        length = headers.get(b"content-length")
+        too_large = False
+        if length is not None:
+            try:
+                too_large = int(length) > self.max_body_bytes
+            except ValueError:
+                too_large = False
+        received = 0
+
+        async def receive_wrapper() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise PayloadTooLarge(f"Request body larger than {self.max_body_bytes} bytes")
+            return message
+
+        try:
+            if too_large:
+                await _send_error(send_wrapper, 413, f"Request body larger than {self.max_body_bytes} bytes")
+            else:
+                await self.app(scope, receive_wrapper, send_wrapper)
+        except Exception as err:
+            log.exception("unhandled_error", error_type=type(err).__name__)
+            if not status_holder["started"]:
+                await _send_error(send_wrapper, 500, "Internal server error")
+        finally:
+            principal = scope.get("tessera.principal")
+            log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status_holder["status"],
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                workspace_id=str(principal.workspace_id) if principal else None,
+                api_key_id=str(principal.api_key_id) if principal else None,
+            )
+
+
+async def _send_error(send: Any, status: int, message: str) -> None:
+    body = dump_json({"code": status, "message": message})
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,26 @@
+"""API-key scopes: the seed's list plus key and webhook management and workspace erasure."""
+
+from __future__ import annotations
+
+SCOPES: tuple[str, ...] = (
+    "object.read",
+    "object.write",
+    "record.read",
+    "record.write",
+    "list.read",
+    "list.member.read",
+    "list.member.write",
+    "relationship.read",
+    "relationship.write",
+    "task.read",
+    "task.write",
+    "note.read",
+    "note.write",
+    "insight.stream",
+    "api_key.read",
+    "api_key.write",
+    "webhook.read",
+    "webhook.write",
+    "workspace.delete",
+)
+ALL_SCOPES = frozenset(SCOPES)

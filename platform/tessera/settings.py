@@ -1,0 +1,73 @@
+"""Configuration, read once at start-up from the environment, then ``.env``, then the local
+stack's ``.stack/env`` (written by ``platform/stack/stack.sh``); the environment wins."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_PEPPER = "tessera-dev-pepper-change-me-in-production"
+
+
+class Settings(BaseSettings):
+    """Every knob Tessera reads. Built once in ``create_app`` / the CLI and passed down."""
+
+    model_config = SettingsConfigDict(env_file=(".stack/env", ".env"), extra="ignore", frozen=True)
+
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/tessera"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    meili_url: str = "http://127.0.0.1:7700"
+    meili_master_key: SecretStr = SecretStr("")
+    meili_index_prefix: str = "tessera"
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_base_url: str = ""
+    log_level: str = "INFO"
+    log_format: str = Field(default="json", pattern="^(json|console)$")
+
+    key_pepper: SecretStr = SecretStr(DEV_PEPPER)
+    """Server-side secret mixed into every API-key and idempotency-key hash."""
+
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_statement_timeout_ms: int = 30_000
+
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_json_depth: int = 32
+    rate_limit_default_per_minute: int = 6000
+    idempotency_ttl_hours: int = 25
+    auth_cache_seconds: float = 30.0
+    schema_cache_seconds: float = 30.0
+
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: SecretStr = SecretStr("")
+    llm_timeout_seconds: float = 20.0
+
+    sse_keepalive_seconds: float = 30.0
+    sse_max_streams_per_key: int = 5
+
+    webhook_allow_hosts: str = ""
+    """Comma-separated hosts webhooks may reach even if private (tests deliver to loopback)."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _plain_postgres_url(cls, value: str) -> str:
+        if not value.startswith(("postgresql://", "postgres://", "postgresql+asyncpg://")):
+            raise ValueError("DATABASE_URL must be a postgresql:// URL")
+        return value
+
+    @cached_property
+    def asyncpg_dsn(self) -> str:
+        """The URL in the form asyncpg itself accepts."""
+        return self.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+    @cached_property
+    def sqlalchemy_url(self) -> str:
+        url = self.asyncpg_dsn
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://"):]
+        return url.replace("postgresql://", "postgresql+asyncpg://", 1)

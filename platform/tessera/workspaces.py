@@ -1,0 +1,52 @@
+"""Workspaces: creation (with the default objects and a first all-scopes key) and lookup."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tessera.clock import Clock, utcnow
+from tessera.db.engine import translated
+from tessera.db.tables import workspaces
+from tessera.db.tenant import Tenant
+from tessera.keys import service as keys
+from tessera.scopes import SCOPES
+
+SeedHook = Callable[[Tenant], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class NewWorkspace:
+    workspace_id: int
+    api_key: str
+    api_key_id: int
+
+
+async def _default_seed(tenant: Tenant) -> None:
+    from tessera.registry.defaults import seed_default_objects
+
+    await seed_default_objects(tenant)
+
+
+async def create_workspace(engine: AsyncEngine, *, name: str, pepper: bytes, clock: Clock,
+                           seed: SeedHook = _default_seed) -> NewWorkspace:
+    """Create a workspace, its default objects and an API key holding every scope, in one
+    transaction."""
+    async with translated(), engine.begin() as conn:
+        workspace_id = (await conn.execute(
+            insert(workspaces).values(name=name).returning(workspaces.c.id))).scalar_one()
+        tenant = Tenant(conn, workspace_id)
+        await seed(tenant)
+        row, key = await keys.create_key(
+            tenant, pepper, name="admin", scopes=list(SCOPES), rate_limit_per_minute=None,
+            expires_at=None, now=utcnow(clock), granter=None)
+    return NewWorkspace(workspace_id=workspace_id, api_key=key, api_key_id=row["id"])
+
+
+async def workspace_exists(conn: AsyncConnection, workspace_id: int) -> bool:
+    async with translated():
+        found = (await conn.execute(select(workspaces.c.id).where(workspaces.c.id == workspace_id))).first()
+    return found is not None

@@ -1,0 +1,166 @@
+"""Test fixtures. Everything runs against the real PostgreSQL, Redis and Meilisearch brought up by
+``platform/stack/stack.sh`` (``make test`` does that first). The test database is dropped,
+recreated and migrated once per session; tests isolate themselves by creating workspaces."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from redis import Redis
+
+from tessera.settings import Settings
+
+API = "/api/developers"
+
+
+class FakeClock:
+    """Real time plus an offset that tests may advance (never sleep to wait for time)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+def _test_urls() -> dict[str, str]:
+    base = Settings()
+    db = os.environ.get("TEST_DATABASE_URL") or base.database_url.rsplit("/", 1)[0] + "/tessera_test"
+    redis = os.environ.get("TEST_REDIS_URL") or base.redis_url.rsplit("/", 1)[0] + "/1"
+    return {"DATABASE_URL": db, "REDIS_URL": redis}
+
+
+def _recreate_database(url: str) -> None:
+    admin_url, name = url.rsplit("/", 1)
+
+    async def run() -> None:
+        conn = await asyncpg.connect(admin_url + "/postgres")
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    urls = _test_urls()
+    os.environ.update(urls)
+    _recreate_database(urls["DATABASE_URL"])
+    Redis.from_url(urls["REDIS_URL"]).flushdb()
+    test_settings = Settings(log_level="WARNING", auth_cache_seconds=30.0)
+    from tessera.migrate import upgrade
+
+    upgrade(test_settings)
+    return test_settings
+
+
+@pytest.fixture(scope="session")
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def fake_clock(clock: FakeClock) -> Any:
+    """The app's clock, rewound to real time after the test."""
+    yield clock
+    clock.offset = 0.0
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, clock: FakeClock) -> AsyncIterator[Any]:
+    from tessera.app import create_app
+
+    application = create_app(settings, clock=clock, strict_tenant_scope=True)
+    async with application.router.lifespan_context(application):
+        await asyncio.wait_for(application.state.listener.connected.wait(), timeout=10)
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tessera.test") as http:
+        yield http
+
+
+@dataclass
+class Workspace:
+    """A fresh workspace with its all-scopes key and a client that sends it."""
+
+    id: str
+    key: str
+    http: httpx.AsyncClient
+
+    def headers(self, key: str | None = None, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key or self.key}", **extra}
+
+    async def request(self, method: str, path: str, *, key: str | None = None,
+                      headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
+        return await self.http.request(method, API + path, headers=self.headers(key, **(headers or {})),
+                                       **kwargs)
+
+    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("GET", path, **kwargs)
+
+    async def post(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        return await self.request("POST", path, json=json, **kwargs)
+
+    async def put(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        return await self.request("PUT", path, json=json, **kwargs)
+
+    async def patch(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        return await self.request("PATCH", path, json=json, **kwargs)
+
+    async def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("DELETE", path, **kwargs)
+
+    async def new_key(self, scopes: list[str], **extra: Any) -> str:
+        response = await self.post("/v1/api-keys", {"name": "test", "scopes": scopes, **extra})
+        assert response.status_code == 200, response.text
+        key: str = response.json()["key"]
+        return key
+
+
+WorkspaceFactory = Callable[..., Awaitable[Workspace]]
+
+
+@pytest.fixture(scope="session")
+async def make_workspace(app: Any, client: httpx.AsyncClient, clock: FakeClock) -> WorkspaceFactory:
+    from tessera.workspaces import create_workspace
+
+    state = app.state.tessera
+
+    async def make(name: str = "test") -> Workspace:
+        made = await create_workspace(state.engine, name=name,
+                                      pepper=state.settings.key_pepper.get_secret_value().encode(),
+                                      clock=clock)
+        return Workspace(id=str(made.workspace_id), key=made.api_key, http=client)
+
+    return make
+
+
+@pytest.fixture
+async def ws(make_workspace: WorkspaceFactory) -> Workspace:
+    return await make_workspace()
+
+
+@pytest.fixture(scope="session")
+async def db(app: Any) -> AsyncIterator[asyncpg.Connection]:
+    """A raw connection for asserting what the database holds."""
+    conn = await asyncpg.connect(app.state.tessera.settings.asyncpg_dsn)
+    yield conn
+    await conn.close()
