@@ -24,6 +24,7 @@ from tessera.jsonio import dump_json
 from tessera.logs import configure_logging
 from tessera.plugins import Plugin
 from tessera.redis_client import RedisClient
+from tessera.registry.cache import SchemaCache
 from tessera.routes import API_PREFIX, ENDPOINTS
 from tessera.settings import Settings
 
@@ -49,8 +50,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
         authenticator = Authenticator(
             engine, settings.key_pepper.get_secret_value().encode(),
             cache_seconds=settings.auth_cache_seconds, clock=clock)
+        schemas = SchemaCache(ttl_seconds=settings.schema_cache_seconds, clock=clock)
         state = AppState(settings=settings, engine=engine, redis=redis,
-                         authenticator=authenticator, clock=clock)
+                         authenticator=authenticator, clock=clock, schemas=schemas)
+        state.caches.append(schemas.invalidate)
         listener = InvalidationListener(settings.asyncpg_dsn)
         listener.subscribe(lambda payload: _invalidate(state, payload))
         await listener.start()

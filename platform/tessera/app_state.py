@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tessera.clock import Clock
 from tessera.http.auth import Authenticator
 from tessera.redis_client import RedisClient
+from tessera.registry.cache import SchemaCache
 from tessera.settings import Settings
 
 
@@ -28,6 +29,7 @@ class AppState:
     redis: RedisClient
     authenticator: Authenticator
     clock: Clock
+    schemas: SchemaCache
     search: SearchPort | None = None
     caches: list[Callable[[str | None], None]] = field(default_factory=list)
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

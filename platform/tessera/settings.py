@@ -3,7 +3,6 @@ stack's ``.stack/env`` (written by ``platform/stack/stack.sh``); the environment
 
 from __future__ import annotations
 
-from functools import cached_property
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -60,12 +59,12 @@ class Settings(BaseSettings):
             raise ValueError("DATABASE_URL must be a postgresql:// URL")
         return value
 
-    @cached_property
+    @property
     def asyncpg_dsn(self) -> str:
         """The URL in the form asyncpg itself accepts."""
         return self.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
-    @cached_property
+    @property
     def sqlalchemy_url(self) -> str:
         url = self.asyncpg_dsn
         if url.startswith("postgres://"):

@@ -18,6 +18,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tessera.clock import Clock, utcnow
+from tessera.db.engine import translated
 from tessera.errors import Unauthorized
 from tessera.keys import repository
 from tessera.keys.crypto import key_prefix, verify_key
@@ -89,7 +90,7 @@ class Authenticator:
         missed = self._unknown.get(prefix)
         if missed is not None and now - missed < min(self._ttl, 5.0):
             return None
-        async with self._engine.connect() as conn:
+        async with translated(), self._engine.connect() as conn:
             row = await repository.find_by_prefix(conn, prefix)
         if row is None:
             if len(self._unknown) >= _NEGATIVE_CACHE_MAX:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
 from starlette.requests import Request
 
+from schema_registry.workspace import WorkspaceSchema
 from tessera.app_state import AppState
 from tessera.db.engine import translated
 from tessera.db.tenant import Tenant
@@ -77,6 +78,13 @@ class RequestContext:
     @property
     def workspace_id(self) -> int:
         return self.principal.workspace_id
+
+    async def schema(self) -> WorkspaceSchema:
+        """The workspace's schema for reading (cached; opens the transaction only on a miss)."""
+        cached = self.state.schemas.cached(self.principal.workspace_id)
+        if cached is not None:
+            return cached
+        return await self.state.schemas.current(await self.tenant())
 
     async def tenant(self) -> Tenant:
         """The caller's workspace over this request's transaction."""

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import structlog
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tessera.db.engine import translate_error
 from tessera.errors import ServiceUnavailable, TesseraError, TooManyRequests
 from tessera.jsonio import dump_json
 
@@ -54,7 +57,16 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, message, headers=dict(exc.headers or {}))
 
 
+async def handle_infrastructure_error(request: Request, exc: Exception) -> Response:
+    """A database or network failure that escaped translation (e.g. while connecting)."""
+    return await handle_tessera_error(request, translate_error(exc))
+
+
 EXCEPTION_HANDLERS = {
     TesseraError: handle_tessera_error,
     HTTPException: handle_http_exception,
+    DBAPIError: handle_infrastructure_error,
+    asyncpg.PostgresError: handle_infrastructure_error,
+    asyncpg.exceptions.InterfaceError: handle_infrastructure_error,
+    OSError: handle_infrastructure_error,
 }

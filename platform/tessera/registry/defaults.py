@@ -46,6 +46,7 @@ async def seed_default_objects(tenant: Tenant) -> None:
                 type=spec["type"], description=spec["description"],
             ).returning(object_definitions.c.id)
         )).scalar_one()
-        rows = [{"object_id": object_id, "position": i, **attr}
-                for i, attr in enumerate(spec["attributes"])]
+        # executemany compiles one statement for all rows: give every row every column.
+        rows = [{"object_id": object_id, "position": i, "is_multi_value": False, "is_unique": False,
+                 "is_whole_number": False, **attr} for i, attr in enumerate(spec["attributes"])]
         await tenant.execute(attribute_definitions.insert(), tenant.rows(rows))

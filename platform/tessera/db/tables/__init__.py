@@ -2,6 +2,15 @@
 asserts the migrated database and this metadata agree."""
 
 from tessera.db.tables.core import api_keys, idempotency_keys, metadata, workspaces
+from tessera.db.tables.records import (
+    attribute_history,
+    outbox,
+    record_values,
+    records,
+    relationships,
+    timeline_events,
+    unique_values,
+)
 from tessera.db.tables.registry import (
     attribute_definitions,
     object_definitions,
@@ -10,6 +19,13 @@ from tessera.db.tables.registry import (
 
 __all__ = [
     "api_keys",
+    "attribute_history",
+    "outbox",
+    "record_values",
+    "records",
+    "relationships",
+    "timeline_events",
+    "unique_values",
     "attribute_definitions",
     "idempotency_keys",
     "metadata",

@@ -1,0 +1,86 @@
+"""Checks a schema change must pass against the records that already exist, and the
+back-fill of uniqueness claims when ``is_unique`` is switched on."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import func
+
+from schema_registry.definitions import AttributeDefinition
+from schema_registry.types import attribute_type
+from tessera.db.tables import record_values, records, unique_values
+from tessera.db.tenant import Tenant
+
+UNIQUE_KEY_MAX = 200
+
+
+def claim_key(raw_key: str) -> str:
+    """The stored uniqueness key: the key itself, or a digest when it is too long to index."""
+    if len(raw_key) <= UNIQUE_KEY_MAX:
+        return raw_key
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+async def count_records(tenant: Tenant, object_id: int) -> int:
+    stmt = tenant.select(records, func.count()).where(records.c.object_id == object_id)
+    return int((await tenant.execute(stmt)).scalar_one())
+
+
+async def count_missing(tenant: Tenant, attribute: AttributeDefinition) -> int:
+    """Records of the attribute's object that hold no value for it."""
+    stmt = tenant.select(records, func.count()).where(
+        records.c.object_id == attribute.object_id,
+        ~records.c.data.has_key(str(attribute.id)),
+    )
+    return int((await tenant.execute(stmt)).scalar_one())
+
+
+async def count_multi_valued(tenant: Tenant, attribute: AttributeDefinition) -> int:
+    stmt = tenant.select(record_values, func.count(record_values.c.record_id.distinct())).where(
+        record_values.c.attribute_id == attribute.id, record_values.c.ord > 0)
+    return int((await tenant.execute(stmt)).scalar_one())
+
+
+async def count_fractional(tenant: Tenant, attribute: AttributeDefinition) -> int:
+    stmt = tenant.select(record_values, func.count(record_values.c.record_id.distinct())).where(
+        record_values.c.attribute_id == attribute.id, record_values.c.facet == "",
+        record_values.c.v_num != func.trunc(record_values.c.v_num))
+    return int((await tenant.execute(stmt)).scalar_one())
+
+
+async def _stored_values(tenant: Tenant, attribute: AttributeDefinition) -> list[tuple[int, list[Any]]]:
+    key = str(attribute.id)
+    stmt = tenant.select(records, records.c.id, records.c.data[key]).where(
+        records.c.object_id == attribute.object_id, records.c.data.has_key(key))
+    return [(row[0], row[1]) for row in (await tenant.execute(stmt)).all()]
+
+
+async def claim_unique_values(tenant: Tenant, attribute: AttributeDefinition) -> int:
+    """Switch uniqueness on for existing values. Returns how many records conflict (then nothing
+    is written); 0 means every value now holds its claim."""
+    kind = attribute_type(attribute.type)
+    owners: dict[str, int] = {}
+    counts: Counter[str] = Counter()
+    holders: dict[str, set[int]] = {}
+    for record_id, stored_list in await _stored_values(tenant, attribute):
+        for stored in stored_list or []:
+            key = claim_key(kind.unique_key(stored, attribute))
+            holders.setdefault(key, set()).add(record_id)
+            counts[key] += 1
+            owners[key] = record_id
+    conflicting = {r for key, ids in holders.items() if len(ids) > 1 for r in ids}
+    if conflicting:
+        return len(conflicting)
+    rows = [{"attribute_id": attribute.id, "value_key": key, "record_id": record_id}
+            for key, record_id in owners.items()]
+    for start in range(0, len(rows), 5000):
+        await tenant.execute(unique_values.insert(), tenant.rows(rows[start:start + 5000]))
+    return 0
+
+
+async def release_unique_values(tenant: Tenant, attribute: AttributeDefinition) -> None:
+    await tenant.execute(tenant.delete(unique_values).where(unique_values.c.attribute_id == attribute.id))

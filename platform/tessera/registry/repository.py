@@ -1,0 +1,138 @@
+"""SQL for the schema registry: loading a workspace's schema and changing definitions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from schema_registry.definitions import (
+    AttributeDefinition,
+    AttributeTypeName,
+    ObjectDefinition,
+    ObjectType,
+    RelationshipDefinition,
+    RelationshipType,
+    SelectOption,
+)
+from schema_registry.workspace import WorkspaceSchema
+from tessera.db.notify import announce
+from tessera.db.tables import (
+    attribute_definitions,
+    object_definitions,
+    relationship_definitions,
+    workspaces,
+)
+from tessera.db.tenant import Tenant
+
+
+def _attribute(row: Any) -> AttributeDefinition:
+    return AttributeDefinition(
+        id=row.id, object_id=row.object_id, slug=row.slug, name=row.name,
+        type=AttributeTypeName(row.type), description=row.description,
+        is_required=row.is_required, is_unique=row.is_unique, is_multi_value=row.is_multi_value,
+        use_raw_format=row.use_raw_format, is_whole_number=row.is_whole_number,
+        select_options=tuple(SelectOption(id=o["id"], name=o["name"]) for o in row.select_options),
+        position=row.position, created_at=row.created_at,
+    )
+
+
+async def schema_version(tenant: Tenant, *, lock: str | None = None) -> int:
+    """The workspace's schema version. ``lock="share"`` keeps the schema from changing until this
+    transaction ends (record writes); ``lock="update"`` serializes schema changes."""
+    stmt = select(workspaces.c.schema_version).where(workspaces.c.id == tenant.workspace_id)
+    if lock == "share":
+        stmt = stmt.with_for_update(key_share=True)
+    elif lock == "update":
+        stmt = stmt.with_for_update()
+    version = (await tenant.execute(stmt)).scalar_one_or_none()
+    return int(version) if version is not None else -1
+
+
+async def load_schema(tenant: Tenant) -> WorkspaceSchema:
+    version = await schema_version(tenant)
+    attrs: dict[int, list[AttributeDefinition]] = {}
+    stmt = tenant.select(attribute_definitions).order_by(attribute_definitions.c.position,
+                                                          attribute_definitions.c.id)
+    for row in (await tenant.execute(stmt)).all():
+        attrs.setdefault(row.object_id, []).append(_attribute(row))
+    objects = []
+    stmt = tenant.select(object_definitions).order_by(object_definitions.c.created_at, object_definitions.c.id)
+    for row in (await tenant.execute(stmt)).all():
+        objects.append(ObjectDefinition(
+            id=row.id, workspace_id=row.workspace_id, slug=row.slug, name=row.name,
+            type=ObjectType(row.type), name_plural=row.name_plural, description=row.description,
+            parent_object_id=row.parent_object_id, created_at=row.created_at, schema_version=version,
+            attributes=tuple(attrs.get(row.id, ())),
+        ))
+    relationships = []
+    stmt = tenant.select(relationship_definitions).order_by(relationship_definitions.c.created_at,
+                                                             relationship_definitions.c.id)
+    for row in (await tenant.execute(stmt)).all():
+        relationships.append(RelationshipDefinition(
+            id=row.id, workspace_id=row.workspace_id, type=RelationshipType(row.type),
+            entity_definition_1_id=row.entity_definition_1_id,
+            entity_definition_2_id=row.entity_definition_2_id,
+            entity_1_to_2_predicate=row.entity_1_to_2_predicate,
+            entity_2_to_1_predicate=row.entity_2_to_1_predicate, created_at=row.created_at,
+        ))
+    return WorkspaceSchema(workspace_id=tenant.workspace_id, version=version, objects=tuple(objects),
+                           relationships=tuple(relationships))
+
+
+async def bump_version(tenant: Tenant) -> int:
+    """Mark the schema changed (in this transaction) and tell other processes on commit."""
+    version = (await tenant.execute(
+        workspaces.update().where(workspaces.c.id == tenant.workspace_id)
+        .values(schema_version=workspaces.c.schema_version + 1).returning(workspaces.c.schema_version)
+    )).scalar_one()
+    await announce(tenant.conn, f"schema:{tenant.workspace_id}")
+    return int(version)
+
+
+async def insert_object(tenant: Tenant, **values: Any) -> int:
+    stmt = tenant.insert(object_definitions).values(**values).returning(object_definitions.c.id)
+    return int((await tenant.execute(stmt)).scalar_one())
+
+
+async def update_object(tenant: Tenant, object_id: int, **values: Any) -> None:
+    await tenant.execute(tenant.update(object_definitions).where(object_definitions.c.id == object_id)
+                         .values(**values, updated_at=func.now()))
+
+
+async def delete_object(tenant: Tenant, object_id: int) -> None:
+    await tenant.execute(tenant.delete(object_definitions).where(object_definitions.c.id == object_id))
+
+
+async def count_attributes(tenant: Tenant, object_id: int) -> int:
+    stmt = tenant.select(attribute_definitions, func.count()).where(attribute_definitions.c.object_id == object_id)
+    return int((await tenant.execute(stmt)).scalar_one())
+
+
+async def insert_attribute(tenant: Tenant, **values: Any) -> int:
+    position = (await tenant.execute(
+        tenant.select(attribute_definitions, func.coalesce(func.max(attribute_definitions.c.position) + 1, 0))
+        .where(attribute_definitions.c.object_id == values["object_id"])
+    )).scalar_one()
+    stmt = tenant.insert(attribute_definitions).values(**values, position=position).returning(
+        attribute_definitions.c.id)
+    return int((await tenant.execute(stmt)).scalar_one())
+
+
+async def update_attribute(tenant: Tenant, attribute_id: int, **values: Any) -> None:
+    await tenant.execute(tenant.update(attribute_definitions)
+                         .where(attribute_definitions.c.id == attribute_id).values(**values))
+
+
+async def delete_attribute(tenant: Tenant, attribute_id: int) -> None:
+    await tenant.execute(tenant.delete(attribute_definitions).where(attribute_definitions.c.id == attribute_id))
+
+
+async def insert_relationship(tenant: Tenant, **values: Any) -> int:
+    stmt = tenant.insert(relationship_definitions).values(**values).returning(relationship_definitions.c.id)
+    return int((await tenant.execute(stmt)).scalar_one())
+
+
+async def delete_relationship(tenant: Tenant, definition_id: int) -> None:
+    await tenant.execute(tenant.delete(relationship_definitions)
+                         .where(relationship_definitions.c.id == definition_id))

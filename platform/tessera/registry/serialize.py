@@ -1,0 +1,57 @@
+"""Definitions as the API shows them (``developer.ObjectResponse`` and friends)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schema_registry.definitions import AttributeDefinition, ObjectDefinition, RelationshipDefinition
+from tessera.http.models import iso
+
+
+def attribute_to_json(attribute: AttributeDefinition) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "is_required": attribute.is_required,
+        "is_unique": attribute.is_unique,
+        "is_multi_value": attribute.is_multi_value,
+        "use_raw_format": attribute.use_raw_format,
+        "is_whole_number": attribute.is_whole_number,
+    }
+    if attribute.type == "select":
+        options["select_options"] = [{"id": o.id, "name": o.name} for o in attribute.select_options]
+    return {
+        "id": str(attribute.id),
+        "slug": attribute.slug,
+        "name": attribute.name,
+        "type": attribute.type.value,
+        "description": attribute.description,
+        "options": options,
+    }
+
+
+def object_to_json(obj: ObjectDefinition, *, include_attributes: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": str(obj.id),
+        "slug": obj.slug,
+        "name": obj.name,
+        "name_plural": obj.name_plural,
+        "type": obj.type.value,
+        "description": obj.description,
+        "created_at": iso(obj.created_at),
+    }
+    if obj.parent_object_id is not None:
+        out["parent_object_id"] = str(obj.parent_object_id)
+    if include_attributes:
+        out["attributes"] = [attribute_to_json(a) for a in obj.attributes]
+    return out
+
+
+def relationship_to_json(definition: RelationshipDefinition) -> dict[str, Any]:
+    return {
+        "id": str(definition.id),
+        "type": definition.type.value,
+        "entity_definition_1_id": str(definition.entity_definition_1_id),
+        "entity_definition_2_id": str(definition.entity_definition_2_id),
+        "entity_1_to_2_predicate": definition.entity_1_to_2_predicate,
+        "entity_2_to_1_predicate": definition.entity_2_to_1_predicate,
+        "created_at": iso(definition.created_at),
+    }

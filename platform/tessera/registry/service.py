@@ -1,0 +1,293 @@
+"""Schema-registry rules: objects, attributes, lists and relationship definitions.
+
+Every change locks the workspace's schema row (serializing schema changes and pausing record
+writes of that workspace for the length of the change), applies itself, bumps the schema version
+and announces it, all in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from typing import Any
+
+from schema_registry.definitions import (
+    AttributeDefinition,
+    AttributeTypeName,
+    ObjectDefinition,
+    ObjectType,
+    RelationshipDefinition,
+)
+from schema_registry.workspace import WorkspaceSchema
+from tessera.db.engine import IntegrityViolation
+from tessera.db.tenant import Tenant
+from tessera.errors import BadRequest, Conflict, FieldError, NotFound
+from tessera.registry import constraints, repository
+from tessera.registry.cache import SchemaCache
+
+SLUG = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+OPTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+RESERVED_ATTRIBUTE_SLUGS = frozenset({
+    "id", "workspace_id", "object_id", "record_id", "created_at", "updated_at", "created_by",
+    "updated_by", "type", "parent", "parent_id", "parent_record_id", "list_entry", "attributes",
+})
+MAX_ATTRIBUTES_PER_OBJECT = 500
+MAX_SELECT_OPTIONS = 1000
+DEFAULT_OBJECT_SLUGS = frozenset({"person", "company"})
+UNIQUE_CAPABLE = frozenset({
+    AttributeTypeName.TEXT, AttributeTypeName.NUMBER, AttributeTypeName.EMAIL, AttributeTypeName.PHONE,
+    AttributeTypeName.URL, AttributeTypeName.DATE, AttributeTypeName.DOMAIN,
+    AttributeTypeName.SOCIAL_PROFILE, AttributeTypeName.FULL_NAME,
+})
+
+
+def check_slug(slug: str, what: str) -> str:
+    if not SLUG.match(slug):
+        raise BadRequest(f"Invalid {what} slug '{slug[:80]}': use lowercase letters, digits, '_' or '-', "
+                         "starting with a letter, at most 63 characters",
+                         errors=[FieldError("slug", "must match ^[a-z][a-z0-9_-]{0,62}$")])
+    return slug
+
+
+def _new_option_id(index: int) -> str:
+    # Time-ordered, so options sort in creation order; random tail for uniqueness across calls.
+    return f"{int(time.time() * 1000):011x}{index:03x}{secrets.token_hex(2)}"
+
+
+def merge_select_options(existing: tuple[Any, ...], requested: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Apply the spec's rule: an entry with an ``id`` renames that option (or, on create, fixes
+    its id), one without an ``id`` adds an option. Options not mentioned are kept."""
+    options = [{"id": o.id, "name": o.name} for o in existing]
+    by_id = {o["id"]: o for o in options}
+    for index, item in enumerate(requested):
+        name = item["name"].strip()
+        if not name:
+            raise BadRequest("Select option names must not be empty",
+                             errors=[FieldError(f"options.select_options[{index}].name", "must not be empty")])
+        option_id = item.get("id")
+        if option_id is not None and option_id in by_id:
+            by_id[option_id]["name"] = name
+            continue
+        if option_id is not None and existing:
+            raise BadRequest(f"Unknown select option id '{option_id[:64]}'",
+                             errors=[FieldError(f"options.select_options[{index}].id", "unknown option id")])
+        if option_id is not None and not OPTION_ID.match(option_id):
+            raise BadRequest("Select option ids use 1-64 letters, digits, '_' or '-'",
+                             errors=[FieldError(f"options.select_options[{index}].id", "invalid id")])
+        new = {"id": option_id or _new_option_id(index), "name": name}
+        options.append(new)
+        by_id[new["id"]] = new
+    folded = [o["name"].casefold() for o in options]
+    if len(set(folded)) != len(folded):
+        raise BadRequest("Select option names must be unique within the attribute")
+    if len(options) > MAX_SELECT_OPTIONS:
+        raise BadRequest(f"An attribute holds at most {MAX_SELECT_OPTIONS} select options")
+    return options
+
+
+class RegistryService:
+    """Schema changes over one request's transaction."""
+
+    def __init__(self, tenant: Tenant, cache: SchemaCache) -> None:
+        self.tenant = tenant
+        self.cache = cache
+
+    async def _locked(self) -> WorkspaceSchema:
+        return await self.cache.for_change(self.tenant)
+
+    async def _changed(self) -> WorkspaceSchema:
+        await repository.bump_version(self.tenant)
+        self.cache.forget(self.tenant.workspace_id)
+        return await self.cache.for_change(self.tenant)
+
+    @staticmethod
+    def object_of(schema: WorkspaceSchema, slug: str) -> ObjectDefinition:
+        obj = schema.object(slug)
+        if obj is None:
+            raise NotFound(f"Object '{slug[:80]}' not found")
+        return obj
+
+    # Objects -----------------------------------------------------------------------------
+
+    async def create_object(self, *, name: str, slug: str, name_plural: str | None, description: str | None,
+                            type_: str, parent: ObjectDefinition | None = None) -> ObjectDefinition:
+        check_slug(slug, "object")
+        await self._locked()
+        try:
+            await repository.insert_object(
+                self.tenant, slug=slug, name=name, name_plural=name_plural or name,
+                description=description or "", type=type_,
+                parent_object_id=parent.id if parent else None)
+        except IntegrityViolation as err:
+            raise Conflict(f"An object or list with slug '{slug}' already exists") from err
+        schema = await self._changed()
+        return self.object_of(schema, slug)
+
+    async def update_object(self, slug: str, changes: dict[str, Any]) -> ObjectDefinition:
+        schema = await self._locked()
+        obj = self.object_of(schema, slug)
+        if changes:
+            await repository.update_object(self.tenant, obj.id, **changes)
+            schema = await self._changed()
+        return self.object_of(schema, slug)
+
+    async def delete_object(self, obj: ObjectDefinition) -> None:
+        if obj.slug in DEFAULT_OBJECT_SLUGS and obj.type in (ObjectType.PERSON, ObjectType.COMPANY):
+            raise BadRequest("The default person and company objects cannot be deleted")
+        await repository.delete_object(self.tenant, obj.id)
+        await self._changed()
+
+    async def delete_object_by_slug(self, slug: str) -> None:
+        schema = await self._locked()
+        await self.delete_object(self.object_of(schema, slug))
+
+    # Lists ---------------------------------------------------------------------------------
+
+    async def create_list(self, parent_slug: str, *, name: str, slug: str, name_plural: str | None,
+                          description: str | None) -> ObjectDefinition:
+        schema = await self._locked()
+        parent = self.object_of(schema, parent_slug)
+        if parent.is_list:
+            raise BadRequest("A list's parent must be an object, not another list")
+        return await self.create_object(name=name, slug=slug, name_plural=name_plural,
+                                        description=description, type_=ObjectType.LIST.value, parent=parent)
+
+    async def delete_list(self, list_id: int | None) -> None:
+        schema = await self._locked()
+        obj = schema.object_by_id(list_id) if list_id is not None else None
+        if obj is None or not obj.is_list:
+            raise NotFound("List not found")
+        await self.delete_object(obj)
+
+    # Attributes ----------------------------------------------------------------------------
+
+    async def create_attribute(self, object_slug: str, *, name: str, slug: str, type_: str,
+                               description: str | None, options: dict[str, Any]) -> AttributeDefinition:
+        check_slug(slug, "attribute")
+        if slug in RESERVED_ATTRIBUTE_SLUGS:
+            raise BadRequest(f"'{slug}' is a reserved attribute slug")
+        schema = await self._locked()
+        obj = self.object_of(schema, object_slug)
+        kind = AttributeTypeName(type_)
+        if obj.attribute(slug) is not None:
+            raise Conflict(f"Attribute '{slug}' already exists on '{obj.slug}'")
+        if len(obj.attributes) >= MAX_ATTRIBUTES_PER_OBJECT:
+            raise BadRequest(f"An object holds at most {MAX_ATTRIBUTES_PER_OBJECT} attributes")
+        self._check_options(kind, options)
+        select_options = merge_select_options((), options.get("select_options") or [])
+        if options.get("is_required") and await constraints.count_records(self.tenant, obj.id):
+            count = await constraints.count_records(self.tenant, obj.id)
+            raise Conflict(f"Cannot add a required attribute: {count} existing records have no value for it")
+        try:
+            await repository.insert_attribute(
+                self.tenant, object_id=obj.id, slug=slug, name=name, type=kind.value,
+                description=description or "", is_required=bool(options.get("is_required")),
+                is_unique=bool(options.get("is_unique")), is_multi_value=bool(options.get("is_multi_value")),
+                use_raw_format=bool(options.get("use_raw_format")),
+                is_whole_number=bool(options.get("is_whole_number")), select_options=select_options)
+        except IntegrityViolation as err:
+            raise Conflict(f"Attribute '{slug}' already exists on '{obj.slug}'") from err
+        schema = await self._changed()
+        created = self.object_of(schema, object_slug).attribute(slug)
+        assert created is not None
+        return created
+
+    @staticmethod
+    def _check_options(kind: AttributeTypeName, options: dict[str, Any]) -> None:
+        if options.get("select_options") and kind is not AttributeTypeName.SELECT:
+            raise BadRequest("select_options apply only to select attributes")
+        if options.get("is_whole_number") and kind is not AttributeTypeName.NUMBER:
+            raise BadRequest("is_whole_number applies only to number attributes")
+        if options.get("use_raw_format") and kind not in (AttributeTypeName.NUMBER, AttributeTypeName.PHONE):
+            raise BadRequest("use_raw_format applies only to number and phone attributes")
+        if options.get("is_unique") and kind not in UNIQUE_CAPABLE:
+            raise BadRequest(f"{kind.value} attributes cannot be unique")
+
+    def _attribute_of(self, schema: WorkspaceSchema, object_slug: str, attr_id: str) -> AttributeDefinition:
+        obj = self.object_of(schema, object_slug)
+        attribute = obj.attribute_by_id(int(attr_id)) if attr_id.isdigit() and len(attr_id) < 20 else None
+        if attribute is None:
+            attribute = obj.attribute(attr_id)  # accept the slug too, as the spec's matching_attribute does
+        if attribute is None:
+            raise NotFound(f"Attribute '{attr_id[:80]}' not found on '{obj.slug}'")
+        return attribute
+
+    async def update_attribute(self, object_slug: str, attr_id: str, changes: dict[str, Any]) -> AttributeDefinition:
+        schema = await self._locked()
+        attribute = self._attribute_of(schema, object_slug, attr_id)
+        options = dict(changes.pop("options", None) or {})
+        values: dict[str, Any] = {k: v for k, v in changes.items() if v is not None}
+        self._check_options(attribute.type, options)
+        if "select_options" in options and options["select_options"] is not None:
+            values["select_options"] = merge_select_options(attribute.select_options, options["select_options"])
+        for flag in ("use_raw_format",):
+            if options.get(flag) is not None:
+                values[flag] = options[flag]
+        if options.get("is_whole_number") and not attribute.is_whole_number:
+            count = await constraints.count_fractional(self.tenant, attribute)
+            if count:
+                raise Conflict(f"Cannot require whole numbers: {count} records hold fractional values")
+        if options.get("is_whole_number") is not None:
+            values["is_whole_number"] = options["is_whole_number"]
+        if options.get("is_required") and not attribute.is_required:
+            count = await constraints.count_missing(self.tenant, attribute)
+            if count:
+                raise Conflict(f"Cannot make '{attribute.slug}' required: {count} records have no value for it")
+        if options.get("is_required") is not None:
+            values["is_required"] = options["is_required"]
+        if options.get("is_multi_value") is False and attribute.is_multi_value:
+            count = await constraints.count_multi_valued(self.tenant, attribute)
+            if count:
+                raise Conflict(f"Cannot make '{attribute.slug}' single-valued: {count} records hold several values")
+        if options.get("is_multi_value") is not None:
+            values["is_multi_value"] = options["is_multi_value"]
+        if options.get("is_unique") and not attribute.is_unique:
+            conflicting = await constraints.claim_unique_values(self.tenant, attribute)
+            if conflicting:
+                raise Conflict(f"Cannot make '{attribute.slug}' unique: {conflicting} records share a value "
+                               "with another record")
+        elif options.get("is_unique") is False and attribute.is_unique:
+            await constraints.release_unique_values(self.tenant, attribute)
+        if options.get("is_unique") is not None:
+            values["is_unique"] = options["is_unique"]
+        if values:
+            await repository.update_attribute(self.tenant, attribute.id, **values)
+            schema = await self._changed()
+        return self._attribute_of(schema, object_slug, str(attribute.id))
+
+    async def delete_attribute(self, object_slug: str, attr_id: str) -> None:
+        schema = await self._locked()
+        attribute = self._attribute_of(schema, object_slug, attr_id)
+        await repository.delete_attribute(self.tenant, attribute.id)
+        await self._changed()
+
+    # Relationship definitions --------------------------------------------------------------
+
+    async def create_relationship(self, *, type_: str, entity_definition_1_id: str, entity_definition_2_id: str,
+                                  predicate_1_to_2: str | None, predicate_2_to_1: str | None
+                                  ) -> RelationshipDefinition:
+        schema = await self._locked()
+        ends = []
+        for raw in (entity_definition_1_id, entity_definition_2_id):
+            obj = schema.object_by_id(int(raw)) if raw.isdigit() and len(raw) < 20 else None
+            if obj is None:
+                raise NotFound(f"Object definition '{raw[:40]}' not found")
+            if obj.is_list:
+                raise BadRequest("Relationships link objects, not lists")
+            ends.append(obj)
+        definition_id = await repository.insert_relationship(
+            self.tenant, type=type_, entity_definition_1_id=ends[0].id, entity_definition_2_id=ends[1].id,
+            entity_1_to_2_predicate=predicate_1_to_2 or "", entity_2_to_1_predicate=predicate_2_to_1 or "")
+        schema = await self._changed()
+        created = schema.relationship(definition_id)
+        assert created is not None
+        return created
+
+    async def delete_relationship(self, raw_id: str) -> None:
+        schema = await self._locked()
+        definition = schema.relationship(int(raw_id)) if raw_id.isdigit() and len(raw_id) < 20 else None
+        if definition is None:
+            raise NotFound("Relationship definition not found")
+        await repository.delete_relationship(self.tenant, definition.id)
+        await self._changed()
