@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tessera.clock import Clock
+from tessera.db.ids import IdAllocator
 from tessera.http.auth import Authenticator
 from tessera.redis_client import RedisClient
 from tessera.registry.cache import SchemaCache
@@ -30,6 +31,7 @@ class AppState:
     authenticator: Authenticator
     clock: Clock
     schemas: SchemaCache
+    ids: IdAllocator = field(default_factory=IdAllocator)
     search: SearchPort | None = None
     caches: list[Callable[[str | None], None]] = field(default_factory=list)
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

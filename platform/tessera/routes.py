@@ -5,6 +5,8 @@ from __future__ import annotations
 from tessera.http.endpoint import Endpoint
 from tessera.keys import endpoints as keys
 from tessera.keys import models as key_models
+from tessera.records import endpoints as records
+from tessera.records import models as rec
 from tessera.registry import endpoints as registry
 from tessera.registry import models as reg
 
@@ -35,6 +37,49 @@ ENDPOINTS: list[Endpoint] = [
              body=reg.UpdateAttributeRequest, response=reg.AttributeDefinitionResponse),
     Endpoint("DELETE", "/v1/objects/{slug}/attributes/{attr_id}", registry.delete_attribute, "object.write",
              "deleteAttributeDefinition", "Delete an attribute definition and its values", "Schema"),
+    # Records
+    Endpoint("POST", "/v1/objects/{slug}", records.create_record, "record.write", "createRecord",
+             "Create a record", "Records", body=rec.RecordBody, response=rec.RecordResponse),
+    Endpoint("PUT", "/v1/objects/{slug}", records.upsert_record, "record.write", "upsertRecord",
+             "Create or update a record matched by a unique attribute", "Records",
+             body=rec.UpsertRecordRequest, response=rec.RecordResponse),
+    Endpoint("POST", "/v1/objects/{slug}/records", records.list_records, "record.read", "listRecords",
+             "List, filter and sort records", "Records", body=rec.ListRecordsRequest,
+             response=rec.ListRecordsResponse),
+    Endpoint("POST", "/v1/objects/{slug}/records/batch", records.batch_records, "record.write", "batchRecords",
+             "Create or upsert up to 1,000 records (beyond the spec)", "Records", body=rec.BatchRequest,
+             response=rec.BatchResponse),
+    Endpoint("GET", "/v1/records/{record_id}", records.get_record, "record.read", "getRecord", "Get a record",
+             "Records", response=rec.RecordResponse),
+    Endpoint("PATCH", "/v1/records/{record_id}", records.update_record, "record.write", "updateRecord",
+             "Update a record's attributes (null clears)", "Records", body=rec.UpdateRecordRequest,
+             response=rec.RecordResponse),
+    Endpoint("DELETE", "/v1/records/{record_id}", records.delete_record, "record.write", "deleteRecord",
+             "Delete a record", "Records"),
+    # Relationship instances
+    Endpoint("POST", "/v1/records/{record_id}/relationships", records.create_relationship, "relationship.write",
+             "createRelationshipInstance", "Relate two records", "Relationships",
+             body=rec.CreateRelationshipRequest, response=rec.RelationshipInstanceResponse),
+    Endpoint("GET", "/v1/records/{record_id}/relationships", records.list_relationships, "relationship.read",
+             "listRelationshipInstances", "A record's relationships (beyond the spec)", "Relationships",
+             response=rec.RelationshipInstanceListResponse),
+    Endpoint("DELETE", "/v1/records/{record_id}/relationships/{rel_id}", records.delete_relationship,
+             "relationship.write", "deleteRelationshipInstance", "Delete a relationship instance",
+             "Relationships"),
+    # List entries
+    Endpoint("POST", "/v1/lists/{id}", records.add_list_member, "list.member.write", "addListMember",
+             "Add a record to a list", "Lists", body=rec.ListMemberRequest, response=rec.ListEntryResponse),
+    Endpoint("PUT", "/v1/lists/{id}", records.upsert_list_member, "list.member.write", "upsertListMember",
+             "Add a record to a list or update its entry", "Lists", body=rec.ListMemberRequest,
+             response=rec.ListEntryResponse),
+    Endpoint("POST", "/v1/lists/{id}/records", records.list_list_members, "list.member.read", "getListRecords",
+             "List, filter and sort a list's records", "Lists", body=rec.ListRecordsRequest,
+             response=rec.ListRecordsResponse),
+    Endpoint("PATCH", "/v1/lists/{id}/records/{record_id}", records.update_list_member, "list.member.write",
+             "updateListRecord", "Update a record's list-specific attributes", "Lists",
+             body=rec.UpdateListRecordRequest, response=rec.ListEntryResponse),
+    Endpoint("DELETE", "/v1/lists/{id}/records/{record_id}", records.remove_list_member, "record.write",
+             "removeRecordFromList", "Remove a record from a list (the record stays)", "Lists"),
     # Lists (definitions)
     Endpoint("POST", "/v1/objects/{slug}/lists", registry.create_list, "object.write", "createList",
              "Create a list for an object", "Lists", body=reg.CreateListRequest, response=reg.ObjectResponse),

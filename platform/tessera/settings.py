@@ -3,7 +3,6 @@ stack's ``.stack/env`` (written by ``platform/stack/stack.sh``); the environment
 
 from __future__ import annotations
 
-
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 

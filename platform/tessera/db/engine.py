@@ -19,7 +19,7 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from tessera.errors import BadRequest, ServiceUnavailable, TesseraError
+from tessera.errors import BadRequest, Conflict, ServiceUnavailable, TesseraError
 from tessera.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -29,11 +29,8 @@ _UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300", "08000", "08003", 
 _BAD_INPUT_SQLSTATE_CLASSES = ("22",)  # data exceptions: overflow, invalid datetime, bad encoding
 
 
-class IntegrityViolation(TesseraError):
+class IntegrityViolation(Conflict):
     """A constraint refused a write. ``constraint`` names it so the caller can translate."""
-
-    status = 409
-    default_message = "Conflict"
 
     def __init__(self, constraint: str | None, sqlstate: str | None, detail: str | None) -> None:
         super().__init__("Conflict")
@@ -73,7 +70,7 @@ def _sqlstate(err: BaseException) -> str | None:
 
 def _constraint(err: BaseException) -> str | None:
     orig = getattr(err, "orig", None)
-    for candidate in (getattr(orig, "__cause__", None), orig):
+    for candidate in (getattr(orig, "__cause__", None), orig, err):
         name = getattr(candidate, "constraint_name", None)
         if isinstance(name, str):
             return name

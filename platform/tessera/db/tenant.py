@@ -56,6 +56,33 @@ class Tenant:
             result: Result[Any] = await self.conn.execute(stmt, params)
         return result
 
+    async def driver(self) -> Any:
+        """The underlying asyncpg connection (same transaction), for hot paths and bulk I/O."""
+        raw = await self.conn.get_raw_connection()
+        return raw.driver_connection
+
+    async def fetch(self, statement: str, *args: Any) -> list[Any]:
+        """Run raw SQL on the driver; ``$1`` is bound to this workspace and must filter on it."""
+        if "$1" not in statement or "workspace_id" not in statement:
+            raise AssertionError("raw SQL against tenant data must bind workspace_id to $1")
+        driver = await self.driver()
+        async with translated():
+            rows: list[Any] = await driver.fetch(statement, self.workspace_id, *args)
+        return rows
+
+    async def fetchrow(self, statement: str, *args: Any) -> Any:
+        rows = await self.fetch(statement, *args)
+        return rows[0] if rows else None
+
+    async def savepoint(self, name: str) -> None:
+        await (await self.driver()).execute(f"SAVEPOINT {name}")
+
+    async def rollback_to(self, name: str) -> None:
+        await (await self.driver()).execute(f"ROLLBACK TO SAVEPOINT {name}")
+
+    async def release(self, name: str) -> None:
+        await (await self.driver()).execute(f"RELEASE SAVEPOINT {name}")
+
     async def sql(self, statement: str, **params: Any) -> Result[Any]:
         """Run raw SQL that must reference ``:workspace_id`` (bound to this workspace)."""
         if ":workspace_id" not in statement:

@@ -12,17 +12,7 @@ from schema_registry.definitions import AttributeDefinition
 from schema_registry.types import attribute_type
 from tessera.db.tables import record_values, records, unique_values
 from tessera.db.tenant import Tenant
-
-UNIQUE_KEY_MAX = 200
-
-
-def claim_key(raw_key: str) -> str:
-    """The stored uniqueness key: the key itself, or a digest when it is too long to index."""
-    if len(raw_key) <= UNIQUE_KEY_MAX:
-        return raw_key
-    import hashlib
-
-    return "sha256:" + hashlib.sha256(raw_key.encode()).hexdigest()
+from tessera.records.values import claim_key
 
 
 async def count_records(tenant: Tenant, object_id: int) -> int:
@@ -56,7 +46,8 @@ async def _stored_values(tenant: Tenant, attribute: AttributeDefinition) -> list
     key = str(attribute.id)
     stmt = tenant.select(records, records.c.id, records.c.data[key]).where(
         records.c.object_id == attribute.object_id, records.c.data.has_key(key))
-    return [(row[0], row[1]) for row in (await tenant.execute(stmt)).all()]
+    rows: list[Any] = list((await tenant.execute(stmt)).all())
+    return [(int(row[0]), list(row[1] or [])) for row in rows]
 
 
 async def claim_unique_values(tenant: Tenant, attribute: AttributeDefinition) -> int:

@@ -19,19 +19,19 @@ from tessera.db.tables.registry import (
 
 __all__ = [
     "api_keys",
-    "attribute_history",
-    "outbox",
-    "record_values",
-    "records",
-    "relationships",
-    "timeline_events",
-    "unique_values",
     "attribute_definitions",
+    "attribute_history",
     "idempotency_keys",
     "metadata",
     "object_definitions",
+    "outbox",
+    "record_values",
+    "records",
     "relationship_definitions",
+    "relationships",
     "tenant_table_names",
+    "timeline_events",
+    "unique_values",
     "workspaces",
 ]
 

@@ -1,0 +1,210 @@
+"""HTTP handlers of records, list entries, relationship instances and batches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schema_registry.definitions import AttributeDefinition, ObjectDefinition
+from tessera.clock import utcnow
+from tessera.errors import BadRequest, FieldError
+from tessera.events import Actor
+from tessera.http.context import RequestContext
+from tessera.http.models import iso, parse_id
+from tessera.records import repository
+from tessera.records.batch import BatchWriter
+from tessera.records.cursor import CursorCodec
+from tessera.records.listing import RecordQuery, query_fingerprint
+from tessera.records.query import parse_filter, parse_sorts
+from tessera.records.relationships import RelationshipService
+from tessera.records.service import RecordService, entry_to_json, record_to_json
+from tessera.records.values import read_attributes
+
+
+def actor(ctx: RequestContext) -> Actor:
+    return Actor("developer_api", str(ctx.principal.api_key_id))
+
+
+async def writer(ctx: RequestContext) -> RecordService:
+    tenant = await ctx.tenant()
+    schema = await ctx.state.schemas.for_write(tenant)
+    return RecordService(tenant, schema, ids=ctx.state.ids, actor=actor(ctx), now=utcnow(ctx.state.clock))
+
+
+async def reader(ctx: RequestContext) -> RecordService:
+    schema = await ctx.schema()
+    return RecordService(await ctx.tenant(), schema, ids=ctx.state.ids, actor=actor(ctx),
+                         now=utcnow(ctx.state.clock))
+
+
+# --- records ------------------------------------------------------------------------------
+
+async def create_record(ctx: RequestContext) -> dict[str, Any]:
+    service = await writer(ctx)
+    obj = service.object(ctx.path["slug"])
+    row = await service.create(obj, ctx.body.attributes)
+    return record_to_json(obj, row, ctx.workspace_id)
+
+
+async def upsert_record(ctx: RequestContext) -> dict[str, Any]:
+    service = await writer(ctx)
+    obj = service.object(ctx.path["slug"])
+    row, _created = await service.upsert(obj, ctx.body.matching_attribute, ctx.body.attributes)
+    return record_to_json(obj, row, ctx.workspace_id)
+
+
+async def get_record(ctx: RequestContext) -> dict[str, Any]:
+    service = await reader(ctx)
+    obj, row = await service.record(parse_id(ctx.path["record_id"]))
+    return record_to_json(obj, row, ctx.workspace_id)
+
+
+async def update_record(ctx: RequestContext) -> dict[str, Any]:
+    service = await writer(ctx)
+    obj, row = await service.record(parse_id(ctx.path["record_id"]), lock=True)
+    row = await service.update(obj, row, ctx.body.attributes)
+    return record_to_json(obj, row, ctx.workspace_id)
+
+
+async def delete_record(ctx: RequestContext) -> None:
+    await (await writer(ctx)).delete(parse_id(ctx.path["record_id"]))
+
+
+def _selection(obj: ObjectDefinition, mode: Any) -> list[AttributeDefinition] | None:
+    if mode == "all":
+        return None
+    if mode == "none":
+        return []
+    if mode == "primary":
+        primary = obj.primary_attribute
+        return [primary] if primary else []
+    chosen = []
+    for index, slug in enumerate(mode.slugs):
+        attribute = obj.attribute(slug)
+        if attribute is None:
+            raise BadRequest(f"Unknown attribute '{slug[:80]}' in attributes.slugs",
+                             errors=[FieldError(f"attributes.slugs[{index}]", "unknown attribute")])
+        chosen.append(attribute)
+    return chosen
+
+
+def _sort_pairs(body: Any) -> list[tuple[str, str]]:
+    if body.sorts:
+        return [(s.attribute, s.direction) for s in body.sorts]
+    if body.sort:
+        return [(body.sort.attribute, body.sort.direction)]
+    return []
+
+
+async def _query(ctx: RequestContext, service: RecordService, obj: ObjectDefinition,
+                 parent: ObjectDefinition | None) -> tuple[Any, Any]:
+    body = ctx.body
+    pairs = _sort_pairs(body)
+    node = parse_filter(obj, body.filter, parent=parent)
+    sorts = parse_sorts(obj, pairs, parent=parent)
+    codec = CursorCodec(ctx.state.settings.key_pepper.get_secret_value().encode(), ctx.workspace_id,
+                        f"{obj.id}:{query_fingerprint(body.filter, pairs)}")
+    page = await RecordQuery(service.tenant, obj, node=node, sorts=sorts, codec=codec).page(
+        limit=body.limit, offset=body.offset, cursor=body.cursor)
+    return page, body
+
+
+def _page_json(page: Any, body: Any, data: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"data": data, "total": page.total, "limit": body.limit, "offset": body.offset,
+                           "has_more": page.has_more}
+    if page.has_more and body.cursor is None:
+        out["next_offset"] = body.offset + len(data)
+    if page.next_cursor:
+        out["next_cursor"] = page.next_cursor
+    return out
+
+
+async def list_records(ctx: RequestContext) -> dict[str, Any]:
+    service = await reader(ctx)
+    obj = service.object(ctx.path["slug"])
+    only = _selection(obj, ctx.body.attributes)
+    page, body = await _query(ctx, service, obj, None)
+    return _page_json(page, body, [record_to_json(obj, row, ctx.workspace_id, only) for row in page.rows])
+
+
+async def batch_records(ctx: RequestContext) -> dict[str, Any]:
+    service = await writer(ctx)
+    obj = service.object(ctx.path["slug"])
+    items = [item.attributes for item in ctx.body.records]
+    batch = BatchWriter(service, obj)
+    if ctx.body.matching_attribute:
+        results = await batch.upsert(items, ctx.body.matching_attribute)
+    else:
+        results = await batch.create(items)
+    counts = {status: sum(1 for r in results if r.status == status) for status in ("created", "updated", "error")}
+    return {"results": [r.as_json() for r in results], "created": counts["created"],
+            "updated": counts["updated"], "failed": counts["error"]}
+
+
+# --- list entries -------------------------------------------------------------------------
+
+async def add_list_member(ctx: RequestContext) -> dict[str, Any]:
+    service = await writer(ctx)
+    lst = service.list_object(parse_id(ctx.path["id"]))
+    parent = await service.parent_for(lst, ctx.body.parent_id)
+    entry = await service.add_entry(lst, parent, ctx.body.attributes)
+    return entry_to_json(lst, service.schema.object_by_id(lst.parent_object_id or 0), entry, ctx.workspace_id)
+
+
+async def upsert_list_member(ctx: RequestContext) -> dict[str, Any]:
+    service = await writer(ctx)
+    lst = service.list_object(parse_id(ctx.path["id"]))
+    parent = await service.parent_for(lst, ctx.body.parent_id)
+    entry = await service.upsert_entry(lst, parent, ctx.body.attributes)
+    return entry_to_json(lst, service.schema.object_by_id(lst.parent_object_id or 0), entry, ctx.workspace_id)
+
+
+async def update_list_member(ctx: RequestContext) -> dict[str, Any]:
+    service = await writer(ctx)
+    lst = service.list_object(parse_id(ctx.path["id"]))
+    entry = await service.entry(lst, ctx.path["record_id"], lock=True)
+    entry = await service.update(lst, entry, ctx.body.attributes)
+    return entry_to_json(lst, service.schema.object_by_id(lst.parent_object_id or 0), entry, ctx.workspace_id)
+
+
+async def remove_list_member(ctx: RequestContext) -> None:
+    service = await writer(ctx)
+    lst = service.list_object(parse_id(ctx.path["id"]))
+    await service.remove_entry(lst, ctx.path["record_id"])
+
+
+async def list_list_members(ctx: RequestContext) -> dict[str, Any]:
+    service = await reader(ctx)
+    lst = service.list_object(parse_id(ctx.path["id"]))
+    parent_obj = service.schema.object_by_id(lst.parent_object_id or 0)
+    assert parent_obj is not None
+    only = _selection(parent_obj, ctx.body.attributes)
+    page, body = await _query(ctx, service, lst, parent_obj)
+    parents = {p.id: p for p in await repository.get_records(
+        service.tenant, [e.parent_record_id for e in page.rows if e.parent_record_id])}
+    data = []
+    for entry in page.rows:
+        parent = parents.get(entry.parent_record_id or 0)
+        if parent is None:
+            continue
+        item = record_to_json(parent_obj, parent, ctx.workspace_id, only)
+        item["list_entry"] = {"id": str(entry.id), "attributes": read_attributes(lst, entry.data),
+                              "created_at": iso(entry.created_at)}
+        data.append(item)
+    return _page_json(page, body, data)
+
+
+# --- relationship instances ---------------------------------------------------------------
+
+async def create_relationship(ctx: RequestContext) -> dict[str, Any]:
+    service = RelationshipService(await writer(ctx))
+    body = ctx.body
+    return await service.create(ctx.path["record_id"], body.definition_id, body.entity_1_id, body.entity_2_id)
+
+
+async def delete_relationship(ctx: RequestContext) -> None:
+    await RelationshipService(await writer(ctx)).delete(ctx.path["record_id"], ctx.path["rel_id"])
+
+
+async def list_relationships(ctx: RequestContext) -> dict[str, Any]:
+    service = RelationshipService(await reader(ctx))
+    return {"data": await service.of_record(ctx.path["record_id"])}

@@ -1,0 +1,134 @@
+"""Request and response models of the record, list-entry and relationship-instance endpoints."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from tessera.http.models import RequestModel, ResponseModel
+
+AttributesMode = Literal["all", "primary", "none"]
+
+
+class CustomAttributes(RequestModel):
+    mode: Literal["custom"]
+    slugs: list[str] = Field(min_length=1, max_length=500)
+
+
+class SortParam(RequestModel):
+    attribute: str = Field(max_length=200, description="Attribute slug or id (or created_at, updated_at, id)")
+    direction: Literal["asc", "desc"] = "asc"
+
+
+class RecordBody(RequestModel):
+    attributes: dict[str, Any]
+
+
+class UpdateRecordRequest(RequestModel):
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class UpsertRecordRequest(RequestModel):
+    matching_attribute: str = Field(max_length=200, description="Slug or id of a unique attribute")
+    attributes: dict[str, Any]
+
+
+class ListRecordsRequest(RequestModel):
+    attributes: AttributesMode | CustomAttributes = "all"
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0, le=10_000_000)
+    sort: SortParam | None = None
+    sorts: list[SortParam] | None = Field(default=None, max_length=5, description="Several sort keys (beyond the spec)")
+    filter: dict[str, Any] | None = Field(default=None, description="Record query language (see docs/query.md)")
+    cursor: str | None = Field(default=None, max_length=2000, description="Keyset cursor from next_cursor")
+
+    @model_validator(mode="after")
+    def _one_sort_form(self) -> ListRecordsRequest:
+        if self.sort is not None and self.sorts is not None:
+            raise ValueError("give either sort or sorts, not both")
+        if self.cursor is not None and self.offset:
+            raise ValueError("give either cursor or offset, not both")
+        return self
+
+
+class ListMemberRequest(RequestModel):
+    parent_id: str = Field(max_length=40)
+    attributes: dict[str, Any] | None = None
+
+
+class UpdateListRecordRequest(RequestModel):
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class CreateRelationshipRequest(RequestModel):
+    definition_id: str = Field(max_length=40)
+    entity_1_id: str = Field(max_length=40)
+    entity_2_id: str = Field(max_length=40)
+
+
+class BatchItem(RequestModel):
+    attributes: dict[str, Any]
+
+
+class BatchRequest(RequestModel):
+    records: list[BatchItem] = Field(min_length=1, max_length=1000)
+    matching_attribute: str | None = Field(default=None, max_length=200,
+                                           description="Upsert by this unique attribute; omit to create")
+
+
+class RecordResponse(ResponseModel):
+    id: str
+    object_id: str
+    type: str
+    workspace_id: str
+    created_at: str
+    updated_at: str
+    attributes: dict[str, Any]
+
+
+class ListRecordsResponse(ResponseModel):
+    data: list[RecordResponse]
+    total: int
+    limit: int
+    offset: int
+    has_more: bool
+    next_offset: int | None = None
+    next_cursor: str | None = None
+
+
+class ListEntryResponse(ResponseModel):
+    id: str
+    object_id: str
+    type: str
+    workspace_id: str
+    parent_id: str
+    created_at: str
+    updated_at: str
+    attributes: dict[str, Any]
+
+
+class RelationshipInstanceResponse(ResponseModel):
+    id: str
+    definition_id: str
+    entity_1_id: str
+    entity_2_id: str
+    created_at: str
+
+
+class RelationshipInstanceListResponse(ResponseModel):
+    data: list[RelationshipInstanceResponse]
+
+
+class BatchItemResult(ResponseModel):
+    index: int
+    status: Literal["created", "updated", "error"]
+    id: str | None = None
+    error: dict[str, Any] | None = None
+
+
+class BatchResponse(ResponseModel):
+    results: list[BatchItemResult]
+    created: int
+    updated: int
+    failed: int
