@@ -5,10 +5,16 @@ from __future__ import annotations
 from tessera.http.endpoint import Endpoint
 from tessera.keys import endpoints as keys
 from tessera.keys import models as key_models
+from tessera.notes import endpoints as notes
+from tessera.notes import models as note_models
 from tessera.records import endpoints as records
 from tessera.records import models as rec
 from tessera.registry import endpoints as registry
 from tessera.registry import models as reg
+from tessera.tasks import endpoints as tasks
+from tessera.tasks import models as task_models
+from tessera.timeline import endpoints as timeline
+from tessera.timeline import models as timeline_models
 
 API_PREFIX = "/api/developers"
 
@@ -80,6 +86,35 @@ ENDPOINTS: list[Endpoint] = [
              body=rec.UpdateListRecordRequest, response=rec.ListEntryResponse),
     Endpoint("DELETE", "/v1/lists/{id}/records/{record_id}", records.remove_list_member, "record.write",
              "removeRecordFromList", "Remove a record from a list (the record stays)", "Lists"),
+    # Timeline and history
+    Endpoint("GET", "/v1/records/{record_id}/timeline", timeline.record_timeline, "record.read",
+             "getRecordTimeline", "A record's activity, newest first", "Timeline",
+             query=timeline_models.TimelineQuery, response=timeline_models.TimelineResponse),
+    Endpoint("GET", "/v1/records/{record_id}/attributes/{slug}/history", timeline.attribute_history,
+             "record.read", "getAttributeHistory", "Every value an attribute has had (beyond the spec)", "Timeline",
+             response=timeline_models.AttributeHistoryResponse),
+    # Tasks
+    Endpoint("POST", "/v1/tasks", tasks.create_task, "task.write", "createTask", "Create a task", "Tasks",
+             body=task_models.CreateTaskRequest, response=task_models.TaskResponse),
+    Endpoint("GET", "/v1/tasks", tasks.list_tasks, "task.read", "listTasks", "List tasks", "Tasks",
+             query=task_models.ListTasksQuery, response=task_models.ListTasksResponse),
+    Endpoint("GET", "/v1/tasks/{task_id}", tasks.get_task, "task.read", "getTask", "Get a task", "Tasks",
+             response=task_models.TaskResponse),
+    Endpoint("PATCH", "/v1/tasks/{task_id}", tasks.update_task, "task.write", "updateTask", "Update a task",
+             "Tasks", body=task_models.UpdateTaskRequest, response=task_models.TaskResponse),
+    Endpoint("DELETE", "/v1/tasks/{task_id}", tasks.delete_task, "task.write", "deleteTask",
+             "Archive a task", "Tasks"),
+    # Notes
+    Endpoint("POST", "/v1/notes", notes.create_note, "note.write", "createNote", "Create a note", "Notes",
+             body=note_models.CreateNoteRequest, response=note_models.NoteResponse),
+    Endpoint("GET", "/v1/notes", notes.list_notes, "note.read", "listNotes", "List notes (newest 200)", "Notes",
+             query=note_models.ListNotesQuery, response=note_models.ListNotesResponse),
+    Endpoint("GET", "/v1/notes/{note_id}", notes.get_note, "note.read", "getNote", "Get a note", "Notes",
+             response=note_models.NoteResponse),
+    Endpoint("PATCH", "/v1/notes/{note_id}", notes.update_note, "note.write", "updateNote", "Update a note",
+             "Notes", body=note_models.UpdateNoteRequest, response=note_models.NoteResponse),
+    Endpoint("DELETE", "/v1/notes/{note_id}", notes.delete_note, "note.write", "deleteNote", "Archive a note",
+             "Notes"),
     # Lists (definitions)
     Endpoint("POST", "/v1/objects/{slug}/lists", registry.create_list, "object.write", "createList",
              "Create a list for an object", "Lists", body=reg.CreateListRequest, response=reg.ObjectResponse),

@@ -160,8 +160,9 @@ class Compiler:
         attr = self.params.add(target.attribute.id, "bigint")
         since = self.params.add(spec.since or datetime.min.replace(year=1900), "timestamptz")
         record = f"{alias}.id"
-        since_of_current = (f"coalesce(({alias}.value_meta -> {self.params.add(str(target.attribute.id), 'text')} "
-                            f"->> 'since')::timestamptz, {alias}.created_at)")
+        attribute_key = str(target.attribute.id).replace("'", "")  # digits only: safe to inline
+        since_of_current = (f"coalesce(({alias}.value_meta -> '{attribute_key}' ->> 'since')::timestamptz, "
+                            f"{alias}.created_at)")
         history = (f"attribute_history h WHERE h.workspace_id = $1 AND h.record_id = {record} "
                    f"AND h.attribute_id = {attr}")
         parts = []

@@ -14,7 +14,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from tessera.db.tables.core import NEXT_ID, metadata
 
@@ -118,4 +118,49 @@ outbox = Table(
     Column("available_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("processed_at", DateTime(timezone=True)),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("workspace_id", BigInteger, nullable=False),
+    Column("id", BigInteger, nullable=False, server_default=NEXT_ID),
+    Column("title", Text, nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("priority", Text, nullable=False, server_default="unspecified"),
+    Column("due_date", DateTime(timezone=True)),
+    Column("is_completed", Boolean, nullable=False, server_default=text("false")),
+    Column("completed_at", DateTime(timezone=True)),
+    Column("assignee_ids", ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    Column("created_by", Text, nullable=False),
+    Column("created_by_id", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("archived_at", DateTime(timezone=True)),
+    PrimaryKeyConstraint("workspace_id", "id", name="pk_tasks"),
+)
+
+task_entities = Table(
+    "task_entities",
+    metadata,
+    Column("workspace_id", BigInteger, nullable=False),
+    Column("task_id", BigInteger, nullable=False),
+    Column("record_id", BigInteger, nullable=False),
+    PrimaryKeyConstraint("workspace_id", "task_id", "record_id", name="pk_task_entities"),
+)
+
+notes = Table(
+    "notes",
+    metadata,
+    Column("workspace_id", BigInteger, nullable=False),
+    Column("id", BigInteger, nullable=False, server_default=NEXT_ID),
+    Column("title", Text, nullable=False),
+    Column("content", Text, nullable=False, server_default=""),
+    Column("entity_id", BigInteger),
+    Column("created_by", Text, nullable=False),
+    Column("created_by_id", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("archived_at", DateTime(timezone=True)),
+    PrimaryKeyConstraint("workspace_id", "id", name="pk_notes"),
 )

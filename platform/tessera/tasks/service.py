@@ -1,0 +1,182 @@
+"""Tasks: linked to records, completed and reopened, archived instead of deleted. Every change
+appends a timeline event to each linked record, in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tessera.db.ids import IdAllocator
+from tessera.db.tenant import Tenant
+from tessera.errors import NotFound
+from tessera.events import Actor, EventBatch, flush
+from tessera.http.models import iso, parse_id
+
+_COLUMNS = ("t.id, t.title, t.description, t.priority, t.due_date, t.is_completed, t.completed_at, t.assignee_ids, "
+            "t.created_by, t.created_by_id, t.created_at, t.updated_at, t.archived_at, "
+            "ARRAY(SELECT te.record_id FROM task_entities te WHERE te.workspace_id = t.workspace_id "
+            "AND te.task_id = t.id ORDER BY te.record_id) AS entity_ids")
+_FIELDS = ("title", "description", "priority", "due_date", "is_completed", "assignee_ids", "entity_ids")
+
+
+def task_to_json(row: Any) -> dict[str, Any]:
+    """``developer.TaskResponse``; unset optional fields are left out, as the spec shows them."""
+    out = {
+        "id": str(row["id"]), "title": row["title"], "description": row["description"],
+        "priority": row["priority"], "due_date": iso(row["due_date"]), "is_completed": row["is_completed"],
+        "completed_at": iso(row["completed_at"]), "assignee_ids": list(row["assignee_ids"]),
+        "entity_ids": [str(i) for i in row["entity_ids"]], "created_by": row["created_by"],
+        "created_by_id": row["created_by_id"], "created_at": iso(row["created_at"]),
+        "updated_at": iso(row["updated_at"]), "archived_at": iso(row["archived_at"]),
+    }
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _timeline_task(row: dict[str, Any]) -> dict[str, Any]:
+    out = {"id": str(row["id"]), "title": row["title"], "due_date": iso(row["due_date"]),
+           "priority": row["priority"], "completed_at": iso(row["completed_at"])}
+    return {k: v for k, v in out.items() if v is not None}
+
+
+class TaskService:
+    def __init__(self, tenant: Tenant, *, ids: IdAllocator, actor: Actor, now: datetime) -> None:
+        self.tenant = tenant
+        self.ids = ids
+        self.actor = actor
+        self.now = now
+
+    async def _entity_ids(self, raw: list[str]) -> list[int]:
+        """Workspace records named by ``raw``; any unknown or foreign id is a 404."""
+        wanted = sorted({parse_id(r) or -1 for r in raw})
+        if not wanted:
+            return []
+        found = await self.tenant.fetch(
+            "SELECT r.id FROM records r JOIN object_definitions o ON o.workspace_id = r.workspace_id "
+            "AND o.id = r.object_id WHERE r.workspace_id = $1 AND r.id = ANY($2::bigint[]) AND o.type <> 'list'",
+            wanted)
+        if len(found) != len(wanted):
+            raise NotFound("One or more entity_ids do not name a record of this workspace")
+        return wanted
+
+    async def get(self, raw_id: str, *, lock: bool = False) -> dict[str, Any]:
+        task_id = parse_id(raw_id)
+        row = await self.tenant.fetchrow(
+            f"SELECT {_COLUMNS} FROM tasks t WHERE t.workspace_id = $1 AND t.id = $2"
+            + (" FOR UPDATE OF t" if lock else ""), task_id) if task_id is not None else None
+        if row is None:
+            raise NotFound("Task not found")
+        return dict(row)
+
+    async def _events(self, row: dict[str, Any], event_type: str, records: list[int],
+                      changes: list[dict[str, Any]] | None = None) -> None:
+        if not records:
+            return
+        batch = EventBatch()
+        payload: dict[str, Any] = {"task": _timeline_task(row)}
+        if changes is not None:
+            payload["field_changes"] = changes
+        for record_id, event_id in zip(records, await self.ids.take(self.tenant.conn, len(records)), strict=True):
+            batch.timeline(event_id, record_id, "task", row["id"], event_type, payload)
+        await flush(self.tenant, batch, self.actor, self.now)
+
+    async def _link(self, task_id: int, record_ids: list[int]) -> None:
+        await self.tenant.fetch(
+            "WITH gone AS (DELETE FROM task_entities WHERE workspace_id = $1 AND task_id = $2 "
+            "AND NOT (record_id = ANY($3::bigint[]))) "
+            "INSERT INTO task_entities (workspace_id, task_id, record_id) SELECT $1, $2, unnest($3::bigint[]) "
+            "ON CONFLICT DO NOTHING RETURNING record_id", task_id, record_ids)
+
+    async def create(self, body: Any) -> dict[str, Any]:
+        entity_ids = await self._entity_ids(body.entity_ids or [])
+        (task_id,) = await self.ids.take(self.tenant.conn, 1)
+        await self.tenant.fetch(
+            "INSERT INTO tasks (workspace_id, id, title, description, priority, due_date, assignee_ids, created_by, "
+            "created_by_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+            task_id, body.title, body.description or "", body.priority or "unspecified", body.due_date,
+            list(dict.fromkeys(body.assignee_ids or [])), self.actor.name, self.actor.id, self.now)
+        await self._link(task_id, entity_ids)
+        row = await self.get(str(task_id))
+        await self._events(row, "created", entity_ids)
+        return row
+
+    async def update(self, raw_id: str, body: Any) -> dict[str, Any]:
+        before = await self.get(raw_id, lock=True)
+        changes = body.model_dump(exclude_unset=True)
+        values: dict[str, Any] = {}
+        if changes.get("title") is not None:
+            values["title"] = changes["title"]
+        if "description" in changes:
+            values["description"] = changes["description"] or ""
+        if "priority" in changes:
+            values["priority"] = changes["priority"] or "unspecified"
+        if "due_date" in changes:
+            values["due_date"] = changes["due_date"]
+        if changes.get("assignee_ids") is not None:
+            values["assignee_ids"] = list(dict.fromkeys(changes["assignee_ids"]))
+        if changes.get("is_completed") is not None and changes["is_completed"] != before["is_completed"]:
+            values["is_completed"] = changes["is_completed"]
+            values["completed_at"] = self.now if changes["is_completed"] else None
+        entities = None
+        if changes.get("entity_ids") is not None:
+            entities = await self._entity_ids(changes["entity_ids"])
+        if values:
+            assignments = ", ".join(f"{column} = ${i + 3}" for i, column in enumerate(values))
+            await self.tenant.fetch(
+                f"UPDATE tasks SET {assignments}, updated_at = ${len(values) + 3} WHERE workspace_id = $1 AND id = $2",
+                before["id"], *values.values(), self.now)
+        if entities is not None:
+            await self._link(before["id"], entities)
+        after = await self.get(raw_id)
+        diff = [{"field_name": f, "old_value": _plain(before.get(f)), "new_value": _plain(after.get(f))}
+                for f in _FIELDS if _plain(before.get(f)) != _plain(after.get(f))]
+        if diff:
+            records = sorted(set(before["entity_ids"]) | set(after["entity_ids"]))
+            await self._events(after, "updated", records, diff)
+        return after
+
+    async def archive(self, raw_id: str) -> None:
+        row = await self.get(raw_id, lock=True)
+        if row["archived_at"] is not None:
+            return
+        await self.tenant.fetch("UPDATE tasks SET archived_at = $3, updated_at = $3 "
+                                "WHERE workspace_id = $1 AND id = $2",
+                                row["id"], self.now)
+        await self._events(row, "archived", list(row["entity_ids"]))
+
+    async def list(self, query: Any) -> tuple[list[dict[str, Any]], int]:
+        where = ["t.workspace_id = $1"]
+        args: list[Any] = []
+
+        def arg(value: Any) -> str:
+            args.append(value)
+            return f"${len(args) + 1}"
+
+        if not query.include_archived:
+            where.append("t.archived_at IS NULL")
+        if query.is_completed is not None:
+            where.append(f"t.is_completed = {arg(query.is_completed)}")
+        if query.assignee_id is not None:
+            where.append(f"t.assignee_ids @> ARRAY[{arg(query.assignee_id)}::text]")
+        if query.entity_id is not None:
+            record_id = parse_id(query.entity_id)
+            if record_id is None:
+                return [], 0
+            where.append(f"EXISTS (SELECT 1 FROM task_entities te WHERE te.workspace_id = $1 AND te.task_id = t.id "
+                         f"AND te.record_id = {arg(record_id)})")
+        if query.search is not None:
+            pattern = "%" + query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append(f"(t.title || ' ' || t.description) ILIKE {arg(pattern)}")
+        clause = " AND ".join(where)
+        total = int((await self.tenant.fetchrow(f"SELECT count(*) FROM tasks t WHERE {clause}", *args))[0])
+        rows = await self.tenant.fetch(
+            f"SELECT {_COLUMNS} FROM tasks t WHERE {clause} ORDER BY t.id DESC "
+            f"LIMIT {arg(query.limit)} OFFSET {arg(query.offset)}", *args)
+        return [dict(r) for r in rows], total
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return value

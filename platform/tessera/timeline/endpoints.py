@@ -1,0 +1,77 @@
+"""Record timelines (newest first, cursor-paged) and attribute history (beyond the spec)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from tessera.errors import NotFound
+from tessera.http.context import RequestContext
+from tessera.http.models import iso, parse_id
+from tessera.records.cursor import CursorCodec
+from tessera.records.endpoints import reader
+from tessera.records.values import read_value
+from tessera.timeline.aggregate import fold_bursts
+
+
+def _event_json(row: Any) -> dict[str, Any]:
+    payload = row["payload"]
+    return {"id": str(row["id"]), "resource_type": row["resource_type"], "resource_id": str(row["resource_id"]),
+            "event_type": row["event_type"],
+            "event_payload": orjson.loads(payload) if isinstance(payload, str) else payload,
+            "event_timestamp": iso(row["created_at"]), "created_by": row["actor"],
+            "created_by_id": row["actor_id"], "is_aggregated": False, "children": []}
+
+
+async def record_timeline(ctx: RequestContext) -> dict[str, Any]:
+    service = await reader(ctx)
+    _, record = await service.record(parse_id(ctx.path["record_id"]))
+    query = ctx.query
+    codec = CursorCodec(ctx.state.settings.key_pepper.get_secret_value().encode(), ctx.workspace_id,
+                        f"timeline:{record.id}")
+    before = codec.decode(query.cursor, [])[1] if query.cursor else None
+    args: list[Any] = [record.id, query.limit + 1]
+    where = "workspace_id = $1 AND record_id = $2"
+    if before is not None:
+        where += " AND id < $4"
+        args.append(before)
+    rows = await service.tenant.fetch(
+        f"SELECT id, resource_type, resource_id, event_type, payload, actor, actor_id, created_at "
+        f"FROM timeline_events WHERE {where} ORDER BY id DESC LIMIT $3", *args)
+    has_next = len(rows) > query.limit
+    rows = rows[:query.limit]
+    events = [_event_json(r) for r in rows]
+    if query.aggregate:
+        events = fold_bursts(events, [r["created_at"] for r in rows])
+    out: dict[str, Any] = {"data": events, "has_next_page": has_next}
+    if has_next and rows:
+        out["next_cursor"] = codec.encode([], rows[-1]["id"])
+    return out
+
+
+async def attribute_history(ctx: RequestContext) -> dict[str, Any]:
+    service = await reader(ctx)
+    obj, record = await service.record(parse_id(ctx.path["record_id"]))
+    attribute = obj.attribute(ctx.path["slug"])
+    if attribute is None:
+        raise NotFound(f"Attribute '{ctx.path['slug'][:80]}' not found on '{obj.slug}'")
+    rows = await service.tenant.fetch(
+        "SELECT value, active_from, active_until, actor, actor_id FROM attribute_history "
+        "WHERE workspace_id = $1 AND record_id = $2 AND attribute_id = $3 ORDER BY active_from, id",
+        record.id, attribute.id)
+    data = []
+    for row in rows:
+        value = row["value"]
+        data.append({"value": read_value(attribute, orjson.loads(value) if isinstance(value, str) else value),
+                     "active_from": iso(row["active_from"]), "active_until": iso(row["active_until"]),
+                     "actor": {"type": row["actor"], "id": row["actor_id"]}})
+    current = record.data.get(str(attribute.id))
+    if current:
+        meta = record.value_meta.get(str(attribute.id), {})
+        since = datetime.fromisoformat(meta["since"]) if "since" in meta else record.created_at
+        data.append({"value": read_value(attribute, current), "active_from": iso(since), "active_until": None,
+                     "actor": {"type": meta.get("actor", record.created_by),
+                               "id": meta.get("actor_id", record.created_by_id)}})
+    return {"data": data}

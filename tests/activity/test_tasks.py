@@ -1,0 +1,95 @@
+"""Tasks: fields, completion, entity links, filters, pagination, archive semantics."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Workspace, WorkspaceFactory
+from tests.spec import assert_matches
+
+
+async def _person(ws: Workspace, name: str = "Ann") -> str:
+    return str((await ws.post("/v1/objects/person", {"attributes": {"name": name}})).json()["id"])
+
+
+async def test_task_lifecycle(ws: Workspace) -> None:
+    ann = await _person(ws)
+    response = await ws.post("/v1/tasks", {
+        "title": "Follow up", "description": "Discuss renewal", "priority": "high",
+        "due_date": "2026-03-01T09:00:00+01:00", "entity_ids": [ann], "assignee_ids": ["50", "50", "51"]})
+    assert response.status_code == 200, response.text
+    task = response.json()
+    assert_matches("developer.TaskResponse", task)
+    assert task["due_date"] == "2026-03-01T08:00:00Z"
+    assert task["entity_ids"] == [ann] and task["assignee_ids"] == ["50", "51"]
+    assert task["priority"] == "high" and task["is_completed"] is False and "completed_at" not in task
+    assert task["created_by"] == "developer_api" and task["created_by_id"]
+    done = (await ws.patch(f"/v1/tasks/{task['id']}", {"is_completed": True})).json()
+    assert done["is_completed"] is True and done["completed_at"] is not None
+    reopened = (await ws.patch(f"/v1/tasks/{task['id']}", {"is_completed": False, "priority": "",
+                                                           "description": ""})).json()
+    assert "completed_at" not in reopened and reopened["priority"] == "unspecified"
+    assert reopened["description"] == ""
+    assert (await ws.delete(f"/v1/tasks/{task['id']}")).status_code == 200
+    archived = (await ws.get(f"/v1/tasks/{task['id']}")).json()
+    assert archived["archived_at"].endswith("Z")
+    assert task["id"] not in [t["id"] for t in (await ws.get("/v1/tasks")).json()["data"]]
+    assert task["id"] in [t["id"] for t in (await ws.get("/v1/tasks?include_archived=true")).json()["data"]]
+
+
+@pytest.mark.parametrize("body", [
+    {}, {"title": ""}, {"title": "   "}, {"title": "x", "priority": "critical"}, {"title": "x", "due_date": "tomorrow"},
+    {"title": "x", "due_date": "2026-02-30T00:00:00Z"}, {"title": "x", "entity_ids": "1"},
+    {"title": "x", "assignee_ids": [1]}, {"title": "x" * 501},
+])
+async def test_invalid_tasks_are_400(ws: Workspace, body: dict[str, object]) -> None:
+    assert (await ws.post("/v1/tasks", body)).status_code == 400
+    assert (await ws.get("/v1/tasks")).json()["total"] == 0
+
+
+async def test_unknown_or_foreign_entity_is_404(ws: Workspace, make_workspace: WorkspaceFactory) -> None:
+    other = await make_workspace()
+    theirs = await _person(other)
+    assert (await ws.post("/v1/tasks", {"title": "x", "entity_ids": [theirs]})).status_code == 404
+    assert (await ws.post("/v1/tasks", {"title": "x", "entity_ids": ["123"]})).status_code == 404
+    assert (await ws.get("/v1/tasks")).json()["total"] == 0
+    task = (await other.post("/v1/tasks", {"title": "theirs"})).json()
+    assert (await ws.get(f"/v1/tasks/{task['id']}")).status_code == 404
+    assert (await ws.patch(f"/v1/tasks/{task['id']}", {"title": "mine"})).status_code == 404
+    assert (await ws.delete(f"/v1/tasks/{task['id']}")).status_code == 404
+
+
+async def test_filters_and_pagination(ws: Workspace) -> None:
+    ann, bob = await _person(ws, "Ann"), await _person(ws, "Bob")
+    made = []
+    for i in range(7):
+        body = {"title": f"Call #{i}", "description": "quarterly review" if i % 2 else "intro",
+                "entity_ids": [ann] if i < 4 else [bob], "assignee_ids": ["u1"] if i % 3 == 0 else ["u2"]}
+        made.append((await ws.post("/v1/tasks", body)).json()["id"])
+    await ws.patch(f"/v1/tasks/{made[0]}", {"is_completed": True})
+    listing = (await ws.get("/v1/tasks?limit=3")).json()
+    assert_matches("developer.ListTasksResponse", listing)
+    assert listing["total"] == 7 and listing["has_more"] is True and listing["next_offset"] == 3
+    assert [t["id"] for t in listing["data"]] == made[::-1][:3]
+    rest = (await ws.get("/v1/tasks?limit=3&offset=6")).json()
+    assert rest["has_more"] is False and "next_offset" not in rest and len(rest["data"]) == 1
+    assert (await ws.get(f"/v1/tasks?entity_id={ann}")).json()["total"] == 4
+    assert (await ws.get("/v1/tasks?assignee_id=u1")).json()["total"] == 3
+    assert (await ws.get("/v1/tasks?is_completed=true")).json()["total"] == 1
+    assert (await ws.get("/v1/tasks?is_completed=false")).json()["total"] == 6
+    assert (await ws.get("/v1/tasks?search=QUARTERLY")).json()["total"] == 3
+    assert (await ws.get("/v1/tasks?search=%25")).json()["total"] == 0
+    combined = (await ws.get(f"/v1/tasks?entity_id={bob}&search=review&is_completed=false")).json()
+    assert combined["total"] == 1
+    for bad in ("limit=0", "limit=501", "offset=-1", "is_completed=maybe", "bogus=1"):
+        assert (await ws.get(f"/v1/tasks?{bad}")).status_code == 400, bad
+
+
+async def test_replacing_entities(ws: Workspace) -> None:
+    ann, bob = await _person(ws, "Ann"), await _person(ws, "Bob")
+    task = (await ws.post("/v1/tasks", {"title": "t", "entity_ids": [ann]})).json()
+    updated = (await ws.patch(f"/v1/tasks/{task['id']}", {"entity_ids": [bob]})).json()
+    assert updated["entity_ids"] == [bob]
+    assert (await ws.get(f"/v1/tasks?entity_id={ann}")).json()["total"] == 0
+    await ws.delete(f"/v1/records/{bob}")
+    assert (await ws.get(f"/v1/tasks/{task['id']}")).json()["entity_ids"] == []
