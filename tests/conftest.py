@@ -5,6 +5,7 @@ recreated and migrated once per session; tests isolate themselves by creating wo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -61,7 +62,8 @@ def settings() -> Settings:
     os.environ.update(urls)
     _recreate_database(urls["DATABASE_URL"])
     Redis.from_url(urls["REDIS_URL"]).flushdb()
-    test_settings = Settings(log_level="WARNING", auth_cache_seconds=30.0)
+    test_settings = Settings(log_level="WARNING", auth_cache_seconds=30.0,
+                             meili_index_prefix=f"tessera_test_{os.getpid()}")
     from tessera.migrate import upgrade
 
     upgrade(test_settings)
@@ -156,6 +158,32 @@ async def make_workspace(app: Any, client: httpx.AsyncClient, clock: FakeClock) 
 @pytest.fixture
 async def ws(make_workspace: WorkspaceFactory) -> Workspace:
     return await make_workspace()
+
+
+@pytest.fixture(scope="session")
+async def worker(app: Any, settings: Settings) -> AsyncIterator[Any]:
+    """A real arq worker (search relay, sweeps) running in this process against the test Redis,
+    PostgreSQL and Meilisearch; its index is dropped at the end of the session."""
+    from arq.worker import Worker
+
+    from workers.settings import build_worker_settings
+
+    options = build_worker_settings(settings)
+    running = Worker(**{**options, "handle_signals": False, "poll_delay": 0.05})
+    task = asyncio.create_task(running.async_run())
+    ctx = running.ctx
+    for _ in range(200):
+        if "search" in ctx:
+            break
+        await asyncio.sleep(0.05)
+    yield running
+    search = ctx.get("search")
+    if search is not None:
+        await search.client.wait_for_task(await search.client.delete_index(search.index_uid))
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
+    await running.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,8 @@
 """The ``tessera.plugins`` entry point: wires the outer layer into the API and the CLI.
 
 ``tessera`` cannot import ``search`` or ``workers``; this plugin, living in the outermost layer,
-hands the API its search adapter at start-up and adds the ``worker`` command (and, later,
-``search``/``import`` commands) to the ``tessera`` CLI.
+hands the API its search adapter at start-up and adds the ``worker`` and ``search`` commands to
+the ``tessera`` CLI.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import click
+
+from workers.cli import register_commands
 
 if TYPE_CHECKING:
     from tessera.app_state import AppState
@@ -19,20 +21,18 @@ class WorkersPlugin:
     name = "workers"
 
     async def startup(self, state: AppState) -> None:
-        return None
+        from workers.lifecycle import search_engine
+        from workers.search_port import MeiliSearchPort
+
+        state.search = MeiliSearchPort(search_engine(state.settings))
 
     async def shutdown(self, state: AppState) -> None:
-        return None
+        if state.search is not None:
+            await state.search.close()
+            state.search = None
 
     def cli(self, group: click.Group) -> None:
-        @group.command()
-        def worker() -> None:
-            """Run the background worker (arq): outbox relay, search indexing, AI jobs."""
-            from arq.worker import run_worker
-
-            from workers.settings import WorkerSettings
-
-            run_worker(WorkerSettings)  # type: ignore[arg-type]
+        register_commands(group)
 
 
 plugin = WorkersPlugin()

@@ -1,24 +1,35 @@
-"""arq ``WorkerSettings``: declarative; the Redis address and the jobs come from here."""
+"""arq worker settings, built from Tessera's settings when the worker starts (no import-time I/O)."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
+from arq import func
 from arq.connections import RedisSettings
 from arq.cron import cron
 
 from tessera.settings import Settings
-from workers import lifecycle
+from workers import lifecycle, search_indexer
+
+EVERY_SECOND = set(range(60))
 
 
-class WorkerSettings:
-    functions: ClassVar[list[Any]] = []
-    cron_jobs: ClassVar[list[Any]] = [cron(lifecycle.purge_expired_idempotency_keys, minute=set(range(0, 60, 10)),
-                                           run_at_startup=True)]
-    on_startup = lifecycle.startup
-    on_shutdown = lifecycle.shutdown
-    redis_settings = RedisSettings.from_dsn(Settings().redis_url)
-    max_jobs = 20
-    job_timeout = 600
-    keep_result = 60
-    health_check_interval = 10
+def build_worker_settings(settings: Settings) -> dict[str, Any]:
+    """The keyword arguments of ``arq.Worker`` for this deployment."""
+    return {
+        "functions": [func(search_indexer.relay_search, keep_result=0, max_tries=1)],
+        "cron_jobs": [
+            cron(search_indexer.relay_search, name="relay_search_sweep", second=EVERY_SECOND, keep_result=0,
+                 run_at_startup=True, unique=True),
+            cron(lifecycle.purge_expired, name="purge_expired", minute={0, 10, 20, 30, 40, 50},
+                 run_at_startup=True, keep_result=0),
+        ],
+        "on_startup": lifecycle.startup,
+        "on_shutdown": lifecycle.shutdown,
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "max_jobs": 20,
+        "job_timeout": 600,
+        "keep_result": 60,
+        "health_check_interval": 10,
+        "ctx": {"settings": settings},
+    }

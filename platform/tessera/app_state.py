@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from schema_registry.definitions import ObjectDefinition
 from tessera.clock import Clock
 from tessera.db.ids import IdAllocator
 from tessera.http.auth import Authenticator
@@ -18,9 +19,18 @@ from tessera.settings import Settings
 
 class SearchPort(Protocol):
     """What the API needs from full-text search. Implemented outside ``tessera`` (the
-    ``workers`` plugin wires the Meilisearch adapter in), so this package never imports it."""
+    ``workers`` plugin wires the Meilisearch adapter in), so this package never imports it.
+    Both methods raise ``tessera.errors.SearchUnavailable`` when the engine cannot answer."""
 
     async def health(self) -> dict[str, Any]: ...
+
+    async def search(self, workspace_id: int, text: str, objects: Sequence[ObjectDefinition], *, limit: int,
+                     filter_node: Any = None) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
+        """Hits (``id``, ``primary_value``, ``matched_value``, ``score``) per object slug, and the
+        slugs whose search failed."""
+        ...
+
+    async def close(self) -> None: ...
 
 
 @dataclass

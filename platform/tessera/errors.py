@@ -83,3 +83,9 @@ class ServiceUnavailable(TesseraError):
     def __init__(self, message: str | None = None, *, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class SearchUnavailable(ServiceUnavailable):
+    """Full-text search cannot answer; callers fall back to PostgreSQL."""
+
+    default_message = "Search is temporarily unavailable"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tessera.fulltext import endpoints as fulltext
+from tessera.fulltext import models as search_models
 from tessera.http.endpoint import Endpoint
 from tessera.keys import endpoints as keys
 from tessera.keys import models as key_models
@@ -86,6 +88,10 @@ ENDPOINTS: list[Endpoint] = [
              body=rec.UpdateListRecordRequest, response=rec.ListEntryResponse),
     Endpoint("DELETE", "/v1/lists/{id}/records/{record_id}", records.remove_list_member, "record.write",
              "removeRecordFromList", "Remove a record from a list (the record stays)", "Lists"),
+    # Search
+    Endpoint("POST", "/v1/search", fulltext.search, "record.read", "searchRecords",
+             "Full-text search across records, grouped by object", "Search", body=search_models.SearchRequest,
+             response=search_models.SearchResponse),
     # Timeline and history
     Endpoint("GET", "/v1/records/{record_id}/timeline", timeline.record_timeline, "record.read",
              "getRecordTimeline", "A record's activity, newest first", "Timeline",

@@ -89,6 +89,10 @@ def _reject_keys_in_url(request: Request) -> None:
 def _parse_query(model: type[BaseModel] | None, request: Request) -> Any:
     params = dict(request.query_params)
     if model is None:
+        if params:
+            names = ", ".join(sorted(params)[:5])
+            raise BadRequest(f"Unknown query parameters: {names}",
+                             errors=[FieldError(name, "unknown parameter") for name in sorted(params)[:20]])
         return None
     try:
         return model.model_validate(params)

@@ -12,8 +12,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from schema_registry.query import QueryError
 from tessera.db.engine import translate_error
-from tessera.errors import ServiceUnavailable, TesseraError, TooManyRequests
+from tessera.errors import BadRequest, FieldError, ServiceUnavailable, TesseraError, TooManyRequests
 from tessera.jsonio import dump_json
 
 log = structlog.get_logger(__name__)
@@ -57,6 +58,14 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, message, headers=dict(exc.headers or {}))
 
 
+async def handle_query_error(request: Request, exc: Exception) -> Response:
+    """The query language refused a filter or sort: 400 naming where."""
+    assert isinstance(exc, QueryError)
+    what = "sort" if exc.path.startswith("sort") else "filter"
+    return await handle_tessera_error(
+        request, BadRequest(f"Invalid {what}: {exc.message}", errors=[FieldError(exc.path, exc.message)]))
+
+
 async def handle_infrastructure_error(request: Request, exc: Exception) -> Response:
     """A database or network failure that escaped translation (e.g. while connecting)."""
     return await handle_tessera_error(request, translate_error(exc))
@@ -65,6 +74,7 @@ async def handle_infrastructure_error(request: Request, exc: Exception) -> Respo
 EXCEPTION_HANDLERS = {
     TesseraError: handle_tessera_error,
     HTTPException: handle_http_exception,
+    QueryError: handle_query_error,
     DBAPIError: handle_infrastructure_error,
     asyncpg.PostgresError: handle_infrastructure_error,
     asyncpg.exceptions.InterfaceError: handle_infrastructure_error,

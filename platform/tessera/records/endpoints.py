@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from schema_registry.definitions import AttributeDefinition, ObjectDefinition
+from schema_registry.query import parse_filter, parse_sorts
 from tessera.clock import utcnow
 from tessera.errors import BadRequest, FieldError
 from tessera.events import Actor
@@ -14,7 +15,6 @@ from tessera.records import repository
 from tessera.records.batch import BatchWriter
 from tessera.records.cursor import CursorCodec
 from tessera.records.listing import RecordQuery, query_fingerprint
-from tessera.records.query import parse_filter, parse_sorts
 from tessera.records.relationships import RelationshipService
 from tessera.records.service import RecordService, entry_to_json, record_to_json
 from tessera.records.values import read_attributes
@@ -24,7 +24,17 @@ def actor(ctx: RequestContext) -> Actor:
     return Actor("developer_api", str(ctx.principal.api_key_id))
 
 
+def nudge_indexer(ctx: RequestContext) -> None:
+    """After the write commits, wake the search relay (the worker's sweep covers a lost nudge)."""
+
+    async def nudge() -> None:
+        await ctx.state.redis.enqueue("relay_search", job_id="relay_search")
+
+    ctx.uow.after_commit(nudge)
+
+
 async def writer(ctx: RequestContext) -> RecordService:
+    nudge_indexer(ctx)
     tenant = await ctx.tenant()
     schema = await ctx.state.schemas.for_write(tenant)
     return RecordService(tenant, schema, ids=ctx.state.ids, actor=actor(ctx), now=utcnow(ctx.state.clock))

@@ -19,10 +19,10 @@ from typing import Any
 import orjson
 
 from schema_registry.definitions import ObjectDefinition
+from schema_registry.query import Node, SortKey
 from schema_registry.types.base import StorageClass
 from tessera.db.tenant import Tenant
 from tessera.records.cursor import CursorCodec
-from tessera.records.query import Node, SortKey
 from tessera.records.repository import RECORD_COLUMNS, RecordRow, to_row
 from tessera.records.sql import Compiler, Params, value_column
 

@@ -1,4 +1,4 @@
-"""Compile the query AST (``tessera.records.query``) to PostgreSQL over the EAV value table.
+"""Compile the query AST (``schema_registry.query``) to PostgreSQL over the EAV value table.
 
 Two forms of the same filter:
 - ``row_predicate``: a boolean expression over one record row ``r`` (EXISTS probes into the value
@@ -17,8 +17,8 @@ from typing import Any
 
 import orjson
 
+from schema_registry.query import And, Changed, Condition, Node, Not, Or, SortKey, Target
 from schema_registry.types.base import StorageClass
-from tessera.records.query import And, Changed, Condition, Node, Not, Or, SortKey, Target
 
 TEXT_PREFIX = 200
 INDEXED_TEXT = 'left({a}.v_text, 200) COLLATE "C"'

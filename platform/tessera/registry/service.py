@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from schema_registry.definitions import (
@@ -23,6 +24,7 @@ from schema_registry.workspace import WorkspaceSchema
 from tessera.db.engine import IntegrityViolation
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest, Conflict, FieldError, NotFound
+from tessera.events import SEARCH, Actor, EventBatch, flush
 from tessera.registry import constraints, repository
 from tessera.registry.cache import SchemaCache
 
@@ -137,6 +139,13 @@ class RegistryService:
             raise BadRequest("The default person and company objects cannot be deleted")
         await repository.delete_object(self.tenant, obj.id)
         await self._changed()
+        await self._search_event("object.deleted", obj.id)
+
+    async def _search_event(self, event_type: str, object_id: int) -> None:
+        """Tell the indexer that an object's documents must go or be rebuilt."""
+        batch = EventBatch()
+        batch.outbox(SEARCH, event_type, "object", object_id, {"after": 0} if event_type == "object.reindex" else {})
+        await flush(self.tenant, batch, Actor("system", ""), datetime.now(UTC))
 
     async def delete_object_by_slug(self, slug: str) -> None:
         schema = await self._locked()
@@ -254,6 +263,8 @@ class RegistryService:
         if values:
             await repository.update_attribute(self.tenant, attribute.id, **values)
             schema = await self._changed()
+            if "select_options" in values:  # renamed options change what documents say
+                await self._search_event("object.reindex", attribute.object_id)
         return self._attribute_of(schema, object_slug, str(attribute.id))
 
     async def delete_attribute(self, object_slug: str, attr_id: str) -> None:
@@ -261,6 +272,7 @@ class RegistryService:
         attribute = self._attribute_of(schema, object_slug, attr_id)
         await repository.delete_attribute(self.tenant, attribute.id)
         await self._changed()
+        await self._search_event("object.reindex", attribute.object_id)
 
     # Relationship definitions --------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 metadata = MetaData()
 
@@ -62,4 +62,12 @@ idempotency_keys = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("workspace_id", "api_key_id", "key_hash", name="pk_idempotency_keys"),
     Index("ix_idempotency_keys_expires", "expires_at"),
+)
+
+maintenance_checkpoints = Table(
+    "maintenance_checkpoints",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("value", JSONB, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

@@ -17,7 +17,7 @@ match when NO value equals, so records without a value match them too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -25,8 +25,7 @@ from typing import Any
 from schema_registry.definitions import AttributeDefinition, ObjectDefinition
 from schema_registry.types import attribute_type
 from schema_registry.types.base import Facet, FacetScalar, InvalidValue, StorageClass
-from tessera.errors import BadRequest, FieldError
-from tessera.http.models import parse_rfc3339
+from schema_registry.types.timestamps import parse_temporal, to_timestamp
 
 MAX_DEPTH = 8
 MAX_CONDITIONS = 50
@@ -48,6 +47,16 @@ class Target:
     facet: Facet | None = None
     meta: str | None = None
     parent: bool = False
+
+
+class QueryError(ValueError):
+    """A filter or sort the language refuses; ``path`` points into the request body
+    (``filter.$and[1].stage.$gt``). The HTTP layer answers it with 400."""
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +102,10 @@ class SortKey:
 @dataclass
 class _Budget:
     conditions: int = 0
-    errors: list[FieldError] = field(default_factory=list)
 
 
-def _fail(path: str, message: str) -> BadRequest:
-    return BadRequest(f"Invalid filter: {message}", errors=[FieldError(path, message)])
+def _fail(path: str, message: str) -> QueryError:
+    return QueryError(message, path)
 
 
 def resolve_target(obj: ObjectDefinition, name: str, path: str, *, parent: ObjectDefinition | None = None,
@@ -126,9 +134,9 @@ def _operand(target: Target, op: str, raw: Any, path: str) -> FacetScalar:
     if target.meta is not None:
         if target.storage is StorageClass.TIMESTAMP and isinstance(raw, str):
             try:
-                return parse_rfc3339(raw)
-            except ValueError as err:
-                raise _fail(path, f"'{target.path}' {op} needs an RFC3339 date-time") from err
+                return to_timestamp(parse_temporal(raw))
+            except InvalidValue as err:
+                raise _fail(path, f"'{target.path}' {op}: {err.message}") from err
         if target.meta == "id" and isinstance(raw, str) and raw.isdigit() and len(raw) < 20:
             return Decimal(raw)
         raise _fail(path, f"'{target.path}' {op} got an operand of the wrong type")
@@ -164,13 +172,10 @@ def _changed(target: Target, raw: Any, path: str) -> Changed:
 
     since = None
     if "since" in raw:
-        value = raw["since"]
-        if isinstance(value, str) and len(value) == 10:
-            value += "T00:00:00Z"
         try:
-            since = parse_rfc3339(value)
-        except ValueError as err:
-            raise _fail(f"{path}.since", "since must be a date or an RFC3339 date-time") from err
+            since = to_timestamp(parse_temporal(raw["since"]))
+        except InvalidValue as err:
+            raise _fail(f"{path}.since", f"since: {err.message}") from err
     return Changed(to=values("to"), from_=values("from"), since=since)
 
 
@@ -240,7 +245,7 @@ def _node(obj: ObjectDefinition, raw: Any, path: str, depth: int, budget: _Budge
 
 
 def parse_filter(obj: ObjectDefinition, raw: Any, *, parent: ObjectDefinition | None = None) -> Node | None:
-    """The AST of a filter (None for no filter). Raises ``BadRequest`` naming the path, the
+    """The AST of a filter (None for no filter). Raises ``QueryError`` naming the path, the
     attribute and the operator at fault."""
     if raw is None:
         return None
@@ -251,20 +256,17 @@ def parse_sorts(obj: ObjectDefinition, sorts: list[tuple[str, str]], *,
                 parent: ObjectDefinition | None = None) -> list[SortKey]:
     """Sort keys from (attribute slug or id, direction) pairs."""
     if len(sorts) > MAX_SORT_KEYS:
-        raise BadRequest(f"At most {MAX_SORT_KEYS} sort keys")
+        raise QueryError(f"at most {MAX_SORT_KEYS} sort keys", "sorts")
     keys = []
     for index, (name, direction) in enumerate(sorts):
         path = f"sorts[{index}]"
         if direction not in ("asc", "desc"):
-            raise BadRequest(f"Sort direction must be 'asc' or 'desc', got '{direction[:20]}'",
-                             errors=[FieldError(f"{path}.direction", "must be asc or desc")])
+            raise QueryError(f"sort direction must be 'asc' or 'desc', got '{direction[:20]}'",
+                             f"{path}.direction")
         if name.isdigit() and obj.attribute_by_id(int(name)) is not None:
             attribute = obj.attribute_by_id(int(name))
             assert attribute is not None
             name = attribute.slug
-        try:
-            target = resolve_target(obj, name, f"{path}.attribute", parent=parent)
-        except BadRequest as err:
-            raise BadRequest(f"Invalid sort: {err.errors[0].message}", errors=err.errors) from err
+        target = resolve_target(obj, name, f"{path}.attribute", parent=parent)
         keys.append(SortKey(target, direction == "desc"))
     return keys

@@ -11,9 +11,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from schema_registry.query import And, Condition, Node, Not, Or, Target
 from schema_registry.types import attribute_type
 from schema_registry.types.base import JSON, FacetScalar, StorageClass
-from tessera.records.query import And, Condition, Node, Not, Or, Target
 
 
 @dataclass(frozen=True, slots=True)
