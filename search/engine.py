@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from schema_registry.definitions import ObjectDefinition
-from search.client import MeiliClient, SearchRequestError, SearchUnavailable
+from search.client import MeiliClient, SearchRequestError, SearchUnavailable, TaskFailed
 from search.documents import index_settings
 
 
@@ -64,7 +64,11 @@ class SearchEngine:
 
     async def ensure_index(self) -> None:
         """Create the records index and apply its settings (idempotent)."""
-        await self.client.wait_for_task(await self.client.create_index(self.index_uid, "id"))
+        try:
+            await self.client.wait_for_task(await self.client.create_index(self.index_uid, "id"))
+        except TaskFailed as err:  # created meanwhile by another process: fine
+            if "index_already_exists" not in str(err):
+                raise
         current = await self.client.get_settings(self.index_uid)
         wanted = index_settings()
         if any(current.get(k) != v for k, v in wanted.items()):

@@ -7,7 +7,7 @@ from typing import Any
 import structlog
 from sqlalchemy import text
 
-from search.client import MeiliClient, SearchUnavailable
+from search.client import MeiliClient, SearchUnavailable, TaskFailed
 from search.engine import SearchEngine
 from tessera.db.engine import create_engine
 from tessera.logs import configure_logging
@@ -31,7 +31,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["schemas"] = Schemas()
     try:
         await ctx["search"].ensure_index()
-    except SearchUnavailable as err:  # indexing catches up once Meilisearch is back
+    except (SearchUnavailable, TaskFailed) as err:  # indexing catches up once Meilisearch is back
         log.warning("search_index_setup_deferred", error=str(err)[:200])
     log.info("worker_started")
 
