@@ -7,7 +7,10 @@ open and a lost nudge only delays work that the workers' periodic sweep picks up
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,25 +22,46 @@ from redis.exceptions import RedisError
 log = structlog.get_logger(__name__)
 
 # GCRA (generic cell rate algorithm): one key per API key holding the theoretical arrival time.
-# ARGV: now_ms, limit (requests), period_ms. Returns {allowed, remaining, retry_after_ms, reset_ms}.
+# Several checks travel in one call: KEYS[i] with ARGV[3i-2..3i] = now_ms, limit, period_ms, in
+# order (two checks of one key in a batch apply one after the other). Returns, per check,
+# allowed (0/1), remaining, retry_after_ms.
 _GCRA = """
-local now = tonumber(ARGV[1])
-local limit = tonumber(ARGV[2])
-local period = tonumber(ARGV[3])
-local interval = period / limit
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local new_tat = tat + interval
-local allow_at = new_tat - period
-if now < allow_at then
-  return {0, 0, math.ceil(allow_at - now), math.ceil(tat - now)}
+local out = {}
+for i, key in ipairs(KEYS) do
+  local now = tonumber(ARGV[3 * i - 2])
+  local limit = tonumber(ARGV[3 * i - 1])
+  local period = tonumber(ARGV[3 * i])
+  local interval = period / limit
+  local tat = tonumber(redis.call('GET', key) or now)
+  if tat < now then tat = now end
+  local new_tat = tat + interval
+  local allow_at = new_tat - period
+  if now < allow_at then
+    table.insert(out, 0); table.insert(out, 0); table.insert(out, math.ceil(allow_at - now))
+  else
+    redis.call('SET', key, tostring(new_tat), 'PX', math.ceil(new_tat - now) + 1000)
+    table.insert(out, 1)
+    table.insert(out, math.floor((period - (new_tat - now)) / interval))
+    table.insert(out, 0)
+  end
 end
-redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil(new_tat - now) + 1000)
-local remaining = math.floor((period - (new_tat - now)) / interval)
-return {1, remaining, 0, math.ceil(new_tat - now)}
+return out
 """
 
 ARQ_QUEUE = "arq:queue"
+
+# Concurrent streams per API key: a sorted set of stream ids scored by their last heartbeat;
+# entries not refreshed within ARGV[3] ms are dropped, so a crashed process frees its slots.
+# ARGV: now_ms, stream id, stale_ms, max, ttl_s. Returns 1 (slot taken) or 0 (full).
+_STREAM_SLOT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[3]))
+if redis.call('ZSCORE', KEYS[1], ARGV[2]) == false and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +77,9 @@ class RedisClient:
         self.redis: Redis = Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0,
                                            health_check_interval=30)
         self._gcra = self.redis.register_script(_GCRA)
+        self._checks: list[tuple[str, int, int, int, asyncio.Future[RateDecision | None]]] = []
+        self._flushing = False
+        self._stream_slot = self.redis.register_script(_STREAM_SLOT)
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -64,15 +91,40 @@ class RedisClient:
             return False
 
     async def rate_limit(self, bucket: str, *, limit: int, period_s: float, now_s: float) -> RateDecision | None:
-        """Count one request against ``bucket``; None when Redis is unreachable (fail open)."""
+        """Count one request against ``bucket``; None when Redis is unreachable (fail open).
+
+        Checks made while another batch is on its way to Redis are sent together in the next
+        call, so under load one round trip serves many requests (a redis-py call costs ~80 us of
+        CPU; the per-check share of a batched one is a few)."""
+        future: asyncio.Future[RateDecision | None] = asyncio.get_running_loop().create_future()
+        self._checks.append((f"tessera:rl:{bucket}", int(now_s * 1000), limit, int(period_s * 1000), future))
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().create_task(self._flush_checks())
+        return await future
+
+    async def _flush_checks(self) -> None:
         try:
-            allowed, remaining, retry_ms, _reset = await self._gcra(
-                keys=[f"tessera:rl:{bucket}"], args=[int(now_s * 1000), limit, int(period_s * 1000)]
-            )
-        except (RedisError, OSError) as err:
-            log.warning("rate_limit_unavailable", error_type=type(err).__name__)
-            return None
-        return RateDecision(bool(allowed), limit, int(remaining), int(retry_ms))
+            while self._checks:
+                batch, self._checks = self._checks[:500], self._checks[500:]
+                args: list[int] = []
+                for _key, now_ms, limit, period_ms, _future in batch:
+                    args.extend((now_ms, limit, period_ms))
+                try:
+                    flat = await self._gcra(keys=[c[0] for c in batch], args=args)
+                except (RedisError, OSError) as err:
+                    log.warning("rate_limit_unavailable", error_type=type(err).__name__)
+                    flat = None
+                for index, (_key, _now, limit, _period, future) in enumerate(batch):
+                    if future.done():
+                        continue
+                    if flat is None:
+                        future.set_result(None)
+                    else:
+                        allowed, remaining, retry_ms = flat[3 * index:3 * index + 3]
+                        future.set_result(RateDecision(bool(allowed), limit, int(remaining), int(retry_ms)))
+        finally:
+            self._flushing = False
 
     async def enqueue(self, function: str, *args: Any, job_id: str | None = None,
                       defer_ms: int = 0, now_ms: int = 0) -> bool:
@@ -96,3 +148,34 @@ class RedisClient:
         except (RedisError, OSError) as err:
             log.warning("publish_failed", channel=channel, error_type=type(err).__name__)
             return False
+
+    async def take_stream_slot(self, bucket: str, stream_id: str, *, limit: int, stale_s: float, now_s: float
+                               ) -> bool | None:
+        """Claim (or refresh) one of ``limit`` concurrent-stream slots; None when Redis is down."""
+        try:
+            taken = await self._stream_slot(keys=[f"tessera:streams:{bucket}"],
+                                            args=[int(now_s * 1000), stream_id, int(stale_s * 1000), limit,
+                                                  int(stale_s * 2) + 1])
+        except (RedisError, OSError) as err:
+            log.warning("stream_slot_unavailable", error_type=type(err).__name__)
+            return None
+        return bool(taken)
+
+    async def release_stream_slot(self, bucket: str, stream_id: str) -> None:
+        with contextlib.suppress(RedisError, OSError):  # else the slot goes stale on its own
+            await self.redis.zrem(f"tessera:streams:{bucket}", stream_id)
+
+    async def listen(self, pattern: str) -> AsyncIterator[tuple[str, bytes]]:
+        """Messages published on channels matching ``pattern``, until the connection fails
+        (``RedisError``/``OSError`` propagate: the caller reconnects)."""
+        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.psubscribe(pattern)
+            while True:
+                message = await pubsub.get_message(timeout=5.0)
+                if message is not None and message.get("type") == "pmessage":
+                    channel = message["channel"]
+                    yield (channel.decode() if isinstance(channel, bytes) else str(channel)), message["data"]
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]

@@ -9,6 +9,7 @@ is lost. ``last_used_at`` is written at most once a minute per key, off the requ
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +38,9 @@ class _Entry:
     revoked_at: datetime | None
     fetched_at: float
     last_used_written: float
+    verified: str | None = None
+    """The key string last verified against ``key_hash``: later requests compare strings
+    (constant time) instead of recomputing the HMAC."""
 
 
 class Authenticator:
@@ -71,8 +75,12 @@ class Authenticator:
             raise Unauthorized("Invalid API key")
         now = self._clock()
         entry = await self._entry(prefix, now)
-        if entry is None or not verify_key(self._pepper, token, entry.key_hash):
+        if entry is None:
             raise Unauthorized("Invalid API key")
+        if entry.verified is None or not hmac.compare_digest(entry.verified, token):
+            if not verify_key(self._pepper, token, entry.key_hash):
+                raise Unauthorized("Invalid API key")
+            entry.verified = token
         if entry.revoked_at is not None:
             raise Unauthorized("API key has been revoked")
         expires_at = entry.principal.expires_at

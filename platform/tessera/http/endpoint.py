@@ -34,6 +34,13 @@ _URL_KEY_PARAMS = frozenset({"api_key", "apikey", "api-key", "key", "token", "ac
 
 
 @dataclass(frozen=True, slots=True)
+class RawJSON:
+    """A handler result that is already serialized JSON (from a cache)."""
+
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """A handler result with a status other than 200, or extra headers."""
 
@@ -86,7 +93,15 @@ def _reject_keys_in_url(request: Request) -> None:
             raise BadRequest("API keys are never accepted in the URL; send 'Authorization: Bearer sk-...'")
 
 
+_DEFAULT_QUERIES: dict[type[BaseModel], BaseModel] = {}
+
+
 def _parse_query(model: type[BaseModel] | None, request: Request) -> Any:
+    if not request.scope.get("query_string") and model is not None:
+        default = _DEFAULT_QUERIES.get(model)
+        if default is None:
+            default = _DEFAULT_QUERIES[model] = model.model_validate({})
+        return default
     params = dict(request.query_params)
     if model is None:
         if params:
@@ -115,6 +130,8 @@ def _parse_body(model: type[BaseModel], raw: bytes, request: Request, max_depth:
 
 
 def _render(result: Any) -> tuple[int, bytes, dict[str, str]]:
+    if isinstance(result, RawJSON):
+        return 200, result.body, {}
     if isinstance(result, Reply):
         body = b"" if result.data is None else dump_json(result.data)
         return result.status, body, result.headers

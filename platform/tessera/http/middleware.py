@@ -3,9 +3,10 @@ last-resort 500 (a JSON body, never a stack trace)."""
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 import structlog
@@ -15,6 +16,7 @@ from tessera.errors import PayloadTooLarge
 from tessera.jsonio import dump_json
 
 log = structlog.get_logger("tessera.access")
+_ACCESS = logging.getLogger("tessera.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -29,7 +31,7 @@ class RequestMiddleware:
             return
         headers = dict(scope["headers"])
         supplied = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        request_id = supplied if supplied and _REQUEST_ID.match(supplied) else os.urandom(16).hex()
         scope["tessera.request_id"] = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -73,15 +75,16 @@ class RequestMiddleware:
                 await _send_error(send_wrapper, 500, "Internal server error")
         finally:
             principal = scope.get("tessera.principal")
-            log.info(
-                "request",
-                method=scope["method"],
-                path=scope["path"],
-                status=status_holder["status"],
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                workspace_id=str(principal.workspace_id) if principal else None,
-                api_key_id=str(principal.api_key_id) if principal else None,
-            )
+            if _ACCESS.isEnabledFor(logging.INFO):  # building the event is the costly part
+                log.info(
+                    "request",
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=status_holder["status"],
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    workspace_id=str(principal.workspace_id) if principal else None,
+                    api_key_id=str(principal.api_key_id) if principal else None,
+                )
 
 
 async def _send_error(send: Any, status: int, message: str) -> None:

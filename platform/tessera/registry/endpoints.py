@@ -7,7 +7,9 @@ from typing import Any
 from schema_registry.compiler import compile_schema
 from tessera.errors import BadRequest, NotFound
 from tessera.http.context import RequestContext
+from tessera.http.endpoint import RawJSON
 from tessera.http.models import parse_id
+from tessera.jsonio import dump_json
 from tessera.registry.serialize import attribute_to_json, object_to_json, relationship_to_json
 from tessera.registry.service import RegistryService
 
@@ -24,10 +26,22 @@ def _forget_after_commit(ctx: RequestContext) -> None:
     ctx.uow.after_commit(forget)
 
 
-async def list_objects(ctx: RequestContext) -> dict[str, Any]:
+_LISTING_CACHE_SIZE = 10_000
+
+
+async def list_objects(ctx: RequestContext) -> RawJSON:
     schema = await ctx.schema()
     include = ctx.query.include_attributes
-    return {"data": [object_to_json(o, include_attributes=include) for o in schema.objects if not o.is_list]}
+    # The answer only depends on the schema version: serialize it once per version.
+    cache: dict[tuple[int, int, bool], bytes] = ctx.state.extras.setdefault("object_listings", {})
+    key = (ctx.workspace_id, schema.version, include)
+    body = cache.get(key)
+    if body is None:
+        if len(cache) >= _LISTING_CACHE_SIZE:
+            cache.clear()
+        body = cache[key] = dump_json(
+            {"data": [object_to_json(o, include_attributes=include) for o in schema.objects if not o.is_list]})
+    return RawJSON(body)
 
 
 async def create_object(ctx: RequestContext) -> dict[str, Any]:
