@@ -13,6 +13,8 @@ class WorkspaceSchema:
     version: int
     objects: tuple[ObjectDefinition, ...]
     relationships: tuple[RelationshipDefinition, ...]
+    webhooks: bool = False
+    """Whether any webhook is active: writers only queue webhook events when one is."""
     by_slug: dict[str, ObjectDefinition] = field(init=False, repr=False, compare=False)
     by_id: dict[int, ObjectDefinition] = field(init=False, repr=False, compare=False)
 

@@ -63,7 +63,8 @@ def settings() -> Settings:
     _recreate_database(urls["DATABASE_URL"])
     Redis.from_url(urls["REDIS_URL"]).flushdb()
     test_settings = Settings(log_level="WARNING", auth_cache_seconds=30.0,
-                             meili_index_prefix=f"tessera_test_{os.getpid()}")
+                             meili_index_prefix=f"tessera_test_{os.getpid()}",
+                             webhook_allow_hosts="127.0.0.1")
     from tessera.migrate import upgrade
 
     upgrade(test_settings)

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -111,3 +112,74 @@ class WorkerProcess:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
         self.process = None
+
+
+class IsolatedStack:
+    """A database, a Redis database and (optionally) a Meilisearch of a test's own, an app over
+    them and a workspace with an all-scopes key; workers run as subprocesses (``worker()``)."""
+
+    def __init__(self, base: Settings, name: str, redis_db: int, *, meili: bool = True,
+                 overrides: dict[str, object] | None = None) -> None:
+        self.base = base
+        self.name = name
+        self.redis_db = redis_db
+        self.meili = PrivateMeili() if meili else None
+        self.overrides = overrides or {}
+        self.settings = base
+        self.app: object = None
+        self.key = ""
+        self.workspace_id = 0
+
+    def worker_env(self) -> dict[str, str]:
+        env = {"DATABASE_URL": self.settings.database_url, "REDIS_URL": self.settings.redis_url,
+               "MEILI_INDEX_PREFIX": self.settings.meili_index_prefix, "LOG_LEVEL": "WARNING",
+               "WEBHOOK_ALLOW_HOSTS": self.settings.webhook_allow_hosts}
+        if self.meili is not None:
+            env.update({"MEILI_URL": self.meili.url, "MEILI_MASTER_KEY": self.meili.key})
+        return env
+
+    def worker(self) -> WorkerProcess:
+        return WorkerProcess(self.worker_env())
+
+    async def __aenter__(self) -> IsolatedStack:
+        from pydantic import SecretStr
+        from redis import Redis
+
+        from tessera.app import create_app
+        from tessera.workspaces import create_workspace
+
+        url = await fresh_database(self.base.database_url, f"tessera_test_{self.name}")
+        redis_url = self.base.redis_url.rsplit("/", 1)[0] + f"/{self.redis_db}"
+        Redis.from_url(redis_url).flushdb()
+        update: dict[str, object] = {"database_url": url, "redis_url": redis_url, "meili_index_prefix": self.name,
+                                     **self.overrides}
+        if self.meili is not None:
+            self.meili.start()
+            update.update({"meili_url": self.meili.url, "meili_master_key": SecretStr(self.meili.key)})
+        self.settings = self.base.model_copy(update=update)
+        app: Any = create_app(self.settings)
+        self._lifespan = app.router.lifespan_context(app)
+        await self._lifespan.__aenter__()
+        self.app = app
+        made = await create_workspace(app.state.tessera.engine, name=self.name,
+                                      pepper=self.settings.key_pepper.get_secret_value().encode(), clock=time.time)
+        self.key, self.workspace_id = made.api_key, made.workspace_id
+        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://isolated")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.http.aclose()
+        await self._lifespan.__aexit__(None, None, None)
+        if self.meili is not None:
+            self.meili.destroy()
+
+    async def call(self, method: str, path: str, body: Any = None) -> httpx.Response:
+        return await self.http.request(method, "/api/developers" + path, json=body,
+                                       headers={"Authorization": f"Bearer {self.key}"})
+
+    async def scalar(self, sql: str, *args: Any) -> Any:
+        conn = await asyncpg.connect(self.settings.asyncpg_dsn)
+        try:
+            return await conn.fetchval(sql, *args)
+        finally:
+            await conn.close()

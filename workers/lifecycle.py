@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import httpx
 import structlog
 from sqlalchemy import text
 
 from search.client import MeiliClient, SearchUnavailable, TaskFailed
 from search.engine import SearchEngine
 from tessera.db.engine import create_engine
+from tessera.db.ids import IdAllocator
 from tessera.logs import configure_logging
+from tessera.redis_client import RedisClient
+from tessera.registry.cache import SchemaCache
 from tessera.settings import Settings
 from workers.search_indexer import Schemas
 
@@ -29,6 +34,11 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["engine"] = create_engine(settings, pool_size=5)
     ctx["search"] = search_engine(settings)
     ctx["schemas"] = Schemas()
+    ctx["schemas_cache"] = SchemaCache(ttl_seconds=settings.schema_cache_seconds, clock=time.time)
+    ctx["ids"] = IdAllocator()
+    ctx["redis_client"] = RedisClient(settings.redis_url)
+    ctx["http"] = httpx.AsyncClient(follow_redirects=False, timeout=httpx.Timeout(10.0, connect=5.0),
+                                    headers={"accept-encoding": "identity"})
     try:
         await ctx["search"].ensure_index()
     except (SearchUnavailable, TaskFailed) as err:  # indexing catches up once Meilisearch is back
@@ -39,6 +49,10 @@ async def startup(ctx: dict[str, Any]) -> None:
 async def shutdown(ctx: dict[str, Any]) -> None:
     if "search" in ctx:
         await ctx["search"].client.close()
+    if "http" in ctx:
+        await ctx["http"].aclose()
+    if "redis_client" in ctx:
+        await ctx["redis_client"].close()
     if "engine" in ctx:
         await ctx["engine"].dispose()
 

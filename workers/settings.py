@@ -9,7 +9,7 @@ from arq.connections import RedisSettings
 from arq.cron import cron
 
 from tessera.settings import Settings
-from workers import lifecycle, search_indexer
+from workers import context_jobs, lifecycle, list_jobs, search_indexer, webhook_delivery
 
 EVERY_SECOND = set(range(60))
 
@@ -17,9 +17,18 @@ EVERY_SECOND = set(range(60))
 def build_worker_settings(settings: Settings) -> dict[str, Any]:
     """The keyword arguments of ``arq.Worker`` for this deployment."""
     return {
-        "functions": [func(search_indexer.relay_search, keep_result=0, max_tries=1)],
+        "functions": [
+            func(search_indexer.relay_search, keep_result=0, max_tries=1),
+            func(webhook_delivery.webhook_job, keep_result=0, max_tries=1),
+            func(context_jobs.process_artifact, keep_result=0, max_tries=3),
+            func(list_jobs.process_list_job, keep_result=0, max_tries=3),
+        ],
         "cron_jobs": [
             cron(search_indexer.relay_search, name="relay_search_sweep", second=EVERY_SECOND, keep_result=0,
+                 run_at_startup=True, unique=True),
+            cron(webhook_delivery.webhook_job, name="webhook_sweep", second=EVERY_SECOND, keep_result=0,
+                 run_at_startup=True, unique=True),
+            cron(context_jobs.requeue_stranded, name="requeue_stranded", second={0, 15, 30, 45}, keep_result=0,
                  run_at_startup=True, unique=True),
             cron(lifecycle.purge_expired, name="purge_expired", minute={0, 10, 20, 30, 40, 50},
                  run_at_startup=True, keep_result=0),

@@ -33,6 +33,19 @@ class SearchPort(Protocol):
     async def close(self) -> None: ...
 
 
+class IntelligencePort(Protocol):
+    """Understanding questions and answering them from facts. Implemented in ``workers`` (a local
+    deterministic reasoner, or an LLM when configured) and wired in by the plugin."""
+
+    def question_terms(self, question: str) -> dict[str, list[str]]:
+        """``domains``, ``emails``, ``names`` and ``keywords`` a question mentions."""
+        ...
+
+    async def answer(self, question: str, facts: dict[str, Any]) -> dict[str, Any]:
+        """``answer`` text, ``confidence`` and ``signals_used`` from exactly the given facts."""
+        ...
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -43,6 +56,7 @@ class AppState:
     schemas: SchemaCache
     ids: IdAllocator = field(default_factory=IdAllocator)
     search: SearchPort | None = None
+    intelligence: IntelligencePort | None = None
     caches: list[Callable[[str | None], None]] = field(default_factory=list)
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)

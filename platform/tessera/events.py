@@ -56,6 +56,15 @@ class EventBatch:
         self.ob_aggregate_id.append(aggregate_id)
         self.ob_payload.append(orjson.dumps(payload or {}).decode())
 
+    def webhook(self, event_type: str, aggregate_type: str, aggregate_id: int, data: dict[str, Any],
+                state: dict[str, Any] | None = None) -> None:
+        """Queue a webhook event. ``state`` (a record's stored values) lets the dispatcher apply
+        subscription filters; it is never sent to receivers."""
+        payload: dict[str, Any] = {"data": data}
+        if state is not None:
+            payload["state"] = state
+        self.outbox(WEBHOOK, event_type, aggregate_type, aggregate_id, payload)
+
     def timeline_args(self) -> tuple[list[Any], ...]:
         return (self.tl_id, self.tl_record, self.tl_resource_type, self.tl_resource_id, self.tl_event_type,
                 self.tl_payload)

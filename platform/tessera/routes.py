@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from tessera.context import endpoints as context
+from tessera.context import models as ctx_models
+from tessera.context.stream import stream_insights
 from tessera.fulltext import endpoints as fulltext
 from tessera.fulltext import models as search_models
 from tessera.http.endpoint import Endpoint
@@ -17,6 +20,8 @@ from tessera.tasks import endpoints as tasks
 from tessera.tasks import models as task_models
 from tessera.timeline import endpoints as timeline
 from tessera.timeline import models as timeline_models
+from tessera.webhooks import endpoints as webhooks
+from tessera.webhooks import models as hook_models
 
 API_PREFIX = "/api/developers"
 
@@ -92,6 +97,28 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("POST", "/v1/search", fulltext.search, "record.read", "searchRecords",
              "Full-text search across records, grouped by object", "Search", body=search_models.SearchRequest,
              response=search_models.SearchResponse),
+    # Context and AI
+    Endpoint("POST", "/v1/context/text", context.add_context, "insight.stream", "addContext",
+             "Feed in free text; a worker extracts records and insights", "Context",
+             body=ctx_models.AddContextTextRequest, response=ctx_models.AddContextTextResponse),
+    Endpoint("GET", "/v1/context/artifacts/{artifact_id}", context.get_artifact, "insight.stream", "getArtifact",
+             "Processing status and results of a text", "Context", response=ctx_models.GetArtifactResponse),
+    Endpoint("POST", "/v1/context/ask", context.ask_endpoint, "insight.stream", "queryContext",
+             "Ask a question about your data", "Context", body=ctx_models.QueryContextRequest,
+             response=ctx_models.QueryContextResponse),
+    Endpoint("POST", "/v1/context/list/jobs", context.create_list_job, "insight.stream", "createAIListJob",
+             "Build a list of contacts or companies from a description", "AI Lists",
+             body=ctx_models.CreateAIListJobRequest, response=ctx_models.AIListJobResponse),
+    Endpoint("GET", "/v1/context/list/jobs/{job_id}", context.get_list_job, "insight.stream", "getAIListJob",
+             "Status and results of an AI list job", "AI Lists", query=ctx_models.IncludeAttributesQuery,
+             response=ctx_models.AIListJobResponse),
+    Endpoint("GET", "/v1/insights", context.list_insights_endpoint, "insight.stream", "getInsights",
+             "Insights of the workspace", "Insights", query=ctx_models.InsightsQuery,
+             response=ctx_models.InsightsResponse),
+    Endpoint("GET", "/v1/insights/stream", stream_insights, "insight.stream", "streamInsights",
+             "Stream insights (server-sent events)", "Insights", streaming=True),
+    Endpoint("GET", "/v1/graph", context.graph, "record.read", "getGraph", "Knowledge graph of the workspace",
+             "Graph", query=ctx_models.GraphQuery, response=ctx_models.GraphResponse),
     # Timeline and history
     Endpoint("GET", "/v1/records/{record_id}/timeline", timeline.record_timeline, "record.read",
              "getRecordTimeline", "A record's activity, newest first", "Timeline",
@@ -141,6 +168,27 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("DELETE", "/v1/relationships/{id}", registry.delete_relationship_definition, "relationship.write",
              "deleteRelationshipDefinition", "Delete a relationship definition and its instances",
              "Relationships"),
+    # Webhooks (beyond the seed)
+    Endpoint("GET", "/v1/webhooks", webhooks.list_webhooks, "webhook.read", "listWebhooks", "List webhooks",
+             "Webhooks", response=hook_models.WebhookListResponse),
+    Endpoint("POST", "/v1/webhooks", webhooks.create_webhook, "webhook.write", "createWebhook",
+             "Subscribe a URL to events (the signing secret is shown once)", "Webhooks",
+             body=hook_models.CreateWebhookRequest, response=hook_models.WebhookResponse),
+    Endpoint("GET", "/v1/webhooks/{id}", webhooks.get_webhook, "webhook.read", "getWebhook", "Get a webhook",
+             "Webhooks", response=hook_models.WebhookResponse),
+    Endpoint("PATCH", "/v1/webhooks/{id}", webhooks.update_webhook, "webhook.write", "updateWebhook",
+             "Change, disable or re-enable a webhook", "Webhooks", body=hook_models.UpdateWebhookRequest,
+             response=hook_models.WebhookResponse),
+    Endpoint("DELETE", "/v1/webhooks/{id}", webhooks.delete_webhook, "webhook.write", "deleteWebhook",
+             "Delete a webhook and its delivery log", "Webhooks"),
+    Endpoint("POST", "/v1/webhooks/{id}/rotate-secret", webhooks.rotate_secret, "webhook.write",
+             "rotateWebhookSecret", "Replace the signing secret (the old one stops at once)", "Webhooks",
+             response=hook_models.WebhookResponse),
+    Endpoint("POST", "/v1/webhooks/{id}/test", webhooks.test_webhook, "webhook.write", "testWebhook",
+             "Send a test event", "Webhooks", response=hook_models.TestDeliveryResponse),
+    Endpoint("GET", "/v1/webhooks/{id}/deliveries", webhooks.list_deliveries, "webhook.read",
+             "listWebhookDeliveries", "The delivery log, newest first", "Webhooks",
+             query=hook_models.DeliveriesQuery, response=hook_models.DeliveriesResponse),
     # Key management (beyond the seed)
     Endpoint("GET", "/v1/api-keys", keys.list_keys, "api_key.read", "listApiKeys",
              "List API keys", "API keys", response=key_models.ApiKeyListResponse),

@@ -11,7 +11,8 @@ from tessera.records.endpoints import actor
 
 
 async def _service(ctx: RequestContext) -> NoteService:
-    return NoteService(await ctx.tenant(), ids=ctx.state.ids, actor=actor(ctx), now=utcnow(ctx.state.clock))
+    return NoteService(await ctx.tenant(), ids=ctx.state.ids, actor=actor(ctx), now=utcnow(ctx.state.clock),
+                       webhooks=(await ctx.schema()).webhooks)
 
 
 async def create_note(ctx: RequestContext) -> dict[str, Any]:

@@ -26,11 +26,13 @@ def note_to_json(row: Any) -> dict[str, Any]:
 
 
 class NoteService:
-    def __init__(self, tenant: Tenant, *, ids: IdAllocator, actor: Actor, now: datetime) -> None:
+    def __init__(self, tenant: Tenant, *, ids: IdAllocator, actor: Actor, now: datetime,
+                 webhooks: bool = False) -> None:
         self.tenant = tenant
         self.ids = ids
         self.actor = actor
         self.now = now
+        self.webhooks = webhooks
 
     async def _record(self, raw: str | None) -> int | None:
         if raw is None:
@@ -56,12 +58,15 @@ class NoteService:
     async def _event(self, row: dict[str, Any], event_type: str, records: list[int | None],
                      changes: list[dict[str, Any]] | None = None) -> None:
         targets = sorted({r for r in records if r is not None})
-        if not targets:
-            return
+        batch = EventBatch()
+        if self.webhooks:
+            data = note_to_json(row)
+            if changes is not None:
+                data["field_changes"] = changes
+            batch.webhook(f"note.{event_type}", "note", row["id"], data)
         payload: dict[str, Any] = {"note": {"id": str(row["id"]), "title": row["title"], "content": row["content"]}}
         if changes is not None:
             payload["field_changes"] = changes
-        batch = EventBatch()
         for record_id, event_id in zip(targets, await self.ids.take(self.tenant.conn, len(targets)), strict=True):
             batch.timeline(event_id, record_id, "note", row["id"], event_type, payload)
         await flush(self.tenant, batch, self.actor, self.now)

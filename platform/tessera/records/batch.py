@@ -19,7 +19,7 @@ from schema_registry.validation import validate_attributes
 from tessera.errors import TesseraError
 from tessera.events import SEARCH, EventBatch
 from tessera.records import repository
-from tessera.records.repository import Claims
+from tessera.records.repository import Claims, RecordRow
 from tessera.records.service import RecordService, invalid
 from tessera.records.values import ValueRows, add_value_rows, unique_keys
 
@@ -105,6 +105,10 @@ class BatchWriter:
                 events.timeline(event_id, record_id, "entity", record_id, "created",
                                 self.service._entity_payload(self.obj, record_id, snapshot))
                 events.outbox(SEARCH, "record.created", "record", record_id, {"object_id": str(self.obj.id)})
+                self.service._hook(events, "created", self.obj, RecordRow(
+                    id=record_id, object_id=self.obj.id, parent_record_id=None, data=snapshot, value_meta={},
+                    created_by=self.service.actor.name, created_by_id=self.service.actor.id,
+                    created_at=self.service.now, updated_at=self.service.now))
             await self.service.tenant.savepoint("batch")
             granted = await repository.insert_records(
                 self.service.tenant, object_id=self.obj.id, ids=record_ids, parents=[None] * len(record_ids),

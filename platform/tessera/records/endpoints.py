@@ -24,19 +24,22 @@ def actor(ctx: RequestContext) -> Actor:
     return Actor("developer_api", str(ctx.principal.api_key_id))
 
 
-def nudge_indexer(ctx: RequestContext) -> None:
-    """After the write commits, wake the search relay (the worker's sweep covers a lost nudge)."""
+def nudge_workers(ctx: RequestContext, *, webhooks: bool) -> None:
+    """After the write commits, wake the search relay (and the webhook sender when the workspace
+    has webhooks); the workers' per-second sweep covers a lost nudge."""
 
     async def nudge() -> None:
         await ctx.state.redis.enqueue("relay_search", job_id="relay_search")
+        if webhooks:
+            await ctx.state.redis.enqueue("webhook_job", job_id="webhook_job")
 
     ctx.uow.after_commit(nudge)
 
 
 async def writer(ctx: RequestContext) -> RecordService:
-    nudge_indexer(ctx)
     tenant = await ctx.tenant()
     schema = await ctx.state.schemas.for_write(tenant)
+    nudge_workers(ctx, webhooks=schema.webhooks)
     return RecordService(tenant, schema, ids=ctx.state.ids, actor=actor(ctx), now=utcnow(ctx.state.clock))
 
 

@@ -162,6 +162,28 @@ class RecordService:
             payload["field_changes"] = changes
         return payload
 
+    def _hook(self, events: EventBatch, event_type: str, obj: ObjectDefinition, row: RecordRow,
+              changes: list[dict[str, Any]] | None = None) -> None:
+        """Queue the webhook event of a record or list-entry change (only when webhooks exist)."""
+        if not self.schema.webhooks:
+            return
+        group = "list_entry" if row.parent_record_id is not None else "record"
+        if event_type == "deleted":
+            data: dict[str, Any] = {"id": str(row.id), "object_id": str(obj.id), "type": obj.slug}
+            if row.parent_record_id is not None:
+                data["parent_id"] = str(row.parent_record_id)
+        elif row.parent_record_id is not None:
+            data = entry_to_json(obj, self.schema.object_by_id(obj.parent_object_id or 0), row,
+                                 self.tenant.workspace_id)
+        else:
+            data = record_to_json(obj, row, self.tenant.workspace_id)
+        if changes is not None:
+            data["field_changes"] = changes
+        state = {"id": row.id, "object_slug": obj.slug, "created_at": row.created_at.isoformat(),
+                 "updated_at": row.updated_at.isoformat(), "data": row.data,
+                 "parent_id": row.parent_record_id}
+        events.webhook(f"{group}.{event_type}", group, row.id, data, state)
+
     # --- create ---------------------------------------------------------------------------
 
     async def create(self, obj: ObjectDefinition, raw: Any, *, parent: RecordRow | None = None) -> RecordRow:
@@ -176,14 +198,16 @@ class RecordService:
         else:
             events.timeline(event_id, parent.id, "list_item", record_id, "created",
                             self._entry_payload(obj, record_id, parent.id))
+        created = RecordRow(id=record_id, object_id=obj.id, parent_record_id=parent.id if parent else None,
+                            data=prepared.data, value_meta={}, created_by=self.actor.name,
+                            created_by_id=self.actor.id, created_at=self.now, updated_at=self.now)
+        self._hook(events, "created", obj, created)
         granted = await repository.insert_records(
             self.tenant, object_id=obj.id, ids=[record_id], parents=[parent.id if parent else None],
             data=[orjson.dumps(prepared.data).decode()], rows=prepared.rows, claims=prepared.claims,
             events=events, actor=self.actor, now=self.now)
         self._refuse_lost_claims(prepared, granted, values)
-        return RecordRow(id=record_id, object_id=obj.id, parent_record_id=parent.id if parent else None,
-                         data=prepared.data, value_meta={}, created_by=self.actor.name,
-                         created_by_id=self.actor.id, created_at=self.now, updated_at=self.now)
+        return created
 
     # --- update ---------------------------------------------------------------------------
 
@@ -228,14 +252,16 @@ class RecordService:
         else:
             events.timeline(event_id, row.parent_record_id, "list_item", row.id, "updated",
                             self._entry_payload(obj, row.id, row.parent_record_id, changes))
+        updated = RecordRow(id=row.id, object_id=row.object_id, parent_record_id=row.parent_record_id,
+                            data=prepared.data, value_meta=meta, created_by=row.created_by,
+                            created_by_id=row.created_by_id, created_at=row.created_at, updated_at=self.now)
+        self._hook(events, "updated", obj, updated, changes)
         granted = await repository.update_record(
             self.tenant, record_id=row.id, data=orjson.dumps(prepared.data).decode(),
             value_meta=orjson.dumps(meta).decode(), rows=prepared.rows, claims=prepared.claims, history=history,
             events=events, actor=self.actor, now=self.now)
         self._refuse_lost_claims(prepared, granted, values)
-        return RecordRow(id=row.id, object_id=row.object_id, parent_record_id=row.parent_record_id,
-                         data=prepared.data, value_meta=meta, created_by=row.created_by,
-                         created_by_id=row.created_by_id, created_at=row.created_at, updated_at=self.now)
+        return updated
 
     # --- upsert ---------------------------------------------------------------------------
 
@@ -297,11 +323,13 @@ class RecordService:
         events = EventBatch()
         events.timeline(ids[0], row.id, "entity", row.id, "deleted", self._entity_payload(obj, row.id, row.data))
         events.outbox(SEARCH, "record.deleted", "record", row.id, {"object_id": str(obj.id)})
+        self._hook(events, "deleted", obj, row)
         for entry, event_id in zip(entries, ids[1:], strict=True):
             lst = self.schema.object_by_id(entry.object_id)
             if lst is not None:
                 events.timeline(event_id, row.id, "list_item", entry.id, "deleted",
                                 self._entry_payload(lst, entry.id, row.id))
+                self._hook(events, "deleted", lst, entry)
         await repository.delete_records(self.tenant, [row.id], events, self.actor, self.now)
 
     # --- list entries ---------------------------------------------------------------------
@@ -352,6 +380,7 @@ class RecordService:
         events = EventBatch()
         events.timeline(event_id, entry.parent_record_id, "list_item", entry.id, "deleted",
                         self._entry_payload(lst, entry.id, entry.parent_record_id))
+        self._hook(events, "deleted", lst, entry)
         await repository.delete_records(self.tenant, [entry.id], events, self.actor, self.now)
 
 

@@ -27,6 +27,7 @@ from tessera.errors import BadRequest, Conflict, FieldError, NotFound
 from tessera.events import SEARCH, Actor, EventBatch, flush
 from tessera.registry import constraints, repository
 from tessera.registry.cache import SchemaCache
+from tessera.registry.serialize import attribute_to_json, object_to_json
 
 SLUG = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 OPTION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -124,7 +125,9 @@ class RegistryService:
         except IntegrityViolation as err:
             raise Conflict(f"An object or list with slug '{slug}' already exists") from err
         schema = await self._changed()
-        return self.object_of(schema, slug)
+        created = self.object_of(schema, slug)
+        await self._hook(schema, "object.created", created.id, object_to_json(created))
+        return created
 
     async def update_object(self, slug: str, changes: dict[str, Any]) -> ObjectDefinition:
         schema = await self._locked()
@@ -132,14 +135,24 @@ class RegistryService:
         if changes:
             await repository.update_object(self.tenant, obj.id, **changes)
             schema = await self._changed()
+            await self._hook(schema, "object.updated", obj.id, object_to_json(self.object_of(schema, slug)))
         return self.object_of(schema, slug)
 
     async def delete_object(self, obj: ObjectDefinition) -> None:
         if obj.slug in DEFAULT_OBJECT_SLUGS and obj.type in (ObjectType.PERSON, ObjectType.COMPANY):
             raise BadRequest("The default person and company objects cannot be deleted")
         await repository.delete_object(self.tenant, obj.id)
-        await self._changed()
+        schema = await self._changed()
         await self._search_event("object.deleted", obj.id)
+        await self._hook(schema, "object.deleted", obj.id, {"id": str(obj.id), "slug": obj.slug})
+
+    async def _hook(self, schema: WorkspaceSchema, event_type: str, aggregate_id: int, data: dict[str, Any]) -> None:
+        """Queue an ``object.*`` / ``attribute.*`` webhook event when the workspace has webhooks."""
+        if not schema.webhooks:
+            return
+        batch = EventBatch()
+        batch.webhook(event_type, event_type.split(".", 1)[0], aggregate_id, data)
+        await flush(self.tenant, batch, Actor("developer_api", ""), datetime.now(UTC))
 
     async def _search_event(self, event_type: str, object_id: int) -> None:
         """Tell the indexer that an object's documents must go or be rebuilt."""
@@ -200,6 +213,8 @@ class RegistryService:
         schema = await self._changed()
         created = self.object_of(schema, object_slug).attribute(slug)
         assert created is not None
+        await self._hook(schema, "attribute.created", created.id, {**attribute_to_json(created),
+                                                                    "object_slug": object_slug})
         return created
 
     @staticmethod
@@ -265,14 +280,19 @@ class RegistryService:
             schema = await self._changed()
             if "select_options" in values:  # renamed options change what documents say
                 await self._search_event("object.reindex", attribute.object_id)
+            await self._hook(schema, "attribute.updated", attribute.id, {
+                **attribute_to_json(self._attribute_of(schema, object_slug, str(attribute.id))),
+                "object_slug": object_slug})
         return self._attribute_of(schema, object_slug, str(attribute.id))
 
     async def delete_attribute(self, object_slug: str, attr_id: str) -> None:
         schema = await self._locked()
         attribute = self._attribute_of(schema, object_slug, attr_id)
         await repository.delete_attribute(self.tenant, attribute.id)
-        await self._changed()
+        schema = await self._changed()
         await self._search_event("object.reindex", attribute.object_id)
+        await self._hook(schema, "attribute.deleted", attribute.id, {"id": str(attribute.id), "slug": attribute.slug,
+                                                                     "object_slug": object_slug})
 
     # Relationship definitions --------------------------------------------------------------
 

@@ -11,7 +11,8 @@ from tessera.tasks.service import TaskService, task_to_json
 
 
 async def _service(ctx: RequestContext) -> TaskService:
-    return TaskService(await ctx.tenant(), ids=ctx.state.ids, actor=actor(ctx), now=utcnow(ctx.state.clock))
+    return TaskService(await ctx.tenant(), ids=ctx.state.ids, actor=actor(ctx), now=utcnow(ctx.state.clock),
+                       webhooks=(await ctx.schema()).webhooks)
 
 
 async def create_task(ctx: RequestContext) -> dict[str, Any]:

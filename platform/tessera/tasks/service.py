@@ -39,11 +39,13 @@ def _timeline_task(row: dict[str, Any]) -> dict[str, Any]:
 
 
 class TaskService:
-    def __init__(self, tenant: Tenant, *, ids: IdAllocator, actor: Actor, now: datetime) -> None:
+    def __init__(self, tenant: Tenant, *, ids: IdAllocator, actor: Actor, now: datetime,
+                 webhooks: bool = False) -> None:
         self.tenant = tenant
         self.ids = ids
         self.actor = actor
         self.now = now
+        self.webhooks = webhooks
 
     async def _entity_ids(self, raw: list[str]) -> list[int]:
         """Workspace records named by ``raw``; any unknown or foreign id is a 404."""
@@ -69,9 +71,15 @@ class TaskService:
 
     async def _events(self, row: dict[str, Any], event_type: str, records: list[int],
                       changes: list[dict[str, Any]] | None = None) -> None:
-        if not records:
-            return
         batch = EventBatch()
+        if self.webhooks:
+            data = task_to_json(row)
+            if changes is not None:
+                data["field_changes"] = changes
+            batch.webhook(f"task.{event_type}", "task", row["id"], data)
+        if not records:
+            await flush(self.tenant, batch, self.actor, self.now)
+            return
         payload: dict[str, Any] = {"task": _timeline_task(row)}
         if changes is not None:
             payload["field_changes"] = changes

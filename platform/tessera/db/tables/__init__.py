@@ -1,6 +1,15 @@
 """SQLAlchemy Core table metadata, grouped by domain. Migrations create these tables; a test
 asserts the migrated database and this metadata agree."""
 
+from tessera.db.tables.context import (
+    ai_list_jobs,
+    artifact_entities,
+    artifacts,
+    ask_sessions,
+    insights,
+    webhook_deliveries,
+    webhooks,
+)
 from tessera.db.tables.core import api_keys, idempotency_keys, metadata, workspaces
 from tessera.db.tables.records import (
     attribute_history,
@@ -21,10 +30,15 @@ from tessera.db.tables.registry import (
 )
 
 __all__ = [
+    "ai_list_jobs",
     "api_keys",
+    "artifact_entities",
+    "artifacts",
+    "ask_sessions",
     "attribute_definitions",
     "attribute_history",
     "idempotency_keys",
+    "insights",
     "metadata",
     "notes",
     "object_definitions",
@@ -38,6 +52,8 @@ __all__ = [
     "tenant_table_names",
     "timeline_events",
     "unique_values",
+    "webhook_deliveries",
+    "webhooks",
     "workspaces",
 ]
 

@@ -1,0 +1,67 @@
+"""HTTP handlers of context, insights, ask, AI lists and the graph."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import HTMLResponse, Response
+
+from tessera.clock import utcnow
+from tessera.context import artifacts
+from tessera.context.ask import ask
+from tessera.context.graph import build_graph, graph_html
+from tessera.context.insights import list_insights, window
+from tessera.errors import ServiceUnavailable
+from tessera.http.context import RequestContext
+
+
+def _enqueue_after_commit(ctx: RequestContext, function: str, *args: Any, job_id: str) -> None:
+    async def enqueue() -> None:
+        await ctx.state.redis.enqueue(function, *args, job_id=job_id)
+
+    ctx.uow.after_commit(enqueue)
+
+
+async def add_context(ctx: RequestContext) -> dict[str, Any]:
+    artifact_id = await artifacts.create_artifact(
+        await ctx.tenant(), ctx.state.ids, content=ctx.body.content, context=ctx.body.context,
+        actor_id=str(ctx.principal.api_key_id), now=utcnow(ctx.state.clock))
+    _enqueue_after_commit(ctx, artifacts.ARTIFACT_JOB, ctx.workspace_id, artifact_id, job_id=f"artifact:{artifact_id}")
+    return {"artifact_id": artifact_id}
+
+
+async def get_artifact(ctx: RequestContext) -> dict[str, Any]:
+    return await artifacts.get_artifact(await ctx.tenant(), ctx.path["artifact_id"])
+
+
+async def list_insights_endpoint(ctx: RequestContext) -> dict[str, Any]:
+    start, end = window(ctx.query, utcnow(ctx.state.clock))
+    data = await list_insights(await ctx.tenant(), await ctx.schema(), start=start, end=end, limit=ctx.query.limit)
+    return {"data": data}
+
+
+async def ask_endpoint(ctx: RequestContext) -> dict[str, Any]:
+    if ctx.state.intelligence is None:
+        raise ServiceUnavailable("No reasoner is configured in this process")
+    return await ask(await ctx.tenant(), await ctx.schema(), ctx.state.search, ctx.state.intelligence,
+                     ctx.body.query, ctx.body.session_id, utcnow(ctx.state.clock))
+
+
+async def create_list_job(ctx: RequestContext) -> dict[str, Any]:
+    job_id = await artifacts.create_list_job(await ctx.tenant(), ctx.state.ids, ctx.body, utcnow(ctx.state.clock))
+    _enqueue_after_commit(ctx, artifacts.LIST_JOB, ctx.workspace_id, job_id, job_id=f"list:{job_id}")
+    message = {"job_id": str(job_id), "status": "pending"}
+    return {"message": message, **message}
+
+
+async def get_list_job(ctx: RequestContext) -> dict[str, Any]:
+    message = await artifacts.get_list_job(await ctx.tenant(), ctx.path["job_id"], ctx.query.include_attributes)
+    return {"message": message, **message}
+
+
+async def graph(ctx: RequestContext) -> dict[str, Any] | Response:
+    data = await build_graph(await ctx.tenant(), await ctx.schema(), ctx.query.limit)
+    accept = ctx.request.headers.get("accept", "")
+    if ctx.query.format == "html" or ("text/html" in accept and "application/json" not in accept):
+        return HTMLResponse(graph_html(data))
+    return data
