@@ -137,7 +137,7 @@ def _operand(target: Target, op: str, raw: Any, path: str) -> FacetScalar:
                 return to_timestamp(parse_temporal(raw))
             except InvalidValue as err:
                 raise _fail(path, f"'{target.path}' {op}: {err.message}") from err
-        if target.meta == "id" and isinstance(raw, str) and raw.isdigit() and len(raw) < 20:
+        if target.meta == "id" and isinstance(raw, str) and raw.isdigit() and len(raw) < 20 and int(raw) < 2**63:
             return Decimal(raw)
         raise _fail(path, f"'{target.path}' {op} got an operand of the wrong type")
     assert target.attribute is not None and target.facet is not None
@@ -153,7 +153,10 @@ def _operators(target: Target) -> frozenset[str]:
         return frozenset({"$eq", "$ne", "$in", "$nin", "$lt", "$lte", "$gt", "$gte"})
     assert target.attribute is not None and target.facet is not None
     allowed = set(attribute_type(target.attribute.type).operators(target.facet)) | {"$exists"}
-    if target.facet.name == "" and not target.parent:
+    kind = attribute_type(target.attribute.type)
+    # History keeps stored values; only scalar ones compare with an operand's facet value.
+    if target.facet.name == "" and not target.parent and not kind.composite and \
+            target.storage in (StorageClass.TEXT, StorageClass.NUMERIC, StorageClass.BOOLEAN):
         allowed.add("$changed")
     return frozenset(allowed)
 

@@ -118,6 +118,11 @@ async def relay_batch(db: AsyncEngine, engine: SearchEngine, schemas: Schemas, *
                     engine.index_uid, f"workspace_id = {int(row.workspace_id)} AND object_id = {int(row.aggregate_id)}")
                 await engine.client.wait_for_task(task, wait_seconds=120)
                 done.append(row.id)
+            elif row.event_type == "workspace.erased":
+                task = await engine.client.delete_by_filter(engine.index_uid, f"workspace_id = {int(row.workspace_id)}")
+                await engine.client.wait_for_task(task, wait_seconds=120)
+                # The erasure leaves no row behind: this one goes once its work is done.
+                await conn.execute(text("DELETE FROM outbox WHERE id = :id"), {"id": row.id})
             elif row.event_type == "object.reindex":
                 payload = orjson.loads(row.payload) if isinstance(row.payload, str) else row.payload
                 last = await _reindex_step(conn, engine, schemas, row.workspace_id, row.aggregate_id,

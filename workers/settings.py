@@ -9,7 +9,7 @@ from arq.connections import RedisSettings
 from arq.cron import cron
 
 from tessera.settings import Settings
-from workers import context_jobs, lifecycle, list_jobs, search_indexer, webhook_delivery
+from workers import context_jobs, lifecycle, list_jobs, search_indexer, transfer_jobs, webhook_delivery
 
 EVERY_SECOND = set(range(60))
 
@@ -22,6 +22,8 @@ def build_worker_settings(settings: Settings) -> dict[str, Any]:
             func(webhook_delivery.webhook_job, keep_result=0, max_tries=1),
             func(context_jobs.process_artifact, keep_result=0, max_tries=3),
             func(list_jobs.process_list_job, keep_result=0, max_tries=3),
+            func(transfer_jobs.process_import, keep_result=0, max_tries=3, timeout=6 * 3600),
+            func(transfer_jobs.process_export, keep_result=0, max_tries=3, timeout=6 * 3600),
         ],
         "cron_jobs": [
             cron(search_indexer.relay_search, name="relay_search_sweep", second=EVERY_SECOND, keep_result=0,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -29,6 +30,7 @@ from tessera.routes import API_PREFIX, ENDPOINTS
 from tessera.settings import Settings
 
 VERSION = "0.1.0"
+UPLOAD_PATHS = re.compile(r"^/api/developers/v1/objects/[^/]+/imports$")
 DESCRIPTION = ("Tessera: an open-source flexible-schema records platform. The API under "
                "/api/developers is compatible with the Nex Developer API.")
 
@@ -73,7 +75,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
 
     app = Starlette(
         routes=[*discovery_routes(), *build_routes(ENDPOINTS, API_PREFIX)],
-        middleware=[Middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)],
+        middleware=[Middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes,
+                               upload_max_bytes=settings.import_max_bytes, upload_paths=UPLOAD_PATHS)],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

@@ -125,7 +125,10 @@ def create_key(workspace_id: int, name: str, scopes: str, rate_limit: int | None
 
 
 def main() -> None:
-    """Entry point: add the installed plugins' commands, then run."""
+    """Entry point: add the transfer commands and the installed plugins' commands, then run."""
+    from tessera.transfer.cli import register_transfer_commands
+
+    register_transfer_commands(cli, admin)
     if not os.environ.get("TESSERA_NO_PLUGINS"):
         for plugin in plugin_registry.discover():
             plugin.cli(cli)

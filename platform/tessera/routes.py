@@ -20,6 +20,8 @@ from tessera.tasks import endpoints as tasks
 from tessera.tasks import models as task_models
 from tessera.timeline import endpoints as timeline
 from tessera.timeline import models as timeline_models
+from tessera.transfer import endpoints as transfer
+from tessera.transfer import models as transfer_models
 from tessera.webhooks import endpoints as webhooks
 from tessera.webhooks import models as hook_models
 
@@ -168,6 +170,27 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("DELETE", "/v1/relationships/{id}", registry.delete_relationship_definition, "relationship.write",
              "deleteRelationshipDefinition", "Delete a relationship definition and its instances",
              "Relationships"),
+    # Imports, exports, erasure (beyond the seed)
+    Endpoint("POST", "/v1/objects/{slug}/imports", transfer.create_import, "record.write", "createImport",
+             "Import a CSV or JSON-lines file (multipart field 'file'; 'mapping', 'matching_attribute')", "Imports",
+             response=transfer_models.ImportResponse, raw_body=True),
+    Endpoint("POST", "/v1/objects/{slug}/imports/preview", transfer.preview_import, "record.read", "previewImport",
+             "Infer column types and a mapping from a sample", "Imports",
+             response=transfer_models.PreviewResponse, raw_body=True),
+    Endpoint("GET", "/v1/imports/{id}", transfer.get_import, "record.read", "getImport",
+             "Progress of an import", "Imports", response=transfer_models.ImportResponse),
+    Endpoint("GET", "/v1/imports/{id}/errors", transfer.import_errors, "record.read", "getImportErrors",
+             "The rows an import refused (JSON or CSV)", "Imports", query=transfer_models.ErrorsQuery,
+             response=transfer_models.ImportErrorsResponse),
+    Endpoint("POST", "/v1/exports", transfer.create_export, "record.read", "createExport",
+             "Export the workspace (JSON lines, or CSV per object) or one object", "Exports",
+             body=transfer_models.CreateExportRequest, response=transfer_models.ExportResponse),
+    Endpoint("GET", "/v1/exports/{id}", transfer.get_export, "record.read", "getExport",
+             "Status of an export", "Exports", response=transfer_models.ExportResponse),
+    Endpoint("GET", "/v1/exports/{id}/download", transfer.download_export, "record.read", "downloadExport",
+             "Download a finished export", "Exports", streaming=True),
+    Endpoint("DELETE", "/v1/workspace", transfer.delete_workspace, "workspace.delete", "deleteWorkspace",
+             "Erase the workspace and everything in it, everywhere", "Workspace"),
     # Webhooks (beyond the seed)
     Endpoint("GET", "/v1/webhooks", webhooks.list_webhooks, "webhook.read", "listWebhooks", "List webhooks",
              "Webhooks", response=hook_models.WebhookListResponse),

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = 30_000
 
     max_body_bytes: int = 10 * 1024 * 1024
+    import_max_bytes: int = 1024 * 1024 * 1024
+    """Uploads to the import endpoint may be this large (streamed to PostgreSQL, never held in memory)."""
     max_json_depth: int = 32
     rate_limit_default_per_minute: int = 6000
     idempotency_ttl_hours: int = 25

@@ -13,6 +13,7 @@ from tessera.db.engine import translated
 from tessera.db.tables import workspaces
 from tessera.db.tenant import Tenant
 from tessera.keys import service as keys
+from tessera.redis_client import RedisClient
 from tessera.scopes import SCOPES
 
 SeedHook = Callable[[Tenant], Awaitable[None]]
@@ -50,3 +51,30 @@ async def workspace_exists(conn: AsyncConnection, workspace_id: int) -> bool:
     async with translated():
         found = (await conn.execute(select(workspaces.c.id).where(workspaces.c.id == workspace_id))).first()
     return found is not None
+
+
+async def erase_workspace(engine: AsyncEngine, redis: RedisClient | None, workspace_id: int) -> bool:
+    """Remove every trace of a workspace: its rows (one transaction), its Redis state and queued
+    jobs, and, through the outbox (durable even if Meilisearch is down), its search documents.
+    Returns False when there was no such workspace."""
+    from sqlalchemy import text
+
+    async with translated(), engine.begin() as conn:
+        keys = [r[0] for r in (await conn.execute(text("SELECT id FROM api_keys WHERE workspace_id = :ws"),
+                                                   {"ws": workspace_id})).all()]
+        deleted = (await conn.execute(text("DELETE FROM workspaces WHERE id = :ws RETURNING id"),
+                                      {"ws": workspace_id})).first()
+        if deleted is None:
+            return False
+        # Tables without a foreign key to the workspace (append-only logs) are cleared by hand.
+        for table in ("timeline_events", "outbox"):
+            await conn.execute(text(f"DELETE FROM {table} WHERE workspace_id = :ws"), {"ws": workspace_id})
+        await conn.execute(text("DELETE FROM maintenance_checkpoints WHERE name LIKE :p"),
+                           {"p": f"reindex:{workspace_id}:%"})
+        await conn.execute(text(
+            "INSERT INTO outbox (workspace_id, topic, event_type, aggregate_type, aggregate_id) "
+            "VALUES (:ws, 'search', 'workspace.erased', 'workspace', :ws)"), {"ws": workspace_id})
+    if redis is not None:
+        await redis.forget_workspace(keys, workspace_id)
+        await redis.enqueue("relay_search", job_id="relay_search")
+    return True

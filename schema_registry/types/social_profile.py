@@ -113,9 +113,17 @@ class SocialProfileType(AttributeType):
     composite: ClassVar[bool] = True
 
     def value_schema(self, attribute: AttributeDefinition) -> dict[str, JSON]:
-        return {"type": "string", "minLength": 1, "maxLength": MAX_URL_LENGTH}
+        # The stored form ({"url", "platform", "handle"}) is accepted too, so dumps restore as-is;
+        # the platform and handle are always detected again from the URL.
+        url = {"type": "string", "minLength": 1, "maxLength": MAX_URL_LENGTH}
+        return {"anyOf": [url, {"type": "object", "required": ["url"], "properties": {"url": url},
+                                "additionalProperties": True}]}
 
     def normalize(self, raw: JSON, attribute: AttributeDefinition) -> JSON:
+        if isinstance(raw, dict):
+            if set(raw) - {"url", "platform", "handle"}:
+                raise InvalidValue("a profile object takes only url (platform and handle are detected)")
+            return normalize_social_profile(raw.get("url"))
         return normalize_social_profile(raw)
 
     def read(self, stored: JSON, attribute: AttributeDefinition) -> JSON:

@@ -175,14 +175,15 @@ async def _run(endpoint: Endpoint, request: Request) -> Response:
     ctx = RequestContext(request, state, principal)
     await _rate_limit(request, ctx)
     ctx.query = _parse_query(endpoint.query, request)
-    raw = await request.body() if request.method != "GET" else b""
+    raw = await request.body() if request.method != "GET" and not endpoint.raw_body else b""
     ctx.raw_body = raw
     if endpoint.body is not None and not endpoint.raw_body:
         ctx.body = _parse_body(endpoint.body, raw, request, state.settings.max_json_depth)
 
     record = None
     idem_key = request.headers.get(idempotency.HEADER)
-    if idem_key is not None and request.method in WRITE_METHODS and not endpoint.streaming:
+    if idem_key is not None and request.method in WRITE_METHODS and not endpoint.streaming \
+            and not endpoint.raw_body:
         fingerprint = idempotency.request_fingerprint(
             request.method, request.url.path, request.url.query, raw)
         record = idempotency.IdempotencyRecord(

@@ -21,9 +21,12 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, upload_max_bytes: int = 0,
+                 upload_paths: re.Pattern[str] | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.upload_max_bytes = upload_max_bytes
+        self.upload_paths = upload_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -46,11 +49,14 @@ class RequestMiddleware:
                 message = {**message, "headers": [*message.get("headers", []), rid_header]}
             await send(message)
 
+        limit = self.max_body_bytes
+        if self.upload_paths is not None and self.upload_paths.search(scope["path"]):
+            limit = self.upload_max_bytes  # file uploads (imports) have their own, larger cap
         length = headers.get(b"content-length")
         too_large = False
         if length is not None:
             try:
-                too_large = int(length) > self.max_body_bytes
+                too_large = int(length) > limit
             except ValueError:
                 too_large = False
         received = 0
@@ -60,13 +66,13 @@ class RequestMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise PayloadTooLarge(f"Request body larger than {self.max_body_bytes} bytes")
+                if received > limit:
+                    raise PayloadTooLarge(f"Request body larger than {limit} bytes")
             return message
 
         try:
             if too_large:
-                await _send_error(send_wrapper, 413, f"Request body larger than {self.max_body_bytes} bytes")
+                await _send_error(send_wrapper, 413, f"Request body larger than {limit} bytes")
             else:
                 await self.app(scope, receive_wrapper, send_wrapper)
         except Exception as err:

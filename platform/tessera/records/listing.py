@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from schema_registry.definitions import ObjectDefinition
-from schema_registry.query import Node, SortKey
+from schema_registry.query import Condition, Node, SortKey
 from schema_registry.types.base import StorageClass
 from tessera.db.tenant import Tenant
 from tessera.records.cursor import CursorCodec
@@ -58,7 +58,12 @@ class RecordQuery:
             object_id = params.add(self.obj.id, "bigint")
             sql = f"SELECT count(*) FROM records WHERE workspace_id = $1 AND object_id = {object_id}"
         else:
-            sql = f"SELECT count(*) FROM ({compiler.id_set(self.node)}) AS matched"
+            # INTERSECT/UNION/EXCEPT results are distinct; a lone condition on a multi-value
+            # attribute yields one row per matching value, so it is counted distinct.
+            lone = isinstance(self.node, Condition) and self.node.target.attribute is not None \
+                and self.node.target.attribute.is_multi_value
+            count = "count(DISTINCT id)" if lone else "count(*)"
+            sql = f"SELECT {count} FROM ({compiler.id_set(self.node)}) AS matched(id)"
         row = await self.tenant.fetchrow(sql, *params.values)
         return int(row[0])
 

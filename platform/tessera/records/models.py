@@ -41,7 +41,8 @@ class ListRecordsRequest(RequestModel):
     sort: SortParam | None = None
     sorts: list[SortParam] | None = Field(default=None, max_length=5, description="Several sort keys (beyond the spec)")
     filter: dict[str, Any] | None = Field(default=None, description="Record query language (see docs/query.md)")
-    cursor: str | None = Field(default=None, max_length=2000, description="Keyset cursor from next_cursor")
+    cursor: str | None = Field(default=None, min_length=1, max_length=2000,
+                               description="Keyset cursor from next_cursor")
 
     @model_validator(mode="after")
     def _one_sort_form(self) -> ListRecordsRequest:

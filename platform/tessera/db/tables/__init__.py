@@ -28,6 +28,7 @@ from tessera.db.tables.registry import (
     object_definitions,
     relationship_definitions,
 )
+from tessera.db.tables.transfer import export_chunks, exports, import_chunks, import_errors, imports
 
 __all__ = [
     "ai_list_jobs",
@@ -37,7 +38,12 @@ __all__ = [
     "ask_sessions",
     "attribute_definitions",
     "attribute_history",
+    "export_chunks",
+    "exports",
     "idempotency_keys",
+    "import_chunks",
+    "import_errors",
+    "imports",
     "insights",
     "metadata",
     "notes",

@@ -1,0 +1,97 @@
+"""HTTP handlers of imports, exports and workspace erasure."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.responses import Response, StreamingResponse
+
+from tessera.clock import utcnow
+from tessera.errors import Conflict, Forbidden, NotFound
+from tessera.http.context import RequestContext
+from tessera.transfer import service
+from tessera.transfer.files import read_chunks
+from tessera.workspaces import erase_workspace
+
+_MEDIA = {"jsonl": "application/x-ndjson", "csv": "text/csv", "zip": "application/zip"}
+
+
+def _enqueue_after_commit(ctx: RequestContext, job: str, job_id: str, *args: Any) -> None:
+    async def enqueue() -> None:
+        await ctx.state.redis.enqueue(job, *args, job_id=job_id)
+
+    ctx.uow.after_commit(enqueue)
+
+
+def _object(ctx: RequestContext, schema: Any) -> Any:
+    obj = schema.object(ctx.path["slug"])
+    if obj is None or obj.is_list:
+        raise NotFound(f"Object '{ctx.path['slug'][:80]}' not found")
+    return obj
+
+
+async def create_import(ctx: RequestContext) -> dict[str, Any]:
+    schema = await ctx.schema()
+    obj = _object(ctx, schema)
+    async with service.read_upload(ctx.request) as (upload, fields):
+        row = await service.create_import(await ctx.tenant(), ctx.state.ids, obj, upload, fields,
+                                          limit=ctx.state.settings.import_max_bytes,
+                                          actor_id=str(ctx.principal.api_key_id), now=utcnow(ctx.state.clock))
+    _enqueue_after_commit(ctx, service.IMPORT_JOB, f"import:{row['id']}", ctx.workspace_id, row["id"])
+    return service.import_to_json(row, schema)
+
+
+async def preview_import(ctx: RequestContext) -> dict[str, Any]:
+    obj = _object(ctx, await ctx.schema())
+    async with service.read_upload(ctx.request) as (upload, fields):
+        return await service.preview(obj, upload, fields)
+
+
+async def get_import(ctx: RequestContext) -> dict[str, Any]:
+    return service.import_to_json(await service.get_import(await ctx.tenant(), ctx.path["id"]), await ctx.schema())
+
+
+async def import_errors(ctx: RequestContext) -> Any:
+    errors = await service.import_errors(await ctx.tenant(), ctx.path["id"], ctx.query.limit)
+    if ctx.query.format == "csv":
+        return Response(service.errors_csv(errors), media_type="text/csv",
+                        headers={"Content-Disposition": f"attachment; filename=import-{ctx.path['id']}-errors.csv"})
+    return {"data": errors}
+
+
+async def create_export(ctx: RequestContext) -> dict[str, Any]:
+    if ctx.body.object is None:
+        missing = sorted({"task.read", "note.read"} - ctx.principal.scopes)
+        if missing:
+            raise Forbidden(f"Exporting the whole workspace needs the scopes {', '.join(missing)} too")
+    export = await service.create_export(await ctx.tenant(), ctx.state.ids, await ctx.schema(), ctx.body.object,
+                                         ctx.body.format, utcnow(ctx.state.clock))
+    _enqueue_after_commit(ctx, service.EXPORT_JOB, f"export:{export['id']}", ctx.workspace_id, int(export["id"]))
+    return export
+
+
+async def get_export(ctx: RequestContext) -> dict[str, Any]:
+    return await service.get_export(await ctx.tenant(), ctx.path["id"])
+
+
+async def download_export(ctx: RequestContext) -> StreamingResponse:
+    export = await service.get_export(await ctx.tenant(), ctx.path["id"])
+    if export["status"] != "completed":
+        raise Conflict(f"The export is {export['status']}; download it once it is completed")
+    kind = "zip" if export["format"] == "csv" and export.get("object") is None else export["format"]
+    db, workspace_id, export_id = ctx.state.engine, ctx.workspace_id, int(export["id"])
+
+    async def body() -> AsyncIterator[bytes]:
+        async for chunk in read_chunks(db, "exports", workspace_id, export_id):
+            yield chunk
+
+    return StreamingResponse(body(), media_type=_MEDIA[kind], headers={
+        "Content-Disposition": f"attachment; filename=tessera-export-{export_id}.{kind}",
+        "Content-Length": str(export["size_bytes"])})
+
+
+async def delete_workspace(ctx: RequestContext) -> None:
+    await ctx.uow.rollback()  # erasure runs in its own transaction
+    await erase_workspace(ctx.state.engine, ctx.state.redis, ctx.workspace_id)
+    ctx.state.authenticator.invalidate()

@@ -1,0 +1,66 @@
+"""Models of import, export and workspace-erasure endpoints."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from tessera.http.models import QueryModel, RequestModel, ResponseModel
+
+
+class ImportResponse(ResponseModel):
+    id: str
+    object: str
+    format: str
+    status: str
+    matching_attribute: str | None = None
+    total_bytes: int
+    processed: int
+    created: int
+    updated: int
+    failed: int
+    error: str | None = None
+    created_at: str
+    completed_at: str | None = None
+
+
+class PreviewColumn(ResponseModel):
+    name: str
+    inferred_type: str
+    samples: list[str]
+    suggested_attribute: str | None = None
+
+
+class PreviewResponse(ResponseModel):
+    format: str
+    rows_sampled: int
+    columns: list[PreviewColumn]
+
+
+class ErrorsQuery(QueryModel):
+    format: Literal["json", "csv"] = "json"
+    limit: int = Field(default=1000, ge=1, le=10_000)
+
+
+class ImportErrorsResponse(ResponseModel):
+    data: list[dict[str, Any]]
+
+
+class CreateExportRequest(RequestModel):
+    object: str | None = Field(default=None, max_length=64, description="One object's records; omit for the whole "
+                                                                       "workspace")
+    format: Literal["jsonl", "csv"] = "jsonl"
+
+
+class ExportResponse(ResponseModel):
+    id: str
+    object: str | None = None
+    format: str
+    status: str
+    size_bytes: int
+    counts: dict[str, int]
+    error: str | None = None
+    created_at: str
+    completed_at: str | None = None
+    download_url: str | None = None

@@ -1,0 +1,317 @@
+"""Context jobs: turn an artifact's text into records, links and insights; build AI lists.
+
+Each job runs in two transactions: the first marks the row ``processing`` (visible to the API),
+the second does all the work and marks it ``completed`` atomically. A crash between them leaves
+the row ``processing`` with nothing half-written; the stranded-work sweep re-queues it and the
+second transaction simply runs again. Entities are matched before they are created (unique
+values first, then exact names), and insights carry a dedupe key, so a retried job never
+duplicates records or insights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import structlog
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from schema_registry.definitions import ObjectDefinition, RelationshipType
+from schema_registry.workspace import WorkspaceSchema
+from tessera.db.ids import IdAllocator
+from tessera.db.tenant import Tenant
+from tessera.errors import TesseraError
+from tessera.events import Actor
+from tessera.records.repository import RecordRow, find_by_unique
+from tessera.records.service import RecordService
+from tessera.records.values import read_attributes, unique_keys
+from tessera.registry.cache import SchemaCache
+from tessera.registry.service import RegistryService
+from workers.intelligence.model import CompanyMention, Extraction, PersonMention
+from workers.intelligence.model import to_json as extraction_to_json
+
+log = structlog.get_logger(__name__)
+MAX_ATTEMPTS = 3
+WORKS_AT = ("employs", "works at")
+
+
+@dataclass
+class Resolved:
+    """What one artifact's entities became."""
+
+    companies: dict[int, RecordRow] = field(default_factory=dict)  # mention index -> record
+    people: dict[int, RecordRow] = field(default_factory=dict)
+    extracted: list[dict[str, Any]] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    relationships: int = 0
+
+
+async def _claim(db: AsyncEngine, table: str, workspace_id: int, row_id: int) -> dict[str, Any] | None:
+    """Mark a pending/processing row as processing (first transaction). None if done or busy."""
+    async with db.begin() as conn:
+        row = (await conn.execute(text(
+            f"UPDATE {table} SET status = 'processing', attempts = attempts + 1, updated_at = now() "
+            f"WHERE workspace_id = :ws AND id = :id AND status IN ('pending', 'processing') RETURNING *"),
+            {"ws": workspace_id, "id": row_id})).mappings().first()
+    return dict(row) if row else None
+
+
+async def _fail(db: AsyncEngine, table: str, workspace_id: int, row_id: int, attempts: int, reason: str) -> None:
+    status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+    async with db.begin() as conn:
+        await conn.execute(text(
+            f"UPDATE {table} SET status = :s, error = :e, updated_at = now() WHERE workspace_id = :ws AND id = :id "
+            f"AND status <> 'completed'"), {"s": status, "e": reason[:500], "ws": workspace_id, "id": row_id})
+
+
+async def _find_by_name(tenant: Tenant, obj: ObjectDefinition, name: str) -> RecordRow | None:
+    attribute = obj.primary_attribute
+    if attribute is None or not name.strip():
+        return None
+    facet = ""
+    row = await tenant.fetchrow(
+        "SELECT record_id FROM record_values WHERE workspace_id = $1 AND attribute_id = $2 AND facet = $3 "
+        "AND lower(v_text) = lower($4) ORDER BY record_id LIMIT 1", attribute.id, facet, name.strip())
+    if row is None:
+        return None
+    from tessera.records.repository import lock_record
+
+    return await lock_record(tenant, row["record_id"])
+
+
+def _props(mention: PersonMention | CompanyMention) -> dict[str, Any]:
+    if isinstance(mention, PersonMention):
+        out: dict[str, Any] = {"name": mention.name, "email": mention.emails[0] if mention.emails else None,
+                               "job_title": mention.job_title}
+    else:
+        out = {"name": mention.name, "domain": mention.domains[0] if mention.domains else None}
+    return {k: v for k, v in out.items() if v}
+
+
+async def _resolve(service: RecordService, obj: ObjectDefinition, unique_slug: str, values: dict[str, Any],
+                   name: str | None, mention: PersonMention | CompanyMention, kind: str, artifact_id: int,
+                   resolved: Resolved) -> RecordRow | None:
+    """Match a mention to an existing record (unique values first, then exact name) and fill in
+    what it lacks, or create it."""
+    tenant = service.tenant
+    row: RecordRow | None = None
+    attribute = obj.attribute(unique_slug)
+    if attribute is not None and values.get(unique_slug):
+        stored = []
+        from schema_registry.types import attribute_type
+        from schema_registry.types.base import InvalidValue
+
+        for raw in values[unique_slug]:
+            try:
+                stored.append(attribute_type(attribute.type).normalize(raw, attribute))
+            except InvalidValue:
+                continue
+        values[unique_slug] = stored
+        owners = set((await find_by_unique(tenant, attribute.id, unique_keys(attribute, stored))).values())
+        if owners:
+            _, row = await service.record(min(owners), lock=True)
+    if row is None and name:
+        row = await _find_by_name(tenant, obj, name)
+    clean = {k: v for k, v in values.items() if v}
+    try:
+        if row is None:
+            row = await service.create(obj, clean)
+            resolved.created += 1
+            resolved.extracted.append({"type": kind, "context_id": artifact_id, "canonical_entity_id": row.id,
+                                       "properties": _props(mention), "is_new": True})
+            return row
+        before = read_attributes(obj, row.data)
+        missing = {}
+        for slug, value in clean.items():
+            current = before.get(slug)
+            if not current:
+                missing[slug] = value
+            elif isinstance(current, list) and isinstance(value, list):
+                merged = current + [v for v in value if v not in current]
+                if merged != current:
+                    missing[slug] = merged
+        if missing:
+            row = await service.update(obj, row, missing)
+            resolved.updated += 1
+        entry = {"type": kind, "context_id": artifact_id, "canonical_entity_id": row.id,
+                 "properties": _props(mention), "is_new": False}
+        if missing:
+            entry["previous_properties"] = {k: before.get(k) for k in missing}
+        resolved.extracted.append(entry)
+        return row
+    except TesseraError as err:  # a value the workspace refuses (e.g. a required attribute): skip it
+        log.info("context_entity_skipped", kind=kind, error=err.message[:200])
+        return None
+
+
+async def _works_at(registry: RegistryService, schema: WorkspaceSchema, company: ObjectDefinition,
+                    person: ObjectDefinition) -> int:
+    for definition in schema.relationships:
+        if (definition.entity_definition_1_id, definition.entity_definition_2_id) == (company.id, person.id) and \
+                (definition.entity_1_to_2_predicate, definition.entity_2_to_1_predicate) == WORKS_AT:
+            return definition.id
+    created = await registry.create_relationship(
+        type_=RelationshipType.MANY_TO_MANY.value, entity_definition_1_id=str(company.id),
+        entity_definition_2_id=str(person.id), predicate_1_to_2=WORKS_AT[0], predicate_2_to_1=WORKS_AT[1])
+    return created.id
+
+
+def _subject_records(subjects: tuple[str, ...], extraction: Extraction, resolved: Resolved) -> list[int]:
+    wanted = {s.casefold() for s in subjects}
+    ids = []
+    for index, person in enumerate(extraction.people):
+        keys = {k.casefold() for k in (person.name, *person.emails) if k}
+        if wanted & keys and index in resolved.people:
+            ids.append(resolved.people[index].id)
+    for index, company in enumerate(extraction.companies):
+        keys = {k.casefold() for k in (company.name, *company.domains) if k}
+        if wanted & keys and index in resolved.companies:
+            ids.append(resolved.companies[index].id)
+    if not ids:
+        ids = [r.id for r in (*resolved.people.values(), *resolved.companies.values())]
+    return sorted(set(ids))
+
+
+async def apply_extraction(tenant: Tenant, schemas: SchemaCache, ids: IdAllocator, artifact_id: int,
+                           extraction: Extraction, now: datetime) -> tuple[dict[str, Any], list[int]]:
+    """Write an extraction's records, links, insights and the artifact's result (one transaction).
+    Returns the result and the ids of the insights created."""
+    schema = await schemas.for_write(tenant)
+    actor = Actor("context_extraction", str(artifact_id))
+    service = RecordService(tenant, schema, ids=ids, actor=actor, now=now)
+    person, company = schema.object("person"), schema.object("company")
+    resolved = Resolved()
+    for index, mention in enumerate(extraction.companies):
+        if company is None:
+            break
+        row = await _resolve(service, company, "domains", {"name": mention.name, "domains": list(mention.domains)},
+                             mention.name, mention, "COMPANY", artifact_id, resolved)
+        if row is not None:
+            resolved.companies[index] = row
+    for index, mention in enumerate(extraction.people):
+        if person is None:
+            break
+        values = {"name": mention.name, "email_addresses": list(mention.emails),
+                  "phone_numbers": list(mention.phones), "job_title": mention.job_title}
+        row = await _resolve(service, person, "email_addresses", values, mention.name, mention, "PERSON",
+                             artifact_id, resolved)
+        if row is not None:
+            resolved.people[index] = row
+    if person is not None and company is not None:
+        registry = RegistryService(tenant, schemas)
+        definition_id: int | None = None
+        for index, mention in enumerate(extraction.people):
+            target = _company_of(mention, extraction, resolved)
+            if index not in resolved.people or target is None:
+                continue
+            if definition_id is None:
+                definition_id = await _works_at(registry, await schemas.for_write(tenant), company, person)
+            (rel_id,) = await ids.take(tenant.conn, 1)
+            created = await tenant.fetch(
+                "INSERT INTO relationships (workspace_id, id, definition_id, type, entity_1_id, entity_2_id, created_at)"
+                " VALUES ($1, $2, $3, 'many_to_many', $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id",
+                rel_id, definition_id, target.id, resolved.people[index].id, now)
+            resolved.relationships += len(created)
+    insight_ids = []
+    for signal in extraction.signals:
+        entity_ids = _subject_records(signal.subjects, extraction, resolved)
+        key = hashlib.sha256(f"{artifact_id}|{signal.type}|{signal.content}".encode()).hexdigest()
+        (insight_id,) = await ids.take(tenant.conn, 1)
+        inserted = await tenant.fetch(
+            "INSERT INTO insights (workspace_id, id, artifact_id, type, content, confidence, entity_ids, dedupe_key, "
+            "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (workspace_id, dedupe_key) DO NOTHING "
+            "RETURNING id", insight_id, artifact_id, signal.type, signal.content, signal.confidence, entity_ids,
+            key, now)
+        insight_ids.extend(r["id"] for r in inserted)
+    touched = sorted({r.id for r in (*resolved.people.values(), *resolved.companies.values())})
+    if touched:
+        await tenant.fetch(
+            "INSERT INTO artifact_entities (workspace_id, artifact_id, record_id, is_new) "
+            "SELECT $1, $2, r, r = ANY($4::bigint[]) FROM unnest($3::bigint[]) AS r ON CONFLICT DO NOTHING",
+            artifact_id, touched, [e["canonical_entity_id"] for e in resolved.extracted if e["is_new"]])
+    result = {"entities_extracted": resolved.extracted, "entities_created": resolved.created,
+              "entities_updated": resolved.updated, "relationships_created": resolved.relationships,
+              "insights_created": len(insight_ids), "tasks_suggested": 0}
+    return result, insight_ids
+
+
+def _company_of(mention: PersonMention, extraction: Extraction, resolved: Resolved) -> RecordRow | None:
+    if mention.company:
+        wanted = mention.company.casefold()
+        for index, company in enumerate(extraction.companies):
+            keys = {k.casefold() for k in (company.name, *company.domains) if k}
+            if wanted in keys and index in resolved.companies:
+                return resolved.companies[index]
+    domains = {e.split("@", 1)[1] for e in mention.emails if "@" in e}
+    for index, company in enumerate(extraction.companies):
+        if domains & set(company.domains) and index in resolved.companies:
+            return resolved.companies[index]
+    return None
+
+
+def extractor_of(ctx: dict[str, Any]) -> Any:
+    """The worker's extractor, built on first use from the settings (an LLM when configured)."""
+    if "extractor" not in ctx:
+        from workers.intelligence import build_extractor
+
+        settings = ctx["settings"]
+        ctx["extractor"] = build_extractor(
+            llm_base_url=settings.llm_base_url, llm_model=settings.llm_model,
+            llm_api_key=settings.llm_api_key.get_secret_value(), timeout_s=settings.llm_timeout_seconds)
+    return ctx["extractor"]
+
+
+async def process_artifact(ctx: dict[str, Any], workspace_id: int, artifact_id: int) -> str:
+    """arq job: extract, resolve and store one artifact (idempotent)."""
+    db: AsyncEngine = ctx["engine"]
+    row = await _claim(db, "artifacts", workspace_id, artifact_id)
+    if row is None:
+        return "skipped"
+    try:
+        extraction = await extractor_of(ctx).extract(row["content"], row["context"] or None)
+    except Exception as err:  # the extractor is ours or a remote model: anything can go wrong
+        log.warning("context_extraction_failed", artifact_id=artifact_id, error_type=type(err).__name__)
+        await _fail(db, "artifacts", workspace_id, artifact_id, row["attempts"], f"extraction failed: {err}")
+        return "failed"
+    now = datetime.now(UTC)
+    async with db.begin() as conn:
+        tenant = Tenant(conn, workspace_id)
+        current = await tenant.fetchrow(
+            "SELECT status FROM artifacts WHERE workspace_id = $1 AND id = $2 FOR UPDATE", artifact_id)
+        if current is None or current["status"] == "completed":
+            return "skipped"
+        result, insight_ids = await apply_extraction(tenant, ctx["schemas_cache"], ctx["ids"], artifact_id,
+                                                     extraction, now)
+        await tenant.fetch(
+            "UPDATE artifacts SET status = 'completed', result = $3::jsonb, extraction = $4::jsonb, error = NULL, "
+            "completed_at = $5, updated_at = $5 WHERE workspace_id = $1 AND id = $2",
+            artifact_id, orjson.dumps(result).decode(), orjson.dumps(extraction_to_json(extraction)).decode(), now)
+    if insight_ids:
+        await ctx["redis_client"].publish(f"tessera:insights:{workspace_id}", {"insight_ids": insight_ids})
+    await ctx["redis_client"].enqueue("relay_search", job_id="relay_search")
+    return "completed"
+
+
+async def requeue_stranded(ctx: dict[str, Any]) -> int:
+    """Cron: re-queue jobs (artifacts, AI lists, imports, exports) whose queue entry was lost
+    (Redis keeps nothing on disk) or whose worker died: pending for more than 10 s, or processing
+    without progress for more than 5 min."""
+    count = 0
+    async with ctx["engine"].connect() as conn:
+        for table, job, prefix in (("artifacts", "process_artifact", "artifact"),
+                                   ("ai_list_jobs", "process_list_job", "list"),
+                                   ("imports", "process_import", "import"),
+                                   ("exports", "process_export", "export")):
+            rows = (await conn.execute(text(
+                f"SELECT workspace_id, id FROM {table} WHERE workspace_id IS NOT NULL AND "
+                f"((status = 'pending' AND updated_at < now() - interval '10 seconds') OR "
+                f"(status = 'processing' AND updated_at < now() - interval '5 minutes')) LIMIT 500"))).all()
+            for row in rows:
+                count += await ctx["redis_client"].enqueue(job, row.workspace_id, row.id,
+                                                           job_id=f"{prefix}:{row.id}")
+    return count

@@ -1,0 +1,100 @@
+"""AI list jobs: read a description ("fintech companies with more than 50 employees"), turn it
+into a filter plus full-text terms, collect candidates and rank them with reasons."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from schema_registry.query import QueryError, parse_filter
+from search.client import SearchUnavailable
+from tessera.db.tenant import Tenant
+from tessera.records.cursor import CursorCodec
+from tessera.records.listing import RecordQuery
+from tessera.records.repository import get_records
+from tessera.records.values import primary_value, read_attributes
+from workers.context_jobs import _claim, _fail
+
+log = structlog.get_logger(__name__)
+MAX_CANDIDATES = 500
+
+
+async def _candidates(tenant: Tenant, ctx: dict[str, Any], obj: Any, node: Any, terms: tuple[str, ...]
+                      ) -> list[int]:
+    ids: list[int] | None = None
+    if node is not None:
+        codec = CursorCodec(b"list-job", tenant.workspace_id, "list")
+        page = await RecordQuery(tenant, obj, node=node, sorts=[], codec=codec).page(
+            limit=MAX_CANDIDATES, offset=0, cursor=None)
+        ids = [row.id for row in page.rows]
+    if terms:
+        try:
+            hits, _ = await ctx["search"].search(tenant.workspace_id, " ".join(terms), [obj], limit=200)
+            found = [int(h.id) for h in hits.get(obj.slug, [])]
+        except SearchUnavailable:
+            found = []
+        if found:
+            ids = found if ids is None else [i for i in ids if i in set(found)] or ids
+    if ids is None:
+        rows = await tenant.fetch(
+            "SELECT id FROM records WHERE workspace_id = $1 AND object_id = $2 ORDER BY id LIMIT $3",
+            obj.id, MAX_CANDIDATES)
+        ids = [r["id"] for r in rows]
+    return ids[:MAX_CANDIDATES]
+
+
+async def process_list_job(ctx: dict[str, Any], workspace_id: int, job_id: int) -> str:
+    """arq job: build one AI list (idempotent: a finished job is left alone)."""
+    from workers.intelligence.list_interpreter import interpret_list_query, rank_candidates
+
+    db: AsyncEngine = ctx["engine"]
+    job = await _claim(db, "ai_list_jobs", workspace_id, job_id)
+    if job is None:
+        return "skipped"
+    try:
+        async with db.begin() as conn:
+            tenant = Tenant(conn, workspace_id)
+            schema = await ctx["schemas_cache"].for_write(tenant)
+            obj = schema.object("person" if job["object_type"] == "contact" else "company")
+            if obj is None:
+                raise LookupError(f"this workspace has no {job['object_type']} object")
+            interpretation = interpret_list_query(job["query"], job["object_type"], obj)
+            node = None
+            explanation = interpretation.explanation
+            if interpretation.filter:
+                try:
+                    node = parse_filter(obj, interpretation.filter)
+                except QueryError as err:  # the interpreter proposed something the schema refuses
+                    explanation += f" (filter dropped: {err.message})"
+            ids = await _candidates(tenant, ctx, obj, node, interpretation.terms)
+            rows = await get_records(tenant, ids)
+            insights: dict[int, list[str]] = {}
+            if rows:
+                for insight in await tenant.fetch(
+                        "SELECT content, entity_ids FROM insights WHERE workspace_id = $1 "
+                        "AND entity_ids && $2::bigint[] ORDER BY id DESC LIMIT 2000", [r.id for r in rows]):
+                    for entity in insight["entity_ids"]:
+                        insights.setdefault(entity, []).append(insight["content"])
+            candidates = [(r.id, primary_value(obj, r.data), read_attributes(obj, r.data), insights.get(r.id, []))
+                          for r in rows]
+            ranked = rank_candidates(candidates, interpretation.terms, job["result_limit"])
+            by_id = {c[0]: c for c in candidates}
+            entities = [{"id": str(e.id), "name": by_id[e.id][1], "type": job["object_type"], "reason": e.reason,
+                         "highlights": list(e.highlights), "attributes": by_id[e.id][2]} for e in ranked]
+            now = datetime.now(UTC)
+            await tenant.fetch(
+                "UPDATE ai_list_jobs SET status = 'completed', interpretation = $3, plan = $4::jsonb, "
+                "result = $5::jsonb, error = NULL, completed_at = $6, updated_at = $6 "
+                "WHERE workspace_id = $1 AND id = $2 AND status <> 'completed'",
+                job_id, explanation, orjson.dumps({"filter": interpretation.filter,
+                                                   "terms": list(interpretation.terms)}).decode(),
+                orjson.dumps({"entities": entities}).decode(), now)
+    except Exception as err:  # report any failure on the job itself
+        log.warning("list_job_failed", job_id=job_id, error_type=type(err).__name__)
+        await _fail(db, "ai_list_jobs", workspace_id, job_id, job["attempts"], str(err))
+        return "failed"
+    return "completed"
