@@ -55,9 +55,9 @@ def _event_object(event_type: str, payload: dict[str, Any]) -> str | None:
         return str(state.get("object_slug"))
     data = payload.get("data", {})
     if event_type.startswith("object."):
-        return data.get("slug")
+        return str(data.get("slug"))
     if event_type.startswith("attribute."):
-        return data.get("object_slug")
+        return str(data.get("object_slug"))
     return None
 
 
