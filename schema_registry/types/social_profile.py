@@ -115,9 +115,10 @@ class SocialProfileType(AttributeType):
     def value_schema(self, attribute: AttributeDefinition) -> dict[str, JSON]:
         # The stored form ({"url", "platform", "handle"}) is accepted too, so dumps restore as-is;
         # the platform and handle are always detected again from the URL.
+        # String keywords apply to the URL form, object keywords to the stored form.
         url = {"type": "string", "minLength": 1, "maxLength": MAX_URL_LENGTH}
-        return {"anyOf": [url, {"type": "object", "required": ["url"], "properties": {"url": url},
-                                "additionalProperties": True}]}
+        return {"type": ["string", "object"], "minLength": 1, "maxLength": MAX_URL_LENGTH,
+                "required": ["url"], "properties": {"url": url}}
 
     def normalize(self, raw: JSON, attribute: AttributeDefinition) -> JSON:
         if isinstance(raw, dict):

@@ -24,6 +24,21 @@ async def _subscribe(ws: Workspace, url: str, **extra: Any) -> dict[str, Any]:
     return body
 
 
+async def settled_log(ws: Workspace, hook_id: str) -> list[dict[str, Any]]:
+    """The delivery log once no delivery is still pending (the worker records results after the
+    receiver has answered)."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + 10
+    while True:
+        log: list[dict[str, Any]] = (await ws.get(f"/v1/webhooks/{hook_id}/deliveries")).json()["data"]
+        if log and all(d["status"] != "pending" for d in log):
+            return log
+        assert time.monotonic() < deadline, log
+        await asyncio.sleep(0.05)
+
+
 async def test_signed_delivery_of_record_events(ws: Workspace, worker: Any) -> None:
     async with running_receiver() as receiver:
         hook = await _subscribe(ws, receiver.url, events=["record.*"])
@@ -48,7 +63,7 @@ async def test_signed_delivery_of_record_events(ws: Workspace, worker: Any) -> N
         forged["webhook-signature"] = "v1,AAAA"
         with pytest.raises(Exception):  # noqa: B017 - the library raises its own verification error
             verifier.verify(receiver.requests[0].body, forged)
-        log = (await ws.get(f"/v1/webhooks/{hook['id']}/deliveries")).json()["data"]
+        log = await settled_log(ws, hook["id"])
         assert {d["status"] for d in log} == {"succeeded"} and log[0]["last_status_code"] == 200
         assert log[0]["response_excerpt"] == "status 200" and log[0]["last_latency_ms"] >= 0
 
@@ -189,5 +204,5 @@ async def test_no_redirects_are_followed(ws: Workspace, worker: Any) -> None:
 
         await asyncio.sleep(1.0)
         assert len(receiver.requests) == 1
-        log = (await ws.get(f"/v1/webhooks/{hook['id']}/deliveries")).json()["data"]
+        log = await settled_log(ws, hook["id"])
         assert log[0]["status"] == "retrying" and log[0]["last_status_code"] == 302
