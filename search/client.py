@@ -84,7 +84,9 @@ class MeiliClient:
         return result
 
     async def add_documents(self, uid: str, documents: list[dict[str, Any]]) -> int:
-        return int((await self._call("POST", f"/indexes/{uid}/documents", documents))["taskUid"])
+        # primaryKey: if the index is missing, Meilisearch creates it and must not guess the key.
+        return int((await self._call("POST", f"/indexes/{uid}/documents", documents,
+                                     params={"primaryKey": "id"}))["taskUid"])
 
     async def delete_documents(self, uid: str, ids: list[str]) -> int:
         return int((await self._call("POST", f"/indexes/{uid}/documents/delete-batch", ids))["taskUid"])

@@ -21,10 +21,16 @@ class WorkersPlugin:
     name = "workers"
 
     async def startup(self, state: AppState) -> None:
+        from workers.intelligence import build_reasoner
+        from workers.intelligence_port import ReasonerPort
         from workers.lifecycle import search_engine
         from workers.search_port import MeiliSearchPort
 
-        state.search = MeiliSearchPort(search_engine(state.settings))
+        settings = state.settings
+        state.search = MeiliSearchPort(search_engine(settings))
+        state.intelligence = ReasonerPort(build_reasoner(
+            llm_base_url=settings.llm_base_url, llm_model=settings.llm_model,
+            llm_api_key=settings.llm_api_key.get_secret_value(), timeout_s=settings.llm_timeout_seconds))
 
     async def shutdown(self, state: AppState) -> None:
         if state.search is not None:
