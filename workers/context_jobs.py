@@ -186,11 +186,12 @@ async def apply_extraction(tenant: Tenant, schemas: SchemaCache, ids: IdAllocato
     service = RecordService(tenant, schema, ids=ids, actor=actor, now=now)
     person, company = schema.object("person"), schema.object("company")
     resolved = Resolved()
-    for index, mention in enumerate(extraction.companies):
+    for index, company_mention in enumerate(extraction.companies):
         if company is None:
             break
-        row = await _resolve(service, company, "domains", {"name": mention.name, "domains": list(mention.domains)},
-                             mention.name, mention, "COMPANY", artifact_id, resolved)
+        row = await _resolve(service, company, "domains",
+                             {"name": company_mention.name, "domains": list(company_mention.domains)},
+                             company_mention.name, company_mention, "COMPANY", artifact_id, resolved)
         if row is not None:
             resolved.companies[index] = row
     for index, mention in enumerate(extraction.people):
@@ -213,11 +214,11 @@ async def apply_extraction(tenant: Tenant, schemas: SchemaCache, ids: IdAllocato
                 definition_id = await _works_at(registry, await schemas.for_write(tenant), company, person)
             (rel_id,) = await ids.take(tenant.conn, 1)
             created = await tenant.fetch(
-                "INSERT INTO relationships (workspace_id, id, definition_id, type, entity_1_id, entity_2_id, created_at)"
-                " VALUES ($1, $2, $3, 'many_to_many', $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id",
+                "INSERT INTO relationships (workspace_id, id, definition_id, type, entity_1_id, entity_2_id, "
+                "created_at) VALUES ($1, $2, $3, 'many_to_many', $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id",
                 rel_id, definition_id, target.id, resolved.people[index].id, now)
             resolved.relationships += len(created)
-    insight_ids = []
+    insight_ids: list[int] = []
     for signal in extraction.signals:
         entity_ids = _subject_records(signal.subjects, extraction, resolved)
         key = hashlib.sha256(f"{artifact_id}|{signal.type}|{signal.content}".encode()).hexdigest()

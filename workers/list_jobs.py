@@ -83,8 +83,8 @@ async def process_list_job(ctx: dict[str, Any], workspace_id: int, job_id: int) 
                           for r in rows]
             ranked = rank_candidates(candidates, interpretation.terms, job["result_limit"])
             by_id = {c[0]: c for c in candidates}
-            entities = [{"id": str(e.id), "name": by_id[e.id][1], "type": job["object_type"], "reason": e.reason,
-                         "highlights": list(e.highlights), "attributes": by_id[e.id][2]} for e in ranked]
+            entities = [{"id": str(e.id), "name": by_id[int(e.id)][1], "type": job["object_type"], "reason": e.reason,
+                         "highlights": list(e.highlights), "attributes": by_id[int(e.id)][2]} for e in ranked]
             now = datetime.now(UTC)
             await tenant.fetch(
                 "UPDATE ai_list_jobs SET status = 'completed', interpretation = $3, plan = $4::jsonb, "

@@ -85,8 +85,9 @@ async def test_text_becomes_records_links_and_insights(ws: Workspace, db: asyncp
     assert len({row["n"] for row in per_artifact}) == 1, "a retried artifact duplicated its insights"
 
 
-@pytest.mark.parametrize("query", ["last=5x", "last=0m", "last=999999d", "from=yesterday", "last=1h&from=2026-01-01T00:00:00Z",
-                                   "from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", "limit=0", "limit=101"])
+@pytest.mark.parametrize("query", [
+    "last=5x", "last=0m", "last=999999d", "from=yesterday", "last=1h&from=2026-01-01T00:00:00Z",
+    "from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", "limit=0", "limit=101"])
 async def test_bad_insight_windows_are_400(ws: Workspace, query: str) -> None:
     assert (await ws.get(f"/v1/insights?{query}")).status_code == 400
 

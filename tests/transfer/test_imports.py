@@ -31,7 +31,7 @@ MAPPING = {"Full Name": "name", "Email": "email_addresses", "Title": "job_title"
 
 async def upload(ws: Workspace, content: bytes, *, filename: str = "people.csv", **fields: str) -> Any:
     files = {"file": (filename, content, "text/csv")}
-    return await ws.http.post(f"/api/developers/v1/objects/person/imports", files=files, data=fields,
+    return await ws.http.post("/api/developers/v1/objects/person/imports", files=files, data=fields,
                               headers=ws.headers())
 
 
@@ -55,7 +55,7 @@ async def test_csv_import_with_mapping_errors_and_rerun(ws: Workspace) -> None:
     errors = (await ws.get(f"/v1/imports/{job['id']}/errors")).json()["data"]
     assert errors == [{"row": 3, "column": "Email", "message": errors[0]["message"]}]
     report = (await ws.get(f"/v1/imports/{job['id']}/errors?format=csv")).text
-    assert list(csv.reader(io.StringIO(report)))[0] == ["row", "column", "message"]
+    assert next(iter(csv.reader(io.StringIO(report)))) == ["row", "column", "message"]
     people = (await ws.post("/v1/objects/person/records", {"sort": {"attribute": "name"}})).json()["data"]
     assert [p["attributes"]["name"] for p in people] == ["Ada Lovelace", "Grace Hopper", "Multi Line"]
     assert people[0]["attributes"]["phone_numbers"] == ["+442079460958"]

@@ -4,6 +4,7 @@ clock, filters, SSRF refusals."""
 from __future__ import annotations
 
 import ipaddress
+import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -121,7 +122,7 @@ async def test_retry_schedule_and_disable(ws: Workspace, settings: Any) -> None:
                                           now=now + timedelta(days=2)) == 0
         log = (await ws.get(f"/v1/webhooks/{hook['id']}/deliveries")).json()["data"]
         assert log[0]["status"] == "failed" and log[0]["attempt"] == 8 and log[0]["last_status_code"] == 500
-        gaps = [(b - a).total_seconds() for a, b in zip(attempts, attempts[1:], strict=False)]
+        gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(attempts)]
         assert gaps == list(RETRY_DELAYS)
         assert (await ws.get(f"/v1/webhooks/{hook['id']}")).json()["failing_since"]
         # Still failing 5 days later: the subscription is disabled.

@@ -64,7 +64,9 @@ class Endpoint:
     description: str = ""
     streaming: bool = False
     raw_body: bool = False
-    """The handler reads ``ctx.raw_body`` itself (uploads); no JSON parsing."""
+    """The handler reads the request body itself (uploads); no JSON parsing."""
+    media: tuple[str, ...] = ()
+    """Content types the 200 answer may have besides (or, when streaming, instead of) JSON."""
 
 
 def format_loc(loc: Iterable[int | str]) -> str:

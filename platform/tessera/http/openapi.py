@@ -84,13 +84,15 @@ def build_openapi(endpoints: Iterable[Endpoint], *, prefix: str, title: str, ver
             operation["requestBody"] = {"required": True, "content": {"application/json": {
                 "schema": {"$ref": f"#/components/schemas/{ep.body.__name__}"}}}}
         if ep.streaming:
-            ok: dict[str, Any] = {"description": "Server-sent events",
-                                  "content": {"text/event-stream": {"schema": {"type": "string"}}}}
+            ok: dict[str, Any] = {"description": "A stream", "content": {
+                media: {"schema": {"type": "string"}} for media in ep.media or ("text/event-stream",)}}
         elif ep.response is None:
             ok = {"description": "OK (empty body)"}
         else:
             ok = {"description": "OK", "content": {"application/json": {
                 "schema": {"$ref": f"#/components/schemas/{ep.response.__name__}"}}}}
+            for media in ep.media:
+                ok["content"][media] = {"schema": {"type": "string"}}
         operation["responses"]["200"] = ok
         for status, text in _ERRORS.items():
             operation["responses"][status] = {"description": text, **_error_ref()}

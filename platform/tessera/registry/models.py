@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from tessera.http.models import Name, QueryModel, RequestModel, ResponseModel
 
 Description = str
+SLUG_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, description="Lowercase, starts with a letter, at most 63 chars")]
 
 
 class IncludeAttributesQuery(QueryModel):
@@ -17,7 +19,7 @@ class IncludeAttributesQuery(QueryModel):
 
 class CreateObjectRequest(RequestModel):
     name: Name
-    slug: str = Field(max_length=200)
+    slug: Slug
     name_plural: Name | None = None
     description: str | None = Field(default=None, max_length=2000)
     type: Literal["person", "company", "custom", "deal"] = "custom"
@@ -31,7 +33,7 @@ class UpdateObjectRequest(RequestModel):
 
 class CreateListRequest(RequestModel):
     name: Name
-    slug: str = Field(max_length=200)
+    slug: Slug
     name_plural: Name | None = None
     description: str | None = Field(default=None, max_length=2000)
 
@@ -65,7 +67,7 @@ AttributeType = Literal["text", "number", "email", "phone", "url", "date", "bool
 
 class CreateAttributeRequest(RequestModel):
     name: Name
-    slug: str = Field(max_length=200)
+    slug: Slug
     type: AttributeType
     description: str | None = Field(default=None, max_length=2000)
     options: CreateAttributeOptions | None = None
