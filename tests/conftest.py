@@ -23,16 +23,21 @@ API = "/api/developers"
 
 
 class FakeClock:
-    """Real time plus an offset that tests may advance (never sleep to wait for time)."""
+    """Real time plus an offset that tests may advance (never sleep to wait for time); ``freeze``
+    stops it, so a slow machine cannot move time under a test that counts on it."""
 
     def __init__(self) -> None:
         self.offset = 0.0
+        self.frozen: float | None = None
 
     def __call__(self) -> float:
-        return time.time() + self.offset
+        return (self.frozen if self.frozen is not None else time.time()) + self.offset
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds
+
+    def freeze(self) -> None:
+        self.frozen = time.time()
 
 
 def _test_urls() -> dict[str, str]:
@@ -81,6 +86,7 @@ def fake_clock(clock: FakeClock) -> Any:
     """The app's clock, rewound to real time after the test."""
     yield clock
     clock.offset = 0.0
+    clock.frozen = None
 
 
 @pytest.fixture(scope="session")

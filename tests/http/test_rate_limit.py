@@ -7,6 +7,7 @@ from tests.conftest import FakeClock, Workspace
 
 async def test_limit_is_exact_and_recovers(ws: Workspace, fake_clock: FakeClock) -> None:
     key = await ws.new_key(["api_key.read"], rate_limit_per_minute=5)
+    fake_clock.freeze()
     remaining = []
     for _ in range(5):
         response = await ws.get("/v1/api-keys", key=key)
