@@ -48,7 +48,7 @@ class Schemas:
         return schema
 
 
-async def _documents(conn: AsyncConnection, schemas: Schemas, keys: list[tuple[int, int]]
+async def documents_for(conn: AsyncConnection, schemas: Schemas, keys: list[tuple[int, int]]
                      ) -> tuple[list[dict[str, Any]], list[str]]:
     """Documents for records that exist, and ids of those that are gone (or are list entries)."""
     if not keys:
@@ -59,10 +59,12 @@ async def _documents(conn: AsyncConnection, schemas: Schemas, keys: list[tuple[i
         "ON r.workspace_id = k.workspace_id AND r.id = k.id"),
         {"ws": [k[0] for k in keys], "ids": [k[1] for k in keys]})).all()
     found: dict[tuple[int, int], Any] = {(r.workspace_id, r.id): r for r in rows}
+    # One schema check per workspace per batch, not per record.
+    batch_schemas = {ws: await schemas.get(conn, ws) for ws in {r.workspace_id for r in rows}}
     documents, gone = [], []
     for workspace_id, record_id in keys:
         row = found.get((workspace_id, record_id))
-        schema = await schemas.get(conn, workspace_id) if row is not None else None
+        schema = batch_schemas.get(workspace_id) if row is not None else None
         obj = schema.object_by_id(row.object_id) if schema is not None and row is not None else None
         if row is None or obj is None or obj.is_list:
             gone.append(str(record_id))
@@ -72,14 +74,24 @@ async def _documents(conn: AsyncConnection, schemas: Schemas, keys: list[tuple[i
     return documents, gone
 
 
-async def _apply(engine: SearchEngine, documents: list[dict[str, Any]], gone: list[str]) -> None:
+async def submit(engine: SearchEngine, documents: list[dict[str, Any]], gone: list[str]) -> list[Any]:
+    """Enqueue the upserts and deletions in Meilisearch; the tasks to wait for."""
     tasks = []
     if documents:
         tasks.append(await engine.client.add_documents(engine.index_uid, documents))
     if gone:
         tasks.append(await engine.client.delete_documents(engine.index_uid, gone))
+    return tasks
+
+
+async def confirm(engine: SearchEngine, tasks: list[Any]) -> None:
+    """Wait until Meilisearch has applied ``tasks`` (raises ``TaskFailed`` if one failed)."""
     for task in tasks:
         await engine.client.wait_for_task(task, wait_seconds=120)
+
+
+async def apply(engine: SearchEngine, documents: list[dict[str, Any]], gone: list[str]) -> None:
+    await confirm(engine, await submit(engine, documents, gone))
 
 
 async def _reindex_step(conn: AsyncConnection, engine: SearchEngine, schemas: Schemas, workspace_id: int,
@@ -90,8 +102,8 @@ async def _reindex_step(conn: AsyncConnection, engine: SearchEngine, schemas: Sc
         "ORDER BY id LIMIT :n"), {"ws": workspace_id, "obj": object_id, "after": after, "n": REINDEX_CHUNK})).all()
     if not rows:
         return None
-    documents, gone = await _documents(conn, schemas, [(workspace_id, r.id) for r in rows])
-    await _apply(engine, documents, gone)
+    documents, gone = await documents_for(conn, schemas, [(workspace_id, r.id) for r in rows])
+    await apply(engine, documents, gone)
     return int(rows[-1].id)
 
 
@@ -134,8 +146,8 @@ async def relay_batch(db: AsyncEngine, engine: SearchEngine, schemas: Schemas, *
                                        {"p": orjson.dumps({"after": last}).decode(), "id": row.id})
             else:
                 done.append(row.id)
-        documents, gone = await _documents(conn, schemas, list(records))
-        await _apply(engine, documents, gone)
+        documents, gone = await documents_for(conn, schemas, list(records))
+        await apply(engine, documents, gone)
         if done:
             await conn.execute(text("UPDATE outbox SET processed_at = now() WHERE id = ANY(CAST(:ids AS bigint[]))"),
                                {"ids": done})

@@ -16,9 +16,10 @@ from search.documents import build_document
 from tessera.db.engine import create_engine
 from tessera.settings import Settings
 from workers.lifecycle import search_engine
-from workers.search_indexer import REINDEX_CHUNK, Schemas, _apply, _documents
+from workers.search_indexer import Schemas, apply, confirm, documents_for, submit
 
 FETCH_PAGE = 1000
+CHUNK = 5000  # records per Meilisearch task of the reindex command (larger batches index faster)
 
 
 async def _workspaces(conn: AsyncConnection, only: int | None) -> list[int]:
@@ -98,17 +99,24 @@ async def _scoped_count(db: Any, ws: int, object_id: int, upto: int | None = Non
 
 async def _chunks(db: Any, engine: Any, schemas: Schemas, ws: int, object_id: int, after: int
                   ) -> AsyncIterator[tuple[int, int]]:
+    """Index an object's records chunk by chunk, yielding (last id, size) once Meilisearch has
+    confirmed a chunk. One chunk stays in flight: the next is read from PostgreSQL and built
+    while Meilisearch indexes the previous one."""
+    in_flight: tuple[list[Any], int, int] | None = None
     while True:
         async with db.connect() as conn:
             ids = [r.id for r in (await conn.execute(text(
                 "SELECT id FROM records WHERE workspace_id = :ws AND object_id = :o AND id > :after "
-                "ORDER BY id LIMIT :n"), {"ws": ws, "o": object_id, "after": after, "n": REINDEX_CHUNK})).all()]
-            if not ids:
-                return
-            documents, gone = await _documents(conn, schemas, [(ws, i) for i in ids])
-        await _apply(engine, documents, gone)
+                "ORDER BY id LIMIT :n"), {"ws": ws, "o": object_id, "after": after, "n": CHUNK})).all()]
+            documents, gone = await documents_for(conn, schemas, [(ws, i) for i in ids]) if ids else ([], [])
+        tasks = await submit(engine, documents, gone) if ids else []
+        if in_flight is not None:
+            await confirm(engine, in_flight[0])
+            yield in_flight[1], in_flight[2]
+        if not ids:
+            return
+        in_flight = (tasks, ids[-1], len(ids))
         after = ids[-1]
-        yield after, len(ids)
 
 
 async def _save(db: Any, name: str, value: dict[str, Any]) -> None:
@@ -164,7 +172,7 @@ async def verify(settings: Settings, *, workspace_id: int | None, repair: bool) 
             report["extra"] += len(extra)
             report["stale"] += len(stale)
             if repair and (missing or extra or stale):
-                await _apply(engine, [expected[i] for i in missing + stale], extra)
+                await apply(engine, [expected[i] for i in missing + stale], extra)
     finally:
         await engine.client.close()
         await db.dispose()
