@@ -313,6 +313,6 @@ async def requeue_stranded(ctx: dict[str, Any]) -> int:
                 f"((status = 'pending' AND updated_at < now() - interval '10 seconds') OR "
                 f"(status = 'processing' AND updated_at < now() - interval '5 minutes')) LIMIT 500"))).all()
             for row in rows:
-                count += await ctx["redis_client"].enqueue(job, row.workspace_id, row.id,
+                count += await ctx["redis_client"].requeue(job, row.workspace_id, row.id,
                                                            job_id=f"{prefix}:{row.id}")
     return count

@@ -141,6 +141,25 @@ class RedisClient:
             log.warning("enqueue_failed", function=function, error_type=type(err).__name__)
             return False
 
+    async def requeue(self, function: str, *args: Any, job_id: str) -> bool:
+        """Queue again a job that PostgreSQL says is stranded. A job still waiting in the queue is
+        left alone. Otherwise arq's marks of the dead run go first: its in-progress mark outlives a
+        killed worker by the longest job timeout (hours, for imports) and would make every worker
+        skip the job. A worker that is in fact still running it only repeats an idempotent job."""
+        keys = [f"arq:in-progress:{job_id}", f"arq:job:{job_id}", f"arq:retry:{job_id}", f"arq:result:{job_id}"]
+        try:
+            running = await self.redis.exists(keys[0])
+            if not running and await self.redis.zscore(ARQ_QUEUE, job_id) is not None:
+                return False
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.delete(*keys)
+                pipe.zrem(ARQ_QUEUE, job_id)
+                await pipe.execute()
+        except (RedisError, OSError) as err:
+            log.warning("requeue_failed", function=function, error_type=type(err).__name__)
+            return False
+        return await self.enqueue(function, *args, job_id=job_id)
+
     async def publish(self, channel: str, message: dict[str, Any]) -> bool:
         try:
             await self.redis.publish(channel, orjson.dumps(message))

@@ -85,6 +85,30 @@ async def test_text_becomes_records_links_and_insights(ws: Workspace, db: asyncp
     assert len({row["n"] for row in per_artifact}) == 1, "a retried artifact duplicated its insights"
 
 
+async def test_a_job_left_by_a_killed_worker_runs_again(ws: Workspace, db: asyncpg.Connection,
+                                                       settings: Any) -> None:
+    """kill -9 leaves arq's in-progress mark for hours (the longest job timeout); the sweep must
+    clear it rather than wait it out."""
+    from redis.asyncio import Redis
+
+    artifact_id = (await ws.post("/v1/context/text", {"content": EMAIL})).json()["artifact_id"]
+    await processed(ws, artifact_id)
+    job_id = f"artifact:{artifact_id}"
+    redis = Redis.from_url(settings.redis_url)
+    # What the killed worker left: the row processing for 6 minutes, the job queued and marked running.
+    await db.execute("UPDATE artifacts SET status = 'processing', updated_at = now() - interval '6 minutes' "
+                     "WHERE workspace_id = $1 AND id = $2", int(ws.id), artifact_id)
+    await redis.set(f"arq:in-progress:{job_id}", b"1", ex=6 * 3600)
+    await redis.zadd("arq:queue", {job_id: time.time() * 1000})
+    try:
+        assert (await processed(ws, artifact_id, within=40))["status"] == "completed"
+        assert await redis.ttl(f"arq:in-progress:{job_id}") < 3600
+    finally:
+        await redis.delete(f"arq:in-progress:{job_id}")
+        await redis.zrem("arq:queue", job_id)
+        await redis.aclose()
+
+
 @pytest.mark.parametrize("query", [
     "last=5x", "last=0m", "last=999999d", "from=yesterday", "last=1h&from=2026-01-01T00:00:00Z",
     "from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", "limit=0", "limit=101"])

@@ -175,3 +175,23 @@ async def test_patch_without_changes_writes_nothing(ws: Workspace, db: asyncpg.C
     response = await ws.patch(f"/v1/records/{created['id']}", {"attributes": {"job_title": "A"}})
     assert response.status_code == 200 and response.json()["updated_at"] == created["updated_at"]
     assert await footprint(db, ws) == before
+
+
+async def test_record_writes_share_the_schema_lock_and_schema_changes_wait(ws: Workspace, app: object) -> None:
+    """A record write holds the workspace's schema lock until it commits: other record writes go
+    ahead beside it, a schema change waits for it."""
+    import asyncio
+
+    from tessera.db.tenant import Tenant
+    from tessera.registry.repository import schema_version
+
+    engine = app.state.tessera.engine  # type: ignore[attr-defined]
+    async with engine.connect() as conn, conn.begin():
+        await schema_version(Tenant(conn, int(ws.id)), lock="share")  # what a record write takes
+        created = await asyncio.wait_for(ws.post("/v1/objects/company", {"attributes": {"name": "Beside"}}), 10)
+        assert created.status_code == 200, created.text
+        change = asyncio.create_task(ws.post("/v1/objects/company/attributes",
+                                             {"name": "Tier", "slug": "tier", "type": "text"}))
+        await asyncio.sleep(0.5)
+        assert not change.done(), "a schema change ran while a record write held the schema"
+    assert (await asyncio.wait_for(change, 10)).status_code == 200

@@ -41,8 +41,8 @@ async def schema_version(tenant: Tenant, *, lock: str | None = None) -> int:
     """The workspace's schema version. ``lock="share"`` keeps the schema from changing until this
     transaction ends (record writes); ``lock="update"`` serializes schema changes."""
     stmt = select(workspaces.c.schema_version).where(workspaces.c.id == tenant.workspace_id)
-    if lock == "share":
-        stmt = stmt.with_for_update(key_share=True)
+    if lock == "share":  # FOR KEY SHARE (key_share alone would be FOR NO KEY UPDATE: writes would queue)
+        stmt = stmt.with_for_update(read=True, key_share=True)
     elif lock == "update":
         stmt = stmt.with_for_update()
     version = (await tenant.execute(stmt)).scalar_one_or_none()
