@@ -48,6 +48,9 @@ check: lint typecheck test
 bench: install stack
 	$(WITH_STACK_ENV) $(BIN)/python tests/benchmarks/run.py
 
+faults: install stack
+	$(WITH_STACK_ENV) $(BIN)/pytest tests/faults -p no:cacheprovider -s
+
 eval: install
 	$(BIN)/python tests/eval/run_eval.py
 

@@ -10,6 +10,7 @@ duplicates records or insights.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from schema_registry.definitions import ObjectDefinition, RelationshipType
 from schema_registry.workspace import WorkspaceSchema
 from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
-from tessera.errors import TesseraError
+from tessera.errors import BadRequest, Conflict, NotFound
 from tessera.events import Actor
 from tessera.records.repository import RecordRow, find_by_unique
 from tessera.records.service import RecordService
@@ -96,6 +97,29 @@ def _props(mention: PersonMention | CompanyMention) -> dict[str, Any]:
 async def _resolve(service: RecordService, obj: ObjectDefinition, unique_slug: str, values: dict[str, Any],
                    name: str | None, mention: PersonMention | CompanyMention, kind: str, artifact_id: int,
                    resolved: Resolved) -> RecordRow | None:
+    """``_resolve_once`` in a savepoint. A value the workspace refuses skips the mention; losing a
+    unique value to a concurrent writer (an API call: artifacts of one workspace are applied one at
+    a time) undoes the attempt and matches again, now against the committed winner."""
+    tenant = service.tenant
+    for attempt in range(2):
+        await tenant.savepoint("mention")
+        try:
+            row = await _resolve_once(service, obj, unique_slug, dict(values), name, mention, kind, artifact_id,
+                                      resolved)
+        except (BadRequest, NotFound, Conflict) as err:
+            await tenant.rollback_to("mention")
+            if isinstance(err, Conflict) and attempt == 0:
+                continue
+            log.info("context_entity_skipped", kind=kind, error=err.message[:200])
+            return None
+        await tenant.release("mention")
+        return row
+    return None
+
+
+async def _resolve_once(service: RecordService, obj: ObjectDefinition, unique_slug: str, values: dict[str, Any],
+                        name: str | None, mention: PersonMention | CompanyMention, kind: str, artifact_id: int,
+                        resolved: Resolved) -> RecordRow | None:
     """Match a mention to an existing record (unique values first, then exact name) and fill in
     what it lacks, or create it."""
     tenant = service.tenant
@@ -118,35 +142,31 @@ async def _resolve(service: RecordService, obj: ObjectDefinition, unique_slug: s
     if row is None and name:
         row = await _find_by_name(tenant, obj, name)
     clean = {k: v for k, v in values.items() if v}
-    try:
-        if row is None:
-            row = await service.create(obj, clean)
-            resolved.created += 1
-            resolved.extracted.append({"type": kind, "context_id": artifact_id, "canonical_entity_id": row.id,
-                                       "properties": _props(mention), "is_new": True})
-            return row
-        before = read_attributes(obj, row.data)
-        missing = {}
-        for slug, value in clean.items():
-            current = before.get(slug)
-            if not current:
-                missing[slug] = value
-            elif isinstance(current, list) and isinstance(value, list):
-                merged = current + [v for v in value if v not in current]
-                if merged != current:
-                    missing[slug] = merged
-        if missing:
-            row = await service.update(obj, row, missing)
-            resolved.updated += 1
-        entry = {"type": kind, "context_id": artifact_id, "canonical_entity_id": row.id,
-                 "properties": _props(mention), "is_new": False}
-        if missing:
-            entry["previous_properties"] = {k: before.get(k) for k in missing}
-        resolved.extracted.append(entry)
+    if row is None:
+        row = await service.create(obj, clean)
+        resolved.created += 1
+        resolved.extracted.append({"type": kind, "context_id": artifact_id, "canonical_entity_id": row.id,
+                                   "properties": _props(mention), "is_new": True})
         return row
-    except TesseraError as err:  # a value the workspace refuses (e.g. a required attribute): skip it
-        log.info("context_entity_skipped", kind=kind, error=err.message[:200])
-        return None
+    before = read_attributes(obj, row.data)
+    missing = {}
+    for slug, value in clean.items():
+        current = before.get(slug)
+        if not current:
+            missing[slug] = value
+        elif isinstance(current, list) and isinstance(value, list):
+            merged = current + [v for v in value if v not in current]
+            if merged != current:
+                missing[slug] = merged
+    if missing:
+        row = await service.update(obj, row, missing)
+        resolved.updated += 1
+    entry = {"type": kind, "context_id": artifact_id, "canonical_entity_id": row.id,
+             "properties": _props(mention), "is_new": False}
+    if missing:
+        entry["previous_properties"] = {k: before.get(k) for k in missing}
+    resolved.extracted.append(entry)
+    return row
 
 
 async def _works_at(registry: RegistryService, schema: WorkspaceSchema, company: ObjectDefinition,
@@ -180,7 +200,13 @@ def _subject_records(subjects: tuple[str, ...], extraction: Extraction, resolved
 async def apply_extraction(tenant: Tenant, schemas: SchemaCache, ids: IdAllocator, artifact_id: int,
                            extraction: Extraction, now: datetime) -> tuple[dict[str, Any], list[int]]:
     """Write an extraction's records, links, insights and the artifact's result (one transaction).
-    Returns the result and the ids of the insights created."""
+    Returns the result and the ids of the insights created.
+
+    Artifacts of one workspace are applied one at a time (a transaction-scoped advisory lock,
+    taken before the schema lock): matching mentions by name cannot be guarded by a constraint,
+    and two artifacts naming the same new person must not both create her."""
+    await (await tenant.driver()).execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                                          f"tessera:context:{tenant.workspace_id}")
     schema = await schemas.for_write(tenant)
     actor = Actor("context_extraction", str(artifact_id))
     service = RecordService(tenant, schema, ids=ids, actor=actor, now=now)
@@ -280,18 +306,26 @@ async def process_artifact(ctx: dict[str, Any], workspace_id: int, artifact_id: 
         await _fail(db, "artifacts", workspace_id, artifact_id, row["attempts"], f"extraction failed: {err}")
         return "failed"
     now = datetime.now(UTC)
-    async with db.begin() as conn:
-        tenant = Tenant(conn, workspace_id)
-        current = await tenant.fetchrow(
-            "SELECT status FROM artifacts WHERE workspace_id = $1 AND id = $2 FOR UPDATE", artifact_id)
-        if current is None or current["status"] == "completed":
-            return "skipped"
-        result, insight_ids = await apply_extraction(tenant, ctx["schemas_cache"], ctx["ids"], artifact_id,
-                                                     extraction, now)
-        await tenant.fetch(
-            "UPDATE artifacts SET status = 'completed', result = $3::jsonb, extraction = $4::jsonb, error = NULL, "
-            "completed_at = $5, updated_at = $5 WHERE workspace_id = $1 AND id = $2",
-            artifact_id, orjson.dumps(result).decode(), orjson.dumps(extraction_to_json(extraction)).decode(), now)
+    try:
+        async with db.begin() as conn:
+            tenant = Tenant(conn, workspace_id)
+            current = await tenant.fetchrow(
+                "SELECT status FROM artifacts WHERE workspace_id = $1 AND id = $2 FOR UPDATE", artifact_id)
+            if current is None or current["status"] == "completed":
+                return "skipped"
+            result, insight_ids = await apply_extraction(tenant, ctx["schemas_cache"], ctx["ids"], artifact_id,
+                                                         extraction, now)
+            await tenant.fetch(
+                "UPDATE artifacts SET status = 'completed', result = $3::jsonb, extraction = $4::jsonb, error = NULL, "
+                "completed_at = $5, updated_at = $5 WHERE workspace_id = $1 AND id = $2", artifact_id,
+                orjson.dumps(result).decode(), orjson.dumps(extraction_to_json(extraction)).decode(), now)
+    except Exception as err:  # e.g. the database went away: back to pending, the sweep retries it in seconds
+        cause = err.__cause__
+        log.warning("context_apply_failed", artifact_id=artifact_id, error_type=type(err).__name__,
+                    cause=type(cause).__name__ if cause else None, sqlstate=getattr(cause, "sqlstate", None))
+        with contextlib.suppress(Exception):
+            await _fail(db, "artifacts", workspace_id, artifact_id, row["attempts"], f"storing failed: {err}")
+        return "failed"
     if insight_ids:
         await ctx["redis_client"].publish(f"tessera:insights:{workspace_id}", {"insight_ids": insight_ids})
     await ctx["redis_client"].enqueue("relay_search", job_id="relay_search")

@@ -40,7 +40,9 @@ def build_worker_settings(settings: Settings) -> dict[str, Any]:
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "max_jobs": 20,
         "job_timeout": 600,
-        "keep_result": 60,
+        # Nothing reads job results (state lives in PostgreSQL), and a kept result of a failed job
+        # would block re-queueing its job id (e.g. every API nudge of relay_search) until it expired.
+        "keep_result": 0,
         "health_check_interval": 10,
         "ctx": {"settings": settings},
     }

@@ -85,6 +85,19 @@ async def test_filters_and_pagination(ws: Workspace) -> None:
         assert (await ws.get(f"/v1/tasks?{bad}")).status_code == 400, bad
 
 
+async def test_totals_stop_at_the_cap_and_paging_goes_on(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tessera.tasks import service
+
+    monkeypatch.setattr(service, "COUNT_CAP", 4)
+    made = [(await ws.post("/v1/tasks", {"title": f"T{i}"})).json()["id"] for i in range(6)]
+    first = (await ws.get("/v1/tasks?limit=3")).json()
+    assert first["total"] == 4 and first["has_more"] is True and first["next_offset"] == 3
+    beyond = (await ws.get("/v1/tasks?limit=2&offset=4")).json()
+    assert [t["id"] for t in beyond["data"]] == made[::-1][4:] and beyond["has_more"] is False
+    middle = (await ws.get("/v1/tasks?limit=2&offset=2")).json()
+    assert middle["has_more"] is True and middle["next_offset"] == 4
+
+
 async def test_replacing_entities(ws: Workspace) -> None:
     ann, bob = await _person(ws, "Ann"), await _person(ws, "Bob")
     task = (await ws.post("/v1/tasks", {"title": "t", "entity_ids": [ann]})).json()

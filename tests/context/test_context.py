@@ -85,6 +85,26 @@ async def test_text_becomes_records_links_and_insights(ws: Workspace, db: asyncp
     assert len({row["n"] for row in per_artifact}) == 1, "a retried artifact duplicated its insights"
 
 
+async def test_artifacts_naming_the_same_people_at_once_create_them_once(
+        make_workspace: Any, db: asyncpg.Connection) -> None:
+    async def records_by_object(ws: Workspace) -> dict[str, int]:
+        rows = await db.fetch(
+            "SELECT o.slug, count(*) AS n FROM records r JOIN object_definitions o "
+            "ON o.workspace_id = r.workspace_id AND o.id = r.object_id WHERE r.workspace_id = $1 GROUP BY o.slug",
+            int(ws.id))
+        return {r["slug"]: r["n"] for r in rows}
+
+    alone, crowded = await make_workspace(), await make_workspace()
+    await processed(alone, (await alone.post("/v1/context/text", {"content": EMAIL})).json()["artifact_id"])
+    texts = [EMAIL.replace("Pricing for 50 seats", f"Follow-up {n}") for n in range(6)]
+    posted = await asyncio.gather(*(crowded.post("/v1/context/text", {"content": t}) for t in texts))
+    results = [await processed(crowded, r.json()["artifact_id"], within=60) for r in posted]
+    assert [r["status"] for r in results] == ["completed"] * 6
+    expected = await records_by_object(alone)
+    assert expected["person"] >= 1 and expected["company"] >= 1
+    assert await records_by_object(crowded) == expected
+
+
 async def test_a_job_left_by_a_killed_worker_runs_again(ws: Workspace, db: asyncpg.Connection,
                                                        settings: Any) -> None:
     """kill -9 leaves arq's in-progress mark for hours (the longest job timeout); the sweep must

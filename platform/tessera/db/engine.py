@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+import orjson
 import structlog
 from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
@@ -47,6 +48,7 @@ def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncE
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=False,
         pool_recycle=3600,
+        json_deserializer=orjson.loads,  # jsonb columns (records.data...): ~4x faster than json.loads
         connect_args={
             "server_settings": {
                 "statement_timeout": str(settings.db_statement_timeout_ms),

@@ -57,8 +57,15 @@ class Tenant:
         return result
 
     async def driver(self) -> Any:
-        """The underlying asyncpg connection (same transaction), for hot paths and bulk I/O."""
+        """The underlying asyncpg connection (same transaction), for hot paths and bulk I/O.
+
+        SQLAlchemy's asyncpg adapter sends BEGIN lazily, on its own first statement: a statement
+        sent straight to the driver before that would run in autocommit, outside the caller's
+        transaction (its locks released at once). So the transaction is started here first."""
         raw = await self.conn.get_raw_connection()
+        adapted: Any = raw.dbapi_connection
+        if self.conn.in_transaction() and getattr(adapted, "_transaction", False) is None:
+            await adapted._start_transaction()  # private: the adapter has no public hook for this
         return raw.driver_connection
 
     async def fetch(self, statement: str, *args: Any) -> list[Any]:

@@ -33,8 +33,9 @@ async def delete_task(ctx: RequestContext) -> None:
 
 async def list_tasks(ctx: RequestContext) -> dict[str, Any]:
     query = ctx.query
-    rows, total = await (await _service(ctx)).list(query)
-    has_more = query.offset + len(rows) < total
+    rows, total = await (await _service(ctx)).list(query)  # one row more than the page, if there is one
+    has_more = len(rows) > query.limit
+    rows = rows[:query.limit]
     out: dict[str, Any] = {"data": [task_to_json(r) for r in rows], "has_more": has_more, "total": total}
     if has_more:
         out["next_offset"] = query.offset + len(rows)

@@ -63,5 +63,5 @@ class TaskResponse(ResponseModel):
 class ListTasksResponse(ResponseModel):
     data: list[TaskResponse]
     has_more: bool
-    total: int
+    total: int = Field(description="Matching tasks, counted up to 10,000 (10,000 means at least that many)")
     next_offset: int | None = None

@@ -38,6 +38,9 @@ def _timeline_task(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v is not None}
 
 
+COUNT_CAP = 10_000
+
+
 class TaskService:
     def __init__(self, tenant: Tenant, *, ids: IdAllocator, actor: Actor, now: datetime,
                  webhooks: bool = False) -> None:
@@ -175,10 +178,13 @@ class TaskService:
             pattern = "%" + query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             where.append(f"(t.title || ' ' || t.description) ILIKE {arg(pattern)}")
         clause = " AND ".join(where)
-        total = int((await self.tenant.fetchrow(f"SELECT count(*) FROM tasks t WHERE {clause}", *args))[0])
+        # Counting stops at COUNT_CAP: an exact count of a million matches would cost more than
+        # the page itself (docs/api.md).
+        total = int((await self.tenant.fetchrow(
+            f"SELECT count(*) FROM (SELECT 1 FROM tasks t WHERE {clause} LIMIT {COUNT_CAP}) c", *args))[0])
         rows = await self.tenant.fetch(
             f"SELECT {_COLUMNS} FROM tasks t WHERE {clause} ORDER BY t.id DESC "
-            f"LIMIT {arg(query.limit)} OFFSET {arg(query.offset)}", *args)
+            f"LIMIT {arg(query.limit + 1)} OFFSET {arg(query.offset)}", *args)
         return [dict(r) for r in rows], total
 
 
