@@ -247,23 +247,24 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def bench_database(env: Mapping[str, str] | None = None) -> Iterator[str]:
-    """A freshly created and migrated ``tessera_bench`` database on the server of
-    ``DATABASE_URL``; yields its URL. The database is left in place afterwards for inspection
-    and dropped (``WITH (FORCE)``) by the next run."""
+def bench_database(env: Mapping[str, str] | None = None, *, name: str = BENCH_DATABASE) -> Iterator[str]:
+    """A freshly created and migrated database ``name`` (``tessera_bench`` unless a benchmark
+    needs a scratch database of its own) on the server of ``DATABASE_URL``; yields its URL. The
+    database is left in place afterwards for inspection and dropped (``WITH (FORCE)``) by the
+    next run."""
     source = dict(env or os.environ)
     base_url = source.get("DATABASE_URL")
     if not base_url:
         raise BenchmarkError("DATABASE_URL is not set (run through `make bench`, which sources .stack/env)")
     server_url = base_url.rsplit("/", 1)[0]
     asyncpg_server = server_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-    url = f"{server_url}/{BENCH_DATABASE}"
+    url = f"{server_url}/{name}"
 
     async def recreate() -> None:
         conn = await asyncpg.connect(f"{asyncpg_server}/postgres")
         try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}"')
         finally:
             await conn.close()
 

@@ -1,0 +1,723 @@
+"""Shared by the activity, search, context and transfer benchmarks: generated text that reads
+like CRM data (company and person names, domains, task titles), Tessera ids, latency sampling
+over HTTP, a ``tessera worker`` in a subprocess, and small PostgreSQL/Meilisearch utilities.
+
+Everything generated here is deterministic for a given seed, so two runs load the same data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from threading import Thread
+from typing import Any
+
+import httpx
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from harness import (  # noqa: E402
+    BenchmarkError,
+    bench_redis_url,
+    pinned,
+    process_cpu_seconds,
+    process_memory,
+    venv_bin,
+)
+
+API = "/api/developers"
+EPOCH_MS = 1_704_067_200_000
+"""Tessera ids: 41 bits of milliseconds since 2024-01-01, then 22 bits of a sequence."""
+SEQUENCE_BITS = 22
+ARQ_HEALTH_KEY = "arq:queue:health-check"
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def asyncpg_url(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def percentiles(samples_ms: Sequence[float]) -> dict[str, float]:
+    """count, p50/p95/p99 (nearest rank), mean and max of latencies in ms."""
+    if not samples_ms:
+        return {"count": 0}
+    ordered = sorted(samples_ms)
+
+    def rank(p: float) -> float:
+        return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+    return {"count": len(ordered), "p50": round(rank(50), 3), "p95": round(rank(95), 3),
+            "p99": round(rank(99), 3), "mean": round(statistics.fmean(ordered), 3), "max": round(ordered[-1], 3)}
+
+
+def pin_self(cpu: int) -> bool:
+    """Pin this process (the load generator) to ``cpu`` when the machine has 2+ CPUs."""
+    if (os.cpu_count() or 1) < 2 or not hasattr(os, "sched_setaffinity"):
+        return False
+    os.sched_setaffinity(0, {cpu})
+    return True
+
+
+def tessera_id(unix_ms: int, sequence: int) -> int:
+    """An id with the layout of the database's ``next_id()`` for a given time."""
+    return ((unix_ms - EPOCH_MS) << SEQUENCE_BITS) | (sequence & ((1 << SEQUENCE_BITS) - 1))
+
+
+def wait_for_quiet(quick: bool, force: bool, *, limit: float = 1.5, wait_s: float = 300.0) -> list[float]:
+    """Before a full-size run: wait (up to ``wait_s``) for the 1-minute load average to drop below
+    ``limit``, since a full run on a busy machine measures the other work. Returns the load
+    average at the start; the caller records it and warns when it is still high."""
+    load = [round(v, 2) for v in os.getloadavg()]
+    if quick or force:
+        return load
+    deadline = time.monotonic() + wait_s
+    while load[0] >= limit and time.monotonic() < deadline:
+        log(f"1-minute load average {load[0]} >= {limit}: waiting for the machine to quiet down")
+        time.sleep(15)
+        load = [round(v, 2) for v in os.getloadavg()]
+    return load
+
+
+# -- generated text ----------------------------------------------------------------------------
+
+_ONSETS = ("b", "br", "c", "ch", "cl", "d", "dr", "f", "fl", "g", "gr", "h", "j", "k", "kr", "l", "m", "n", "p",
+           "pr", "qu", "r", "s", "sh", "st", "t", "tr", "v", "w", "z")
+_VOWELS = ("a", "e", "i", "o", "u", "a", "e", "o", "ai", "ea", "io", "ou", "y")
+_CODAS = ("", "", "", "n", "r", "l", "x", "s", "m", "th", "ck", "nt", "st")
+COMPANY_SUFFIXES = ("Labs", "Systems", "Analytics", "Logistics", "Health", "Capital", "Software", "Foods",
+                    "Robotics", "Energy", "Media", "Partners", "Group", "Consulting", "Networks", "Bank",
+                    "Pharma", "Motors", "Studios", "Security", "Cloud", "Payments", "Insurance", "Retail",
+                    "Biotech", "Solutions", "Holdings", "Technologies", "Works", "Digital")
+LEGAL = ("", "", "", "", "Inc", "GmbH", "Ltd", "LLC", "SA", "BV", "AB", "Oy")
+TLDS = ("com", "com", "com", "io", "co", "net", "de", "fr", "co.uk", "ai", "nl", "se")
+INDUSTRIES = ("Fintech", "Healthcare", "Logistics", "Retail", "Manufacturing", "Insurance", "Energy", "Media",
+              "Education", "Real estate", "Cybersecurity", "Biotech", "Food and beverage", "Automotive",
+              "Telecommunications", "Travel", "Legal services", "Construction", "Agriculture", "Gaming")
+_WHAT = ("platform", "marketplace", "API", "suite", "network", "service", "toolkit", "app", "engine", "studio")
+_FOR = ("mid-size retailers", "hospitals", "freight forwarders", "independent pharmacies", "B2B sales teams",
+        "restaurants", "utilities", "insurers", "universities", "law firms", "construction companies",
+        "online stores", "car dealers", "farmers", "game studios", "banks", "airlines", "city councils")
+_WHERE = ("in Germany", "across Europe", "in North America", "in the Nordics", "in France", "in the UK",
+          "in Southeast Asia", "in Latin America", "worldwide", "in Spain", "in the Benelux", "in Japan")
+_DOING = ("payments", "invoicing", "route planning", "inventory", "scheduling", "compliance", "fraud detection",
+          "customer support", "analytics", "procurement", "payroll", "document signing", "forecasting",
+          "energy monitoring", "claims processing", "recruiting")
+FIRST_NAMES = ("Ada", "Alan", "Amara", "Anders", "Aisha", "Ben", "Bianca", "Carlos", "Chen", "Chloe", "Daniel",
+               "Divya", "Elena", "Emil", "Fatima", "Felix", "Grace", "Hannah", "Hiro", "Ines", "Ivan", "Jamal",
+               "Jana", "Jonas", "Julia", "Kai", "Karim", "Laura", "Lea", "Liam", "Lucas", "Maria", "Mateo",
+               "Mei", "Mia", "Nadia", "Noah", "Nora", "Olga", "Omar", "Paula", "Pedro", "Priya", "Rafael",
+               "Rosa", "Sam", "Sara", "Sofia", "Tariq", "Tom", "Uma", "Victor", "Wei", "Yara", "Yusuf", "Zoe",
+               "Alice", "Arjun", "Bruno", "Camille", "Diego", "Eva", "Farah", "Georg", "Hugo", "Ingrid")
+LAST_NAMES = ("Andersen", "Bauer", "Becker", "Costa", "Chen", "Dubois", "Eriksson", "Fischer", "Garcia",
+              "Gupta", "Hansen", "Huber", "Ibrahim", "Jensen", "Kim", "Kowalski", "Larsen", "Lopez", "Martin",
+              "Meyer", "Moreau", "Müller", "Nakamura", "Novak", "Okafor", "Olsen", "Patel", "Petrov", "Quinn",
+              "Raman", "Rossi", "Santos", "Schmidt", "Silva", "Smith", "Tanaka", "Torres", "Vogel", "Wagner",
+              "Weber", "Wong", "Yilmaz", "Zimmermann", "Brown", "Nguyen", "Haddad", "Lindqvist", "Moretti",
+              "O'Brien", "Kaur", "Sato", "Fernandez", "Dvořák", "Nowak", "Ahmed", "Bianchi", "Virtanen")
+JOB_TITLES = ("Head of Operations", "VP Engineering", "CTO", "CFO", "Procurement Manager", "Office Manager",
+              "Account Executive", "Head of IT", "Product Manager", "Data Analyst", "Founder", "COO",
+              "Marketing Lead", "Sales Director", "Customer Success Manager", "Legal Counsel", "IT Administrator")
+
+
+def brand_words(count: int, rng: random.Random) -> list[str]:
+    """``count`` distinct invented, pronounceable brand words (``Veltrano``, ``Quaxo``)."""
+    words: dict[str, None] = {}
+    while len(words) < count:
+        word = "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS)
+                       for _ in range(rng.choice((2, 2, 3))))
+        if 4 <= len(word) <= 12:
+            words[word.capitalize()] = None
+    return list(words)
+
+
+def description(rng: random.Random) -> str:
+    return (f"{rng.choice(_DOING).capitalize()} {rng.choice(_WHAT)} for {rng.choice(_FOR)} "
+            f"{rng.choice(_WHERE)}.")
+
+
+@dataclass(frozen=True)
+class Company:
+    name: str
+    domain: str
+    industry: str
+    description: str
+    employee_count: int
+    brand: str
+
+
+def companies(count: int, seed: int = 7, *, brands_per: int = 40) -> Iterator[Company]:
+    """``count`` companies with unique names and domains; each brand word is shared by about
+    ``brands_per`` companies (``Veltrano Labs``, ``Veltrano Payments GmbH``), as real names are."""
+    rng = random.Random(seed)
+    brands = brand_words(max(50, count // brands_per + 1), rng)
+    seen_names: set[str] = set()
+    seen_domains: set[str] = set()
+    made = 0
+    while made < count:
+        brand = rng.choice(brands)
+        suffix = rng.choice(COMPANY_SUFFIXES)
+        legal = rng.choice(LEGAL)
+        name = f"{brand} {suffix}" + (f" {legal}" if legal else "")
+        if name in seen_names:
+            name = f"{brand} {rng.choice(COMPANY_SUFFIXES)} {suffix}"
+            if name in seen_names:
+                continue
+        seen_names.add(name)
+        base = f"{brand.lower()}{suffix.lower()[:rng.choice((0, 3, 20))]}"
+        domain = f"{base}.{rng.choice(TLDS)}"
+        number = 2
+        while domain in seen_domains:
+            domain = f"{base}{number}.{rng.choice(TLDS)}"
+            number += 1
+        seen_domains.add(domain)
+        made += 1
+        yield Company(name, domain, rng.choice(INDUSTRIES), description(rng),
+                      int(rng.lognormvariate(4, 1.5)) + 1, brand)
+
+
+def person_name(rng: random.Random) -> tuple[str, str]:
+    return rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+
+
+# -- HTTP --------------------------------------------------------------------------------------
+
+
+def api_client(base_url: str, key: str, *, timeout: float = 60.0) -> httpx.Client:
+    return httpx.Client(base_url=base_url + API, headers={"Authorization": f"Bearer {key}"}, timeout=timeout)
+
+
+def timed(client: httpx.Client, method: str, url: str, *, json: Any = None, expect: int = 200
+          ) -> tuple[float, httpx.Response]:
+    """One request; its latency in ms (client side, keep-alive connection) and the response.
+    ``BenchmarkError`` on any other status than ``expect``."""
+    started = time.perf_counter()
+    response = client.request(method, url, json=json)
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status_code != expect:
+        raise BenchmarkError(f"{method} {url} answered {response.status_code}: {response.text[:500]}")
+    return elapsed, response
+
+
+def sample(client: httpx.Client, requests: Sequence[tuple[str, str, Any]], *, rounds: int, warmup: int = 5,
+           check: Callable[[httpx.Response], None] | None = None) -> list[float]:
+    """Latencies (ms) of ``rounds`` passes over ``requests`` ((method, url, body) each), one at a
+    time, after ``warmup`` unmeasured requests."""
+    for method, url, body in list(requests)[:warmup]:
+        timed(client, method, url, json=body)
+    out = []
+    for _ in range(rounds):
+        for method, url, body in requests:
+            elapsed, response = timed(client, method, url, json=body)
+            if check is not None:
+                check(response)
+            out.append(elapsed)
+    return out
+
+
+# -- the worker --------------------------------------------------------------------------------
+
+
+@dataclass
+class WorkerProcess:
+    """A running ``tessera worker``; ``pid`` is the Python process itself."""
+
+    process: subprocess.Popen[bytes]
+    output_tail: deque[str] = field(default_factory=lambda: deque(maxlen=60))
+    started_at: float = 0.0
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def memory(self) -> dict[str, float]:
+        return process_memory(self.pid)
+
+    def cpu_seconds(self) -> float:
+        return process_cpu_seconds(self.pid)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+
+def _drain(process: subprocess.Popen[bytes], tail: deque[str]) -> None:
+    assert process.stdout is not None
+    for raw in iter(process.stdout.readline, b""):
+        tail.append(raw.decode("utf-8", "replace").rstrip())
+
+
+def own_redis_db(env: dict[str, str], db: int) -> str:
+    """Point ``env`` at Redis database ``db`` (instead of the shared benchmark database 2) and
+    empty it: a benchmark that runs a worker must not share its job queue with any other worker,
+    which would take its jobs and run them against another PostgreSQL database."""
+    import redis
+
+    url = bench_redis_url(env)
+    base = url.rsplit("/", 1)[0]
+    env["REDIS_URL"] = f"{base}/{db}"
+    client = redis.Redis.from_url(env["REDIS_URL"])
+    try:
+        if client.exists(ARQ_HEALTH_KEY):
+            raise BenchmarkError(f"an arq worker is running on {env['REDIS_URL']}; stop it and rerun")
+        client.flushdb()
+    finally:
+        client.close()
+    return env["REDIS_URL"]
+
+
+def other_worker_alive(env: Mapping[str, str]) -> bool:
+    """True when an arq worker is running on ``env``'s Redis database (its health-check key
+    exists): it would take our jobs and run them against another database."""
+    import redis
+
+    client = redis.Redis.from_url(env.get("REDIS_URL") or bench_redis_url(env))
+    try:
+        return bool(client.exists(ARQ_HEALTH_KEY))
+    finally:
+        client.close()
+
+
+@contextmanager
+def run_worker(env: Mapping[str, str], *, cpu: int | None = None, check_others: bool = True
+               ) -> Iterator[WorkerProcess]:
+    """``tessera worker`` for the duration of the block (pinned to ``cpu`` if given). Refuses to
+    start while another worker is alive on the same Redis database."""
+    if check_others:
+        deadline = time.monotonic() + 15
+        while other_worker_alive(env):
+            if time.monotonic() > deadline:
+                raise BenchmarkError(f"another arq worker is running on {env.get('REDIS_URL')}; it would take "
+                                     "this benchmark's jobs. Stop it (or wait for it to finish) and rerun.")
+            time.sleep(1)
+    argv = [venv_bin("tessera"), "worker"]
+    if cpu is not None:
+        argv = pinned(argv, cpu)
+    process = subprocess.Popen(argv, env=dict(env), cwd=REPO, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    worker = WorkerProcess(process, started_at=time.monotonic())
+    drainer = Thread(target=_drain, args=(process, worker.output_tail), daemon=True)
+    drainer.start()
+    try:
+        time.sleep(0.2)
+        if process.poll() is not None:
+            raise BenchmarkError("the worker exited at once:\n" + "\n".join(worker.output_tail))
+        yield worker
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        drainer.join(timeout=5)
+
+
+class PeakMemory:
+    """Samples a process's VmHWM in a thread: the peak survives the process (read it after)."""
+
+    def __init__(self, pid: int, interval: float = 0.5) -> None:
+        self.pid = pid
+        self.interval = interval
+        self.peak_mib = 0.0
+        self._stop = False
+        self._thread = Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop = True
+        self._thread.join(timeout=5)
+        self._read()
+
+    def _read(self) -> None:
+        with suppress(OSError, KeyError):
+            self.peak_mib = max(self.peak_mib, process_memory(self.pid)["peak_rss_mib"])
+
+    def _run(self) -> None:
+        while not self._stop:
+            self._read()
+            time.sleep(self.interval)
+
+
+# -- services ------------------------------------------------------------------------------------
+
+
+def meili_headers(env: Mapping[str, str], *, encoding: str | None = "identity") -> dict[str, str]:
+    headers = {"Content-Type": "application/json"}
+    key = env.get("MEILI_MASTER_KEY", "")
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    if encoding is not None:
+        headers["Accept-Encoding"] = encoding
+    return headers
+
+
+def delete_meili_index(env: Mapping[str, str], uid: str) -> None:
+    """Delete a Meilisearch index and wait until it is gone (missing is fine)."""
+    url = env.get("MEILI_URL", "http://127.0.0.1:7700").rstrip("/")
+    with httpx.Client(base_url=url, headers=meili_headers(env), timeout=30) as client:
+        reply = client.delete(f"/indexes/{uid}")
+        if reply.status_code == 404:
+            return
+        reply.raise_for_status()
+        task = reply.json()["taskUid"]
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            status = client.get(f"/tasks/{task}").json().get("status")
+            if status in ("succeeded", "failed", "canceled"):
+                return
+            time.sleep(0.2)
+
+
+def run_sql(url: str, statement: str, *args: Any) -> Any:
+    """One statement on a fresh connection; its rows."""
+    import asyncpg
+
+    async def go() -> Any:
+        conn = await asyncpg.connect(asyncpg_url(url))
+        try:
+            return await conn.fetch(statement, *args)
+        finally:
+            await conn.close()
+
+    return asyncio.run(go())
+
+
+def explain(url: str, statement: str, *args: Any) -> list[str]:
+    """``EXPLAIN (ANALYZE, BUFFERS)`` of a statement, as text lines."""
+    rows = run_sql(url, f"EXPLAIN (ANALYZE, BUFFERS) {statement}", *args)
+    return [r[0] for r in rows]
+
+
+def vacuum_analyze(url: str, tables: Sequence[str]) -> float:
+    """``VACUUM ANALYZE`` the tables (as autovacuum would after a bulk load); seconds taken."""
+    import asyncpg
+
+    async def go() -> None:
+        conn = await asyncpg.connect(asyncpg_url(url))
+        try:
+            for table in tables:
+                await conn.execute(f"VACUUM ANALYZE {table}")
+        finally:
+            await conn.close()
+
+    started = time.monotonic()
+    asyncio.run(go())
+    return round(time.monotonic() - started, 1)
+
+
+# -- records with COPY -------------------------------------------------------------------------
+
+
+async def load_object(url: str, workspace_id: int, slug: str) -> Any:
+    """The product's ``ObjectDefinition`` of ``slug`` in a workspace."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from tessera.db.tenant import Tenant
+    from tessera.registry.repository import load_schema
+
+    engine = create_async_engine(asyncpg_url(url).replace("postgresql://", "postgresql+asyncpg://", 1))
+    try:
+        async with engine.connect() as conn:
+            obj = (await load_schema(Tenant(conn, workspace_id))).object(slug)
+    finally:
+        await engine.dispose()
+    if obj is None:
+        raise BenchmarkError(f"object {slug!r} not found in workspace {workspace_id}")
+    return obj
+
+
+async def copy_records(url: str, workspace_id: int, slug: str, items: Iterator[dict[str, Any]], total: int, *,
+                       chunk: int = 5000, connections: int = 2, progress: Callable[[int], None] | None = None
+                       ) -> dict[str, Any]:
+    """COPY ``total`` records of ``slug`` (attribute dicts as the API takes them) with exactly the
+    rows the product writes for them: ``records`` (the jsonb read model), ``record_values`` (the
+    typed EAV rows) and ``unique_values``, each validated and normalised by the product's own
+    ``validate_attributes``, ``add_value_rows`` and ``unique_keys``. Not written: the timeline
+    event and outbox row a create also writes (nothing here reads them). One transaction per
+    ``chunk`` records, ``connections`` in parallel."""
+    import asyncpg
+    import orjson
+
+    from schema_registry.validation import validate_attributes
+    from tessera.records.values import ValueRows, add_value_rows, unique_keys
+
+    obj = await load_object(url, workspace_id, slug)
+    pool = [await asyncpg.connect(asyncpg_url(url), server_settings={"timezone": "UTC"})
+            for _ in range(connections)]
+    now = datetime.now(UTC)
+    counter = 0
+    done = 0
+    value_count = 0
+    started = time.monotonic()
+    build_s = 0.0
+
+    def build(size: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        nonlocal counter
+        records, values, claims = [], ValueRows.empty(), []
+        millis = int(time.time() * 1000)
+        for _ in range(size):
+            item = next(items)
+            validated = validate_attributes(obj, item, "create")
+            counter += 1
+            record_id = tessera_id(millis, counter)
+            snapshot = {}
+            for attr_slug, stored in validated.items():
+                attribute = obj.attribute(attr_slug)
+                if attribute is None or not stored:
+                    continue
+                snapshot[str(attribute.id)] = stored
+                add_value_rows(values, record_id, attribute, stored)
+                if attribute.is_unique:
+                    claims.extend((workspace_id, attribute.id, key, record_id)
+                                  for key in unique_keys(attribute, stored))
+            records.append((workspace_id, record_id, obj.id, None, orjson.dumps(snapshot).decode(),
+                            "developer_api", "bench-copy", now, now))
+        value_rows = [(workspace_id, *row) for row in zip(*values.columns(), strict=True)]
+        return records, value_rows, claims
+
+    async def copy(conn: Any, rows: tuple[list[Any], list[Any], list[Any]]) -> None:
+        records, values, claims = rows
+        async with conn.transaction():
+            await conn.copy_records_to_table("records", records=records, columns=[
+                "workspace_id", "id", "object_id", "parent_record_id", "data", "created_by", "created_by_id",
+                "created_at", "updated_at"])
+            await conn.copy_records_to_table("record_values", records=values, columns=[
+                "workspace_id", "record_id", "attribute_id", "ord", "facet", "v_text", "v_num", "v_ts", "v_bool",
+                "v_json"])
+            if claims:
+                await conn.copy_records_to_table("unique_values", records=claims, columns=[
+                    "workspace_id", "attribute_id", "value_key", "record_id"])
+
+    try:
+        while done < total:
+            t = time.perf_counter()
+            built = []
+            for _ in pool:
+                size = min(chunk, total - done - sum(len(b[0]) for b in built))
+                if size > 0:
+                    built.append(build(size))
+            build_s += time.perf_counter() - t
+            await asyncio.gather(*(copy(conn, rows) for conn, rows in zip(pool, built, strict=False)))
+            done += sum(len(b[0]) for b in built)
+            value_count += sum(len(b[1]) for b in built)
+            if progress is not None:
+                progress(done)
+    finally:
+        for conn in pool:
+            await conn.close()
+    seconds = time.monotonic() - started
+    return {"records": done, "value_rows": value_count, "seconds": round(seconds, 1),
+            "records_per_s": round(done / seconds, 1), "build_seconds": round(build_s, 1)}
+
+
+# -- fake services: a webhook receiver and a Meilisearch stand-in, in one subprocess ------------
+
+
+def _fakes_app(out_path: str) -> Any:
+    """Starlette app: ``/hook/...`` records each webhook delivery (arrival time, webhook-id,
+    event type, event timestamp, record id) as a line of ``out_path``; every other path answers
+    like a Meilisearch that accepts everything at once (tasks succeed immediately, searches find
+    nothing). ``GET /_stats`` counts both."""
+    import orjson
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+    out = open(out_path, "a", buffering=1)  # noqa: SIM115 - open for the process's lifetime
+    state = {"deliveries": 0, "documents": 0, "task": 0}
+
+    async def hook(request: Request) -> Response:
+        arrived = time.time()
+        body = orjson.loads(await request.body())
+        data = body.get("data") or {}
+        out.write(f"{arrived:.6f}\t{request.headers.get('webhook-id', '')}\t{request.url.path}\t{body.get('type')}\t"
+                  f"{body.get('timestamp')}\t{data.get('id', '')}\n")
+        state["deliveries"] += 1
+        return Response("ok")
+
+    def task() -> JSONResponse:
+        state["task"] += 1
+        return JSONResponse({"taskUid": state["task"], "status": "enqueued"}, status_code=202)
+
+    async def documents(request: Request) -> JSONResponse:
+        if request.method == "POST" and request.url.path.endswith("/documents"):
+            state["documents"] += len(orjson.loads(await request.body()))
+        return task()
+
+    async def get_task(request: Request) -> JSONResponse:
+        return JSONResponse({"uid": int(request.path_params["uid"]), "status": "succeeded"})
+
+    async def settings(request: Request) -> JSONResponse:
+        return task() if request.method == "PATCH" else JSONResponse({})
+
+    async def multi_search(request: Request) -> JSONResponse:
+        queries = orjson.loads(await request.body()).get("queries", [])
+        return JSONResponse({"results": [{"hits": [], "indexUid": q.get("indexUid")} for q in queries]})
+
+    async def search(request: Request) -> JSONResponse:
+        return JSONResponse({"hits": []})
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "available"})
+
+    async def stats(request: Request) -> JSONResponse:
+        return JSONResponse({"deliveries": state["deliveries"], "documents": state["documents"]})
+
+    async def index_op(request: Request) -> JSONResponse:
+        return task()
+
+    return Starlette(routes=[
+        Route("/hook/{name}", hook, methods=["POST"]),
+        Route("/_stats", stats),
+        Route("/health", health),
+        Route("/tasks/{uid:int}", get_task),
+        Route("/indexes", index_op, methods=["POST"]),
+        Route("/indexes/{uid}", index_op, methods=["DELETE"]),
+        Route("/indexes/{uid}/settings", settings, methods=["GET", "PATCH"]),
+        Route("/indexes/{uid}/documents", documents, methods=["POST"]),
+        Route("/indexes/{uid}/documents/{op}", documents, methods=["POST"]),
+        Route("/indexes/{uid}/search", search, methods=["POST"]),
+        Route("/indexes/{uid}/stats", stats),
+        Route("/multi-search", multi_search, methods=["POST"]),
+    ])
+
+
+def fakes_main(port: int, out_path: str) -> None:
+    import uvicorn
+
+    uvicorn.run(_fakes_app(out_path), host="127.0.0.1", port=port, log_level="warning", access_log=False,
+                loop="uvloop", http="httptools", lifespan="off")
+
+
+@contextmanager
+def run_fakes(port: int, out_path: str) -> Iterator[str]:
+    """The fake services in a subprocess on ``port``; yields their base URL once they answer."""
+    code = (f"import sys; sys.path.insert(0, {str(BENCH_DIR)!r}); import workload_data; "
+            f"workload_data.fakes_main({port}, {out_path!r})")
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stdin=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(base + "/_stats", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise BenchmarkError("the fake webhook receiver / Meilisearch did not start")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+# -- profiling -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def py_spy(pid: int, out_path: str, *, rate: int = 200) -> Iterator[None]:
+    """Sample ``pid`` with ``py-spy record`` (non-blocking, from the load generator's CPU) for the
+    duration of the block; collapsed stacks go to ``out_path``. A no-op when py-spy is missing."""
+    from harness import LOAD_CPU
+
+    try:
+        exe = venv_bin("py-spy")
+    except BenchmarkError:
+        yield
+        return
+    argv = pinned([exe, "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw", "--nonblocking",
+                   "--duration", "3600", "-o", out_path], LOAD_CPU)
+    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    try:
+        yield
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def summarize_profile(path: str, *, top: int = 20) -> dict[str, Any]:
+    """Share of the busy samples per function (file and name, line numbers dropped): ``inclusive``
+    (the function is on the stack) and ``self`` (innermost frame). Samples whose innermost
+    frame is the event loop itself (uvloop runs in C: that is waiting) count as ``idle``;
+    frames on (nearly) every busy stack (the CLI, uvicorn, the loop) are left out."""
+    import re
+
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
+    busy = idle = 0
+    try:
+        text = Path(path).read_text()
+    except OSError:
+        return {"samples": 0}
+    for line in text.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = [re.sub(r":\d+\)$", ")", f) for f in stack.split(";")]
+        frames = [re.sub(r"\((?:/[^()]*?/)?(site-packages/|platform/|work/main/)?", "(", f) for f in frames]
+        if frames[-1].startswith(("Runner.run ", "run_forever ", "BaseEventLoop.run_forever ", "_run_once ")):
+            idle += count
+            continue
+        busy += count
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + count
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+    if not busy:
+        return {"samples": idle, "busy_samples": 0}
+
+    trunk = re.compile(r"\((click/|uvicorn/|asyncio/runners|tessera/cli|tessera\)|runpy|starlette/|"
+                       r"tessera/http/middleware)")
+
+    def share(table: dict[str, int]) -> list[tuple[str, float]]:
+        ranked = sorted(((k, v) for k, v in table.items() if v < 0.98 * busy and not trunk.search(k)),
+                        key=lambda kv: -kv[1])[:top]
+        return [(name, round(100 * n / busy, 1)) for name, n in ranked]
+
+    return {"samples": busy + idle, "busy_samples": busy, "idle_pct": round(100 * idle / (busy + idle), 1),
+            "inclusive_pct": share(inclusive), "self_pct": share(own)}
+
+
+def profile_requests(pid: int, client: httpx.Client, requests: Sequence[tuple[str, str, Any]]) -> dict[str, Any]:
+    """py-spy profile of the server ``pid`` over one more (unmeasured) pass of ``requests``."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".collapsed", delete=False) as handle:
+        path = handle.name
+    try:
+        with py_spy(pid, path):
+            sample(client, requests, rounds=1, warmup=0)
+        return summarize_profile(path)
+    finally:
+        Path(path).unlink(missing_ok=True)
