@@ -126,7 +126,7 @@ class RecordQuery:
     async def _id_walk(self, limit: int, offset: int, after: tuple[list[Any], int] | None
                        ) -> tuple[list[RecordRow], list[list[Any]]]:
         params = Params()
-        compiler = Compiler(params, self.obj.id)
+        compiler = Compiler(params, self.obj.id, probe_per_row=True)
         where = f"r.workspace_id = $1 AND r.object_id = {params.add(self.obj.id, 'bigint')}"
         if self.node is not None:
             where += f" AND {compiler.row_predicate(self.node)}"
@@ -159,7 +159,7 @@ class RecordQuery:
         in_nulls = after is not None and after[0][0] is None
         if not in_nulls:
             params = Params()
-            compiler = Compiler(params, self.obj.id)
+            compiler = Compiler(params, self.obj.id, probe_per_row=True)
             where = valued(params, compiler)
             if after is not None:
                 where += " AND " + compiler.keyset_after([(column, key.descending, target.storage)], after[0],
@@ -173,7 +173,7 @@ class RecordQuery:
                 return rows, keys
         # Records without a value for the sort attribute come last, in id order.
         params = Params()
-        compiler = Compiler(params, self.obj.id)
+        compiler = Compiler(params, self.obj.id, probe_per_row=True)
         null_offset = 0
         if after is None and not rows:
             count_sql = (f"SELECT count(*) FROM record_values s JOIN records r ON r.workspace_id = s.workspace_id "
@@ -181,7 +181,7 @@ class RecordQuery:
             valued_total = int((await self.tenant.fetchrow(count_sql, *params.values))[0])
             null_offset = max(0, offset - valued_total)
             params = Params()
-            compiler = Compiler(params, self.obj.id)
+            compiler = Compiler(params, self.obj.id, probe_per_row=True)
         where = (f"r.workspace_id = $1 AND r.object_id = {params.add(self.obj.id, 'bigint')} AND NOT EXISTS "
                  f"(SELECT 1 FROM record_values s WHERE s.workspace_id = $1 AND s.record_id = r.id "
                  f"AND s.attribute_id = {params.add(target.attribute.id, 'bigint')} "

@@ -102,9 +102,14 @@ def _meta_predicate(column: str, op: str, operand: Any, storage: StorageClass, p
 class Compiler:
     """Compiles filters for one object (records, or entries of one list)."""
 
-    def __init__(self, params: Params, object_id: int) -> None:
+    def __init__(self, params: Params, object_id: int, *, probe_per_row: bool = False) -> None:
+        """``probe_per_row``: the row form is for a walk (records in some order, each probed until
+        the page is full). Its EXISTS probes are then fenced with ``OFFSET 0``, so PostgreSQL runs
+        them per row instead of turning them into a semi-join over every match (at 1M records
+        that hash join took seconds where the walk takes tens of milliseconds: docs/storage.md)."""
         self.params = params
         self.object_id = object_id
+        self.fence = " OFFSET 0" if probe_per_row else ""
 
     # --- row form -----------------------------------------------------------------------
 
@@ -119,7 +124,7 @@ class Compiler:
                  f"AND v.attribute_id = {attr} AND v.facet = {facet}")
         if predicate:
             where += f" AND {predicate}"
-        return f"EXISTS (SELECT 1 FROM record_values v WHERE {where})"
+        return f"EXISTS (SELECT 1 FROM record_values v WHERE {where}{self.fence})"
 
     def row_predicate(self, node: Node, alias: str = "r") -> str:
         if isinstance(node, And):
