@@ -80,9 +80,38 @@ class RedisClient:
         self._checks: list[tuple[str, int, int, int, asyncio.Future[RateDecision | None]]] = []
         self._flushing = False
         self._stream_slot = self.redis.register_script(_STREAM_SLOT)
+        self._nudges: dict[str, bool] = {}  # function -> another nudge wanted after the one in flight
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._arq: Any = None
 
     async def close(self) -> None:
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, 2)
         await self.redis.aclose()
+
+    def nudge(self, function: str) -> None:
+        """Wake a worker job (queued under its own name as job id) without making the caller wait
+        for Redis. Nudges that arrive while one is on its way are folded into one more after it,
+        so a burst of writes costs two enqueues, and none is lost between the check and the
+        commit it follows. The workers' periodic sweeps cover a nudge Redis never received."""
+        if function in self._nudges:
+            self._nudges[function] = True
+            return
+        self._nudges[function] = False
+        task = asyncio.get_running_loop().create_task(self._send_nudges(function))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send_nudges(self, function: str) -> None:
+        try:
+            while True:
+                await self.enqueue(function, job_id=function)
+                if not self._nudges.get(function):
+                    return
+                self._nudges[function] = False
+        finally:
+            self._nudges.pop(function, None)
 
     async def ping(self) -> bool:
         try:
@@ -133,7 +162,9 @@ class RedisClient:
         from arq.connections import ArqRedis
 
         try:
-            arq = ArqRedis(connection_pool=self.redis.connection_pool)
+            if self._arq is None:
+                self._arq = ArqRedis(connection_pool=self.redis.connection_pool)
+            arq = self._arq
             job = await arq.enqueue_job(function, *args, _job_id=job_id or uuid.uuid4().hex,
                                         _defer_by=defer_ms / 1000 if defer_ms else None)
             return job is not None

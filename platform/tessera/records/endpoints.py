@@ -29,9 +29,9 @@ def nudge_workers(ctx: RequestContext, *, webhooks: bool) -> None:
     has webhooks); the workers' per-second sweep covers a lost nudge."""
 
     async def nudge() -> None:
-        await ctx.state.redis.enqueue("relay_search", job_id="relay_search")
+        ctx.state.redis.nudge("relay_search")
         if webhooks:
-            await ctx.state.redis.enqueue("webhook_job", job_id="webhook_job")
+            ctx.state.redis.nudge("webhook_job")
 
     ctx.uow.after_commit(nudge)
 

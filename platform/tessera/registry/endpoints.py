@@ -21,7 +21,7 @@ async def _service(ctx: RequestContext) -> RegistryService:
 def _forget_after_commit(ctx: RequestContext) -> None:
     async def forget() -> None:
         ctx.state.schemas.forget(ctx.workspace_id)
-        await ctx.state.redis.enqueue("relay_search", job_id="relay_search")
+        ctx.state.redis.nudge("relay_search")
 
     ctx.uow.after_commit(forget)
 

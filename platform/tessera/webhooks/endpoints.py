@@ -17,7 +17,7 @@ def _allow_hosts(ctx: RequestContext) -> frozenset[str]:
 async def _service(ctx: RequestContext) -> WebhookService:
     async def forget() -> None:
         ctx.state.schemas.forget(ctx.workspace_id)
-        await ctx.state.redis.enqueue("webhook_job", job_id="webhook_job")
+        ctx.state.redis.nudge("webhook_job")
 
     ctx.uow.after_commit(forget)
     return WebhookService(await ctx.tenant(), ctx.state.schemas, ids=ctx.state.ids,
