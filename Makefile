@@ -50,6 +50,7 @@ bench: install stack
 
 faults: install stack
 	$(WITH_STACK_ENV) $(BIN)/pytest tests/faults -p no:cacheprovider -s
+	$(WITH_STACK_ENV) TESSERA_FUZZ_EXAMPLES=$${TESSERA_FUZZ_EXAMPLES:-40} $(BIN)/pytest tests/contract -p no:cacheprovider -q
 
 eval: install
 	$(BIN)/python tests/eval/run_eval.py
