@@ -98,3 +98,20 @@ async def test_request_id_is_echoed(ws: Workspace) -> None:
     assert response.headers["x-request-id"] == "abc-123"
     response = await ws.get(KEYS, headers={"X-Request-Id": "bad id with spaces"})
     assert response.headers["x-request-id"] != "bad id with spaces"
+
+
+async def test_a_query_past_the_time_limit_says_so(settings: Any) -> None:
+    """A statement timeout is not an outage: the 503 says the query was too slow."""
+    import asyncpg
+
+    from tessera.db.engine import translate_error
+    from tessera.errors import ServiceUnavailable
+
+    conn = await asyncpg.connect(settings.asyncpg_dsn, server_settings={"statement_timeout": "10"})
+    try:
+        with pytest.raises(asyncpg.QueryCanceledError) as caught:
+            await conn.execute("SELECT pg_sleep(1)")
+    finally:
+        await conn.close()
+    error = translate_error(caught.value)
+    assert isinstance(error, ServiceUnavailable) and "time limit" in error.message

@@ -94,6 +94,9 @@ def translate_error(err: BaseException) -> TesseraError:
                           "database accepts")
     if state is not None and state.startswith("54"):
         return BadRequest("The request is too complex to execute")
+    if state == "57014":  # statement_timeout: the database is up, the query was too slow
+        return ServiceUnavailable("The query took longer than the database's time limit; narrow the filter "
+                                  "or ask for a smaller page", retry_after=5)
     if (
         isinstance(err, (OperationalError, InterfaceError, ConnectionError, OSError, TimeoutError,
                          asyncpg.exceptions.PostgresConnectionError,
