@@ -66,3 +66,24 @@ async def purge_expired(ctx: dict[str, Any]) -> int:
         done = await conn.execute(text(
             "DELETE FROM outbox WHERE workspace_id IS NOT NULL AND processed_at < now() - interval '1 day'"))
     return int(getattr(keys, "rowcount", 0) or 0) + int(getattr(done, "rowcount", 0) or 0)
+
+
+ANALYZED_TABLES = ("records", "record_values", "unique_values", "attribute_history", "tasks", "task_entities")
+
+
+async def analyze_after_bulk_writes(ctx: dict[str, Any]) -> list[str]:
+    """Refresh planner statistics of the tables a bulk load has changed by more than 5 % (and
+    10,000 rows) since their last ANALYZE. Without them, the first queries after a large import
+    planned a nested loop that took seconds; autovacuum gets there too, but minutes later."""
+    async with ctx["engine"].connect() as conn:
+        stale = [r.relname for r in (await conn.execute(text(
+            "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(:tables) AND n_mod_since_analyze > 10000 "
+            "AND n_mod_since_analyze > 0.05 * GREATEST(n_live_tup, 1)"), {"tables": list(ANALYZED_TABLES)})).all()]
+        await conn.rollback()
+        for table in stale:
+            if table in ANALYZED_TABLES:  # names from our own list only
+                await conn.execute(text(f"ANALYZE {table}"))
+                await conn.commit()
+    if stale:
+        log.info("tables_analyzed", tables=stale)
+    return stale

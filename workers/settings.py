@@ -34,6 +34,8 @@ def build_worker_settings(settings: Settings) -> dict[str, Any]:
                  run_at_startup=True, unique=True),
             cron(lifecycle.purge_expired, name="purge_expired", minute={0, 10, 20, 30, 40, 50},
                  run_at_startup=True, keep_result=0),
+            cron(lifecycle.analyze_after_bulk_writes, name="analyze_after_bulk_writes", second={5, 35},
+                 keep_result=0, unique=True),
         ],
         "on_startup": lifecycle.startup,
         "on_shutdown": lifecycle.shutdown,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.conftest import Workspace, WorkspaceFactory
@@ -106,3 +108,30 @@ async def test_replacing_entities(ws: Workspace) -> None:
     assert (await ws.get(f"/v1/tasks?entity_id={ann}")).json()["total"] == 0
     await ws.delete(f"/v1/records/{bob}")
     assert (await ws.get(f"/v1/tasks/{task['id']}")).json()["entity_ids"] == []
+
+
+async def test_a_bulk_load_gets_fresh_planner_statistics(ws: Workspace, db: Any, settings: Any) -> None:
+    """The worker's cron re-analyzes a table a bulk load has changed (here: 12,000 tasks)."""
+    import asyncio
+
+    from tessera.db.engine import create_engine
+    from workers.lifecycle import analyze_after_bulk_writes
+
+    def stats() -> Any:
+        return db.fetchrow("SELECT n_mod_since_analyze, coalesce(last_analyze, last_autoanalyze) AS at "
+                           "FROM pg_stat_user_tables WHERE relname = 'tasks'")
+
+    await db.execute("INSERT INTO tasks (workspace_id, id, title, created_by, created_by_id) "
+                     "SELECT $1, 9000000000000 + n, 'bulk ' || n, 'developer_api', 'bench' "
+                     "FROM generate_series(1, 12000) AS n", int(ws.id))
+    for _ in range(50):  # statistics counters reach pg_stat_user_tables within a second or so
+        if (await stats())["n_mod_since_analyze"] >= 12000:
+            break
+        await asyncio.sleep(0.1)
+    engine = create_engine(settings, pool_size=1)  # a worker's engine: not bound to one workspace
+    try:
+        await analyze_after_bulk_writes({"engine": engine})
+    finally:
+        await engine.dispose()
+    after = await stats()
+    assert after["n_mod_since_analyze"] < 12000 and after["at"] is not None
