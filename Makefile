@@ -52,6 +52,15 @@ faults: install stack
 	$(WITH_STACK_ENV) $(BIN)/pytest tests/faults -p no:cacheprovider -s
 	$(WITH_STACK_ENV) TESSERA_FUZZ_EXAMPLES=$${TESSERA_FUZZ_EXAMPLES:-40} $(BIN)/pytest tests/contract -p no:cacheprovider -q
 
+PEERS_DIR ?= $(HOME)/.cache/tessera-peers
+
+bench-peers: install stack
+	TESSERA_PEERS_DIR=$(PEERS_DIR) tests/benchmarks/peers/install.sh
+	$(WITH_STACK_ENV) TESSERA_PEERS_DIR=$(PEERS_DIR) $(BIN)/python tests/benchmarks/bench_peers.py $(BENCH_PEERS_ARGS)
+
+soak: install stack
+	$(WITH_STACK_ENV) $(BIN)/python tests/soak/run_soak.py $(SOAK_ARGS)
+
 eval: install
 	$(BIN)/python tests/eval/run_eval.py
 

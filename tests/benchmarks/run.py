@@ -1,6 +1,6 @@
 """Run the benchmarks and publish their headline figures.
 
-    python tests/benchmarks/run.py              # every bench_*.py in this folder
+    python tests/benchmarks/run.py              # every bench_*.py in this folder but peers
     python tests/benchmarks/run.py http validation
 
 Each ``bench_<name>.py`` runs as a subprocess with the current environment (``make bench``
@@ -88,6 +88,9 @@ def to_figures(result: dict[str, Any]) -> list[Figure]:
     return figures
 
 
+ON_REQUEST = frozenset({"peers"})  # run only when named
+
+
 def discover() -> dict[str, Path]:
     """``{name: path}`` of every ``bench_<name>.py`` here."""
     return {path.stem.removeprefix("bench_"): path for path in sorted(BENCH_DIR.glob("bench_*.py"))}
@@ -95,8 +98,8 @@ def discover() -> dict[str, Path]:
 
 def choose(available: dict[str, Path], wanted: list[str]) -> dict[str, Path]:
     """The benchmarks named on the command line (``http``, ``bench_http`` or ``bench_http.py``)."""
-    if not wanted:
-        return available
+    if not wanted:  # peers need an install of their own: `make bench-peers`
+        return {name: path for name, path in available.items() if name not in ON_REQUEST}
     chosen = {}
     for raw in wanted:
         name = Path(raw).stem.removeprefix("bench_")
