@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tessera.db.tenant import Tenant
+from tessera.errors import ServiceUnavailable
 
 ADVISORY_HELD = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
 
@@ -29,3 +32,16 @@ async def test_a_rolled_back_transaction_takes_its_driver_writes_with_it(app: An
         await transaction.rollback()
     assert await db.fetchval("SELECT count(*) FROM tenant_tx_probe") == 0
     await db.execute("DROP TABLE tenant_tx_probe")
+
+
+async def test_a_connection_lost_before_the_transaction_starts_is_a_503(app: Any) -> None:
+    """The adapter's own BEGIN raises its DB-API error, not SQLAlchemy's: it must still answer 503
+    (seen as the one 500 of the fault suite's dropped-connection proxy)."""
+    engine = app.state.tessera.engine
+    async with engine.connect() as conn:
+        await conn.begin()
+        raw = await conn.get_raw_connection()
+        raw.driver_connection.terminate()
+        with pytest.raises(ServiceUnavailable):
+            await Tenant(conn, 1).driver()
+        await conn.invalidate()

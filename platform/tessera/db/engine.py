@@ -17,7 +17,7 @@ import asyncpg
 import orjson
 import structlog
 from sqlalchemy import event, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from tessera.errors import BadRequest, Conflict, ServiceUnavailable, TesseraError
@@ -105,6 +105,11 @@ def translate_error(err: BaseException) -> TesseraError:
         or (isinstance(err, DBAPIError) and err.connection_invalidated)
     ):
         return ServiceUnavailable("The database is unavailable, retry shortly")
+    cause = err.__cause__
+    if cause is not None and not isinstance(err, SQLAlchemyError):
+        # SQLAlchemy's adapted DB-API error, raised outside a statement (the asyncpg adapter's
+        # own BEGIN), is not a DBAPIError: judge it by the driver exception behind it.
+        return translate_error(cause)
     log.error("database_error", error_type=type(err).__name__, sqlstate=state)
     return TesseraError()
 

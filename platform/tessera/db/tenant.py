@@ -16,7 +16,7 @@ from sqlalchemy import Delete, Insert, Result, Select, Table, Update, delete, in
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from tessera.db.engine import translated
+from tessera.db.engine import translate_error, translated
 
 
 class Tenant:
@@ -65,7 +65,10 @@ class Tenant:
         raw = await self.conn.get_raw_connection()
         adapted: Any = raw.dbapi_connection
         if self.conn.in_transaction() and getattr(adapted, "_transaction", False) is None:
-            await adapted._start_transaction()  # private: the adapter has no public hook for this
+            try:
+                await adapted._start_transaction()  # private: the adapter has no public hook for this
+            except Exception as err:  # the adapter's own DB-API error: a lost connection is a 503
+                raise translate_error(err) from err
         return raw.driver_connection
 
     async def fetch(self, statement: str, *args: Any) -> list[Any]:
