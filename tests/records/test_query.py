@@ -589,6 +589,28 @@ async def test_totals_follow_the_filter(catalog: Catalog) -> None:
     assert empty == {"data": [], "total": 0, "limit": 50, "offset": 0, "has_more": False}
 
 
+@pytest.mark.parametrize("plan", ["filter_first", "walk"])
+async def test_total_stops_counting_at_the_cap_but_paging_goes_on(catalog: Catalog, monkeypatch: pytest.MonkeyPatch,
+                                                                  plan: str) -> None:
+    monkeypatch.setattr(listing, "COUNT_CAP", 3)
+    if plan == "walk":
+        monkeypatch.setattr(listing, "SMALL_RESULT", 0)
+    for flt in (None, {"qty": {"$gte": 10}}, {"tags": {"$exists": True}}):
+        reference = await catalog.query(filter=flt, limit=500) if flt else await catalog.query(limit=500)
+        seen: list[str] = []
+        offset = 0
+        while True:
+            body = await catalog.query(limit=2, offset=offset, **({"filter": flt} if flt else {}))
+            assert body["total"] == min(3, len(reference["data"])), (flt, body["total"])
+            seen += catalog.names(body)
+            if not body["has_more"]:
+                break
+            offset = body["next_offset"]
+        assert seen == catalog.names(reference) and len(seen) > 3, flt
+    narrow = await catalog.query(filter={"qty": 999})
+    assert narrow["total"] == 0
+
+
 async def test_total_counts_each_record_once_when_several_values_match(catalog: Catalog) -> None:
     for flt in ({"emails.domain": "math.org"}, {"tags": {"$starts_with": "blue"}}, {"tags": ["red", "blue"]},
                 {"tags": {"$exists": True}}):

@@ -1,4 +1,4 @@
-"""Executing record queries: an exact total, then the cheapest plan for the page.
+"""Executing record queries: a total (exact up to COUNT_CAP), then the cheapest plan for the page.
 
 Plans (measured in docs/storage.md):
 - *filter-first*: compute the matching ids with index range scans (INTERSECT/UNION/EXCEPT),
@@ -27,6 +27,9 @@ from tessera.records.repository import RECORD_COLUMNS, RecordRow, to_row
 from tessera.records.sql import Compiler, Params, value_column
 
 SMALL_RESULT = 2000
+# `total` counts matches up to here and stops (10,000 means "at least 10,000"): an exact count of
+# 200,000 matches cost 0.3-3 s at 1M records, far more than the page (docs/storage.md, 4.2).
+COUNT_CAP = 10_000
 _ROW_COLUMNS = ", ".join(f"r.{c.strip()}" for c in RECORD_COLUMNS.split(","))
 
 
@@ -56,14 +59,15 @@ class RecordQuery:
         compiler = Compiler(params, self.obj.id)
         if self.node is None:
             object_id = params.add(self.obj.id, "bigint")
-            sql = f"SELECT count(*) FROM records WHERE workspace_id = $1 AND object_id = {object_id}"
+            matched = f"SELECT id FROM records WHERE workspace_id = $1 AND object_id = {object_id}"
         else:
             # INTERSECT/UNION/EXCEPT results are distinct; a lone condition on a multi-value
             # attribute yields one row per matching value, so it is counted distinct.
             lone = isinstance(self.node, Condition) and self.node.target.attribute is not None \
                 and self.node.target.attribute.is_multi_value
-            count = "count(DISTINCT id)" if lone else "count(*)"
-            sql = f"SELECT {count} FROM ({compiler.id_set(self.node)}) AS matched(id)"
+            distinct = "DISTINCT " if lone else ""
+            matched = f"SELECT {distinct}id FROM ({compiler.id_set(self.node)}) AS matched(id)"
+        sql = f"SELECT count(*) FROM ({matched} LIMIT {int(COUNT_CAP)}) AS capped"
         row = await self.tenant.fetchrow(sql, *params.values)
         return int(row[0])
 
