@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 import structlog
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from schema_registry.definitions import ObjectDefinition, RelationshipType
 from schema_registry.workspace import WorkspaceSchema
@@ -34,9 +34,11 @@ from tessera.registry.cache import SchemaCache
 from tessera.registry.service import RegistryService
 from workers.intelligence.model import CompanyMention, Extraction, PersonMention
 from workers.intelligence.model import to_json as extraction_to_json
+from workers.leases import lease_key_sql, leased
 
 log = structlog.get_logger(__name__)
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = 3  # failures the job saw itself
+MAX_CLAIMS = 10  # starts in all, including those a dead worker never finished
 WORKS_AT = ("employs", "works at")
 
 
@@ -59,6 +61,13 @@ async def _claim(db: AsyncEngine, table: str, workspace_id: int, row_id: int) ->
             f"UPDATE {table} SET status = 'processing', attempts = attempts + 1, updated_at = now() "
             f"WHERE workspace_id = :ws AND id = :id AND status IN ('pending', 'processing') RETURNING *"),
             {"ws": workspace_id, "id": row_id})).mappings().first()
+        if row is not None and row["attempts"] > MAX_CLAIMS:  # its worker died every time: give up
+            await conn.execute(text(
+                f"UPDATE {table} SET status = 'failed', error = :e, updated_at = now() "
+                f"WHERE workspace_id = :ws AND id = :id"),
+                {"e": f"the worker stopped {MAX_CLAIMS} times while running this job", "ws": workspace_id,
+                 "id": row_id})
+            return None
     return dict(row) if row else None
 
 
@@ -293,6 +302,7 @@ def extractor_of(ctx: dict[str, Any]) -> Any:
     return ctx["extractor"]
 
 
+@leased("artifacts")
 async def process_artifact(ctx: dict[str, Any], workspace_id: int, artifact_id: int) -> str:
     """arq job: extract, resolve and store one artifact (idempotent)."""
     db: AsyncEngine = ctx["engine"]
@@ -332,20 +342,32 @@ async def process_artifact(ctx: dict[str, Any], workspace_id: int, artifact_id: 
     return "completed"
 
 
+async def stranded(conn: AsyncConnection, table: str) -> list[Any]:
+    """Rows of ``table`` to queue again: pending for more than 10 s (their queue entry was lost),
+    or processing while no living worker holds the job's lease (``workers.leases``). Run it in
+    a transaction: the lease probes are transaction-level locks and end with it."""
+    rows = list((await conn.execute(text(
+        f"SELECT workspace_id, id FROM {table} WHERE workspace_id IS NOT NULL AND "
+        f"status = 'pending' AND updated_at < now() - interval '10 seconds' LIMIT 500"))).all())
+    # OFFSET 0 keeps the lock probe off rows the other conditions rule out.
+    rows += (await conn.execute(text(
+        f"SELECT workspace_id, id FROM (SELECT workspace_id, id FROM {table} "
+        f"WHERE workspace_id IS NOT NULL AND status = 'processing' LIMIT 500 OFFSET 0) AS p "
+        f"WHERE pg_try_advisory_xact_lock({lease_key_sql(table, 'p.id')})"))).all()
+    return rows
+
+
 async def requeue_stranded(ctx: dict[str, Any]) -> int:
     """Cron: re-queue jobs (artifacts, AI lists, imports, exports) whose queue entry was lost
-    (Redis keeps nothing on disk) or whose worker died: pending for more than 10 s, or processing
-    without progress for more than 5 min."""
+    (Redis keeps nothing on disk) or whose worker died (see ``stranded``)."""
     count = 0
     async with ctx["engine"].connect() as conn:
         for table, job, prefix in (("artifacts", "process_artifact", "artifact"),
                                    ("ai_list_jobs", "process_list_job", "list"),
                                    ("imports", "process_import", "import"),
                                    ("exports", "process_export", "export")):
-            rows = (await conn.execute(text(
-                f"SELECT workspace_id, id FROM {table} WHERE workspace_id IS NOT NULL AND "
-                f"((status = 'pending' AND updated_at < now() - interval '10 seconds') OR "
-                f"(status = 'processing' AND updated_at < now() - interval '5 minutes')) LIMIT 500"))).all()
+            async with conn.begin():
+                rows = await stranded(conn, table)
             for row in rows:
                 count += await ctx["redis_client"].requeue(job, row.workspace_id, row.id,
                                                            job_id=f"{prefix}:{row.id}")

@@ -17,6 +17,7 @@ from tessera.logs import configure_logging
 from tessera.redis_client import RedisClient
 from tessera.registry.cache import SchemaCache
 from tessera.settings import Settings
+from workers.leases import JobLeases
 from workers.search_indexer import Schemas
 
 log = structlog.get_logger(__name__)
@@ -36,6 +37,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["schemas"] = Schemas()
     ctx["schemas_cache"] = SchemaCache(ttl_seconds=settings.schema_cache_seconds, clock=time.time)
     ctx["ids"] = IdAllocator()
+    ctx["leases"] = JobLeases(settings.asyncpg_dsn)
     ctx["redis_client"] = RedisClient(settings.redis_url)
     ctx["http"] = httpx.AsyncClient(follow_redirects=False, timeout=httpx.Timeout(10.0, connect=5.0),
                                     headers={"accept-encoding": "identity"})
@@ -53,6 +55,8 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await ctx["http"].aclose()
     if "redis_client" in ctx:
         await ctx["redis_client"].close()
+    if "leases" in ctx:
+        await ctx["leases"].close()
     if "engine" in ctx:
         await ctx["engine"].dispose()
 

@@ -18,6 +18,7 @@ from tessera.records.listing import RecordQuery
 from tessera.records.repository import get_records
 from tessera.records.values import primary_value, read_attributes
 from workers.context_jobs import _claim, _fail
+from workers.leases import leased
 
 log = structlog.get_logger(__name__)
 MAX_CANDIDATES = 500
@@ -47,6 +48,7 @@ async def _candidates(tenant: Tenant, ctx: dict[str, Any], obj: Any, node: Any, 
     return ids[:MAX_CANDIDATES]
 
 
+@leased("ai_list_jobs")
 async def process_list_job(ctx: dict[str, Any], workspace_id: int, job_id: int) -> str:
     """arq job: build one AI list (idempotent: a finished job is left alone)."""
     from workers.intelligence.list_interpreter import interpret_list_query, rank_candidates

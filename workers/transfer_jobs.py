@@ -21,10 +21,12 @@ from tessera.transfer.files import CHUNK, append_chunk, read_chunks
 from tessera.transfer.imports import MAX_ERRORS, Progress, iter_rows, plan_import
 from tessera.transfer.imports import run_import as run_rows
 from workers.context_jobs import _claim, _fail
+from workers.leases import leased
 
 log = structlog.get_logger(__name__)
 
 
+@leased("imports")
 async def process_import(ctx: dict[str, Any], workspace_id: int, import_id: int) -> str:
     db: AsyncEngine = ctx["engine"]
     job = await _claim(db, "imports", workspace_id, import_id)
@@ -113,6 +115,7 @@ async def _zip_of_csvs(db: AsyncEngine, workspace_id: int, counts: dict[str, int
             yield piece
 
 
+@leased("exports")
 async def process_export(ctx: dict[str, Any], workspace_id: int, export_id: int) -> str:
     db: AsyncEngine = ctx["engine"]
     job = await _claim(db, "exports", workspace_id, export_id)

@@ -107,16 +107,17 @@ async def test_artifacts_naming_the_same_people_at_once_create_them_once(
 
 async def test_a_job_left_by_a_killed_worker_runs_again(ws: Workspace, db: asyncpg.Connection,
                                                        settings: Any) -> None:
-    """kill -9 leaves arq's in-progress mark for hours (the longest job timeout); the sweep must
-    clear it rather than wait it out."""
+    """kill -9 leaves arq's in-progress mark for hours (the longest job timeout) and the row
+    `processing`; the sweep must see that no worker holds the job's lease and run it again at
+    once, rather than wait either out."""
     from redis.asyncio import Redis
 
     artifact_id = (await ws.post("/v1/context/text", {"content": EMAIL})).json()["artifact_id"]
     await processed(ws, artifact_id)
     job_id = f"artifact:{artifact_id}"
     redis = Redis.from_url(settings.redis_url)
-    # What the killed worker left: the row processing for 6 minutes, the job queued and marked running.
-    await db.execute("UPDATE artifacts SET status = 'processing', updated_at = now() - interval '6 minutes' "
+    # What the killed worker left: the row processing (just now), the job queued and marked running.
+    await db.execute("UPDATE artifacts SET status = 'processing', updated_at = now() "
                      "WHERE workspace_id = $1 AND id = $2", int(ws.id), artifact_id)
     await redis.set(f"arq:in-progress:{job_id}", b"1", ex=6 * 3600)
     await redis.zadd("arq:queue", {job_id: time.time() * 1000})
@@ -127,6 +128,55 @@ async def test_a_job_left_by_a_killed_worker_runs_again(ws: Workspace, db: async
         await redis.delete(f"arq:in-progress:{job_id}")
         await redis.zrem("arq:queue", job_id)
         await redis.aclose()
+
+
+async def test_a_job_whose_lease_is_held_is_left_to_its_worker(ws: Workspace, db: asyncpg.Connection,
+                                                               settings: Any) -> None:
+    """A processing artifact whose lease a live worker holds is neither re-queued by the sweep nor
+    run by a second copy of its job; once the lease is gone, the sweep picks it up."""
+    from workers.context_jobs import process_artifact, stranded
+    from workers.leases import lease_name
+    from workers.lifecycle import shutdown, startup
+
+    artifact_id = (await ws.post("/v1/context/text", {"content": EMAIL})).json()["artifact_id"]
+    await processed(ws, artifact_id)
+    lease = "SELECT pg_advisory_lock(hashtextextended($1, 0))"
+    await db.execute(lease, lease_name("artifacts", artifact_id))
+    ctx: dict[str, Any] = {"settings": settings}
+    await startup(ctx)
+    try:
+        await db.execute("UPDATE artifacts SET status = 'processing' WHERE workspace_id = $1 AND id = $2",
+                         int(ws.id), artifact_id)
+        async with ctx["engine"].begin() as conn:
+            assert artifact_id not in {row.id for row in await stranded(conn, "artifacts")}
+        assert await process_artifact(ctx, int(ws.id), artifact_id) == "skipped"
+        assert await db.fetchval("SELECT status FROM artifacts WHERE id = $1", artifact_id) == "processing"
+        await db.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", lease_name("artifacts", artifact_id))
+        async with ctx["engine"].begin() as conn:
+            assert artifact_id in {row.id for row in await stranded(conn, "artifacts")}
+        assert await process_artifact(ctx, int(ws.id), artifact_id) == "completed"
+    finally:
+        await db.execute("SELECT pg_advisory_unlock_all()")
+        await shutdown(ctx)
+
+
+async def test_a_job_whose_worker_dies_every_time_fails_after_ten_starts(ws: Workspace, db: asyncpg.Connection,
+                                                                          settings: Any) -> None:
+    from workers.context_jobs import MAX_CLAIMS, process_artifact
+    from workers.lifecycle import shutdown, startup
+
+    artifact_id = (await ws.post("/v1/context/text", {"content": EMAIL})).json()["artifact_id"]
+    await processed(ws, artifact_id)
+    await db.execute("UPDATE artifacts SET status = 'processing', attempts = $3 WHERE workspace_id = $1 AND id = $2",
+                     int(ws.id), artifact_id, MAX_CLAIMS)
+    ctx: dict[str, Any] = {"settings": settings}
+    await startup(ctx)
+    try:
+        assert await process_artifact(ctx, int(ws.id), artifact_id) == "skipped"
+    finally:
+        await shutdown(ctx)
+    body = (await ws.get(f"/v1/context/artifacts/{artifact_id}")).json()
+    assert body["status"] == "failed" and "stopped 10 times" in body["error"], body
 
 
 @pytest.mark.parametrize("query", [
