@@ -16,6 +16,7 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.core.parameters import ParameterLocation
 
 from tessera.settings import Settings
 from tests.isolated import free_port
@@ -65,6 +66,33 @@ def _document() -> dict[str, Any]:
 schema = schemathesis.openapi.from_dict(_document())
 
 
+def _invalid_part_lost_in_transit(case: Any) -> bool:
+    """A negative case none of whose invalid parts reaches the server, so accepting it is right:
+    its only negative header is the missing ``Authorization`` we always send, and what remains of
+    its query once empty arrays and objects (which no query string can carry) are dropped is
+    valid (schemathesis reports these as accepted negative data; upstream issues #2726, #2900)."""
+    meta = getattr(case, "meta", None)
+    if meta is None or not meta.generation.mode.is_negative:
+        return False
+    documented_headers = {p.name.lower() for p in case.operation.headers} - {"authorization"}
+    for location, info in meta.components.items():
+        if not info.mode.is_negative:
+            continue
+        if location is ParameterLocation.HEADER:
+            if documented_headers & {name.lower() for name in (case.headers or {})}:
+                return False
+        elif location is ParameterLocation.QUERY:
+            sent = {name: value for name, value in (case.query or {}).items() if value not in ([], {}, None)}
+            documented = {p.name: p for p in case.operation.query}
+            if any(name not in documented or not documented[name].is_valid(value) for name, value in sent.items()):
+                return False
+            if any(p.is_required and name not in sent for name, p in documented.items()):
+                return False
+        else:
+            return False
+    return True
+
+
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
@@ -74,5 +102,8 @@ def test_no_5xx_and_responses_match_the_document(case: Any, server: dict[str, st
     # Not asserted: that every schema-valid request is accepted. The document describes shapes;
     # values also meet rules no schema states (an email must be deliverable-looking, a record
     # must exist), and those answer 400/404 by design.
+    excluded = [schemathesis.checks.positive_data_acceptance]
+    if _invalid_part_lost_in_transit(case):
+        excluded.append(schemathesis.checks.negative_data_rejection)
     case.call_and_validate(base_url=server["url"], headers={"Authorization": f"Bearer {server['key']}"},
-                           excluded_checks=[schemathesis.checks.positive_data_acceptance], timeout=30)
+                           excluded_checks=excluded, timeout=30)

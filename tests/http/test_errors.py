@@ -115,3 +115,17 @@ async def test_a_query_past_the_time_limit_says_so(settings: Any) -> None:
         await conn.close()
     error = translate_error(caught.value)
     assert isinstance(error, ServiceUnavailable) and "time limit" in error.message
+
+
+# "³" and "²" pass str.isdigit() but int() refuses them; "١" (Arabic-Indic one) int() reads as 1.
+@pytest.mark.parametrize("raw", ["³", "²⁵", "١", "٣٨٣"])
+async def test_ids_in_other_digits_are_not_ids(ws: Workspace, raw: str) -> None:
+    for method, path, body in (("GET", f"/v1/records/{raw}", None), ("PATCH", f"/v1/records/{raw}", {}),
+                               ("GET", f"/v1/tasks/{raw}", None), ("GET", f"/v1/api-keys/{raw}", None),
+                               ("DELETE", f"/v1/objects/person/attributes/{raw}", None),
+                               ("GET", f"/v1/records/{raw}/timeline", None)):
+        response = await ws.request(method, path, json=body)
+        assert response.status_code == 404, (method, path, response.text)
+        assert response.json()["code"] == 404
+    upsert = await ws.put("/v1/objects/person", {"matching_attribute": raw, "attributes": {"name": "Ada"}})
+    assert upsert.status_code == 400, upsert.text

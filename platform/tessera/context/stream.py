@@ -26,6 +26,7 @@ from sse_starlette.event import ServerSentEvent
 from tessera.app_state import AppState
 from tessera.clock import utcnow
 from tessera.context.insights import list_insights, stream_payload
+from tessera.db.ids import id_from_text
 from tessera.db.tenant import Tenant
 from tessera.errors import TooManyRequests
 from tessera.http.context import RequestContext
@@ -97,7 +98,7 @@ async def stream_insights(ctx: RequestContext) -> EventSourceResponse:
         raise TooManyRequests(f"At most {settings.sse_max_streams_per_key} concurrent insight streams per API key",
                               retry_after=int(settings.sse_keepalive_seconds))
     last_event = ctx.request.headers.get("last-event-id", "")
-    after = int(last_event) if last_event.isdigit() and len(last_event) < 20 else None
+    after = id_from_text(last_event)
     workspace_id = ctx.workspace_id
     schema = await ctx.schema()
     queue = hub(state).subscribe(workspace_id)

@@ -19,6 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tessera.db.engine import translated
 
+
+def id_from_text(raw: str) -> int | None:
+    """The id a client's text stands for, or None when it cannot be one (not ASCII digits, or
+    beyond bigint). ``str.isdigit`` alone also accepts "³" or "١", which ``int`` refuses or reads."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
+        return None
+    value = int(raw)
+    return value if value < 2**63 else None
+
+
 EPOCH_MS = 1_704_067_200_000
 SEQUENCE_BITS = 22
 BLOCK = 1000

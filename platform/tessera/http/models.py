@@ -8,8 +8,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from tessera.db.ids import id_from_text
+
 _RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
 )
 
 
@@ -22,7 +24,7 @@ def parse_rfc3339(value: Any) -> datetime:
     if not isinstance(value, str) or not _RFC3339.match(value):
         raise ValueError("must be an RFC3339 date-time such as 2026-03-01T09:00:00Z")
     text = value.replace("z", "Z").replace("Z", "+00:00")
-    fraction = re.search(r"\.(\d+)", text)
+    fraction = re.search(r"\.([0-9]+)", text)
     if fraction and len(fraction.group(1)) > 6:  # Python keeps microseconds
         text = text.replace(fraction.group(0), "." + fraction.group(1)[:6], 1)
     try:
@@ -75,7 +77,4 @@ def iso(value: datetime | None) -> str | None:
 
 def parse_id(raw: str) -> int | None:
     """A path id as the integer it stands for, or None when it cannot be one of ours."""
-    if not raw.isdigit() or len(raw) > 19:
-        return None
-    value = int(raw)
-    return value if value < 2**63 else None
+    return id_from_text(raw)

@@ -18,7 +18,7 @@ from schema_registry.definitions import AttributeDefinition, ObjectDefinition
 from schema_registry.issues import RecordValidationError
 from schema_registry.validation import validate_attributes
 from schema_registry.workspace import WorkspaceSchema
-from tessera.db.ids import IdAllocator
+from tessera.db.ids import IdAllocator, id_from_text
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest, Conflict, FieldError, NotFound
 from tessera.events import SEARCH, Actor, EventBatch
@@ -267,8 +267,8 @@ class RecordService:
 
     def matching_attribute(self, obj: ObjectDefinition, name: str) -> AttributeDefinition:
         attribute = obj.attribute(name)
-        if attribute is None and name.isdigit() and len(name) < 20:
-            attribute = obj.attribute_by_id(int(name))
+        if attribute is None and (attribute_id := id_from_text(name)) is not None:
+            attribute = obj.attribute_by_id(attribute_id)
         if attribute is None:
             raise BadRequest(f"matching_attribute '{name[:80]}' is not an attribute of '{obj.slug}'",
                              errors=[FieldError("matching_attribute", "unknown attribute")])
@@ -337,7 +337,7 @@ class RecordService:
     async def parent_for(self, lst: ObjectDefinition, parent_id: str | None) -> RecordRow:
         if not parent_id:
             raise BadRequest("parent_id is required", errors=[FieldError("parent_id", "is required")])
-        record_id = int(parent_id) if parent_id.isdigit() and len(parent_id) < 20 else None
+        record_id = id_from_text(parent_id)
         obj, row = await self.record(record_id)
         if obj.id != lst.parent_object_id:
             raise BadRequest(f"Record {parent_id} is a '{obj.slug}', but this list holds "
@@ -367,7 +367,7 @@ class RecordService:
         return await self.update(lst, entry, raw or {})
 
     async def entry(self, lst: ObjectDefinition, parent_id: str, *, lock: bool = False) -> RecordRow:
-        record_id = int(parent_id) if parent_id.isdigit() and len(parent_id) < 20 else None
+        record_id = id_from_text(parent_id)
         entry = await repository.find_entry(self.tenant, lst.id, record_id, lock=lock) if record_id else None
         if entry is None:
             raise NotFound("The record is not in this list")

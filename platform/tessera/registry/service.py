@@ -22,6 +22,7 @@ from schema_registry.definitions import (
 )
 from schema_registry.workspace import WorkspaceSchema
 from tessera.db.engine import IntegrityViolation
+from tessera.db.ids import id_from_text
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest, Conflict, FieldError, NotFound
 from tessera.events import SEARCH, Actor, EventBatch, flush
@@ -230,7 +231,7 @@ class RegistryService:
 
     def _attribute_of(self, schema: WorkspaceSchema, object_slug: str, attr_id: str) -> AttributeDefinition:
         obj = self.object_of(schema, object_slug)
-        attribute = obj.attribute_by_id(int(attr_id)) if attr_id.isdigit() and len(attr_id) < 20 else None
+        attribute = obj.attribute_by_id(attribute_id) if (attribute_id := id_from_text(attr_id)) is not None else None
         if attribute is None:
             attribute = obj.attribute(attr_id)  # accept the slug too, as the spec's matching_attribute does
         if attribute is None:
@@ -302,7 +303,7 @@ class RegistryService:
         schema = await self._locked()
         ends = []
         for raw in (entity_definition_1_id, entity_definition_2_id):
-            obj = schema.object_by_id(int(raw)) if raw.isdigit() and len(raw) < 20 else None
+            obj = schema.object_by_id(object_id) if (object_id := id_from_text(raw)) is not None else None
             if obj is None:
                 raise NotFound(f"Object definition '{raw[:40]}' not found")
             if obj.is_list:
@@ -318,7 +319,7 @@ class RegistryService:
 
     async def delete_relationship(self, raw_id: str) -> None:
         schema = await self._locked()
-        definition = schema.relationship(int(raw_id)) if raw_id.isdigit() and len(raw_id) < 20 else None
+        definition = schema.relationship(rel_id) if (rel_id := id_from_text(raw_id)) is not None else None
         if definition is None:
             raise NotFound("Relationship definition not found")
         await repository.delete_relationship(self.tenant, definition.id)
