@@ -64,8 +64,14 @@ class JobLeases:
     async def acquire(self, table: str, row_id: int) -> bool:
         name = lease_name(table, row_id)
         async with self._lock:
-            conn = await self._connection()
-            got = bool(await conn.fetchval("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", name))
+            try:
+                conn = await self._connection()
+                got = bool(await conn.fetchval("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", name))
+            except (asyncpg.exceptions.InterfaceError, asyncpg.PostgresConnectionError, OSError):
+                # The session went away since its last use (PostgreSQL restarted): one new try.
+                self._conn = None
+                conn = await self._connection()
+                got = bool(await conn.fetchval("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", name))
         if got:
             self._held.add(name)
         return got
