@@ -56,4 +56,6 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root.setLevel(level.upper())
     for noisy in ("uvicorn.access",):
         logging.getLogger(noisy).disabled = True
+    for chatty in ("httpx", "httpcore"):  # a line per Meilisearch/webhook call; failures still show
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     logging.getLogger("uvicorn.error").propagate = True

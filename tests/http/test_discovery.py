@@ -33,8 +33,21 @@ async def test_health_reports_dependencies(client: httpx.AsyncClient) -> None:
     response = await client.get("/health")
     assert response.status_code == 200
     body = response.json()
-    assert body["dependencies"]["postgres"]["status"] == "up"
-    assert body["dependencies"]["redis"]["status"] == "up"
+    assert body["status"] == "ok", body
+    assert {name: d["status"] for name, d in body["dependencies"].items()} == {
+        "postgres": "up", "redis": "up", "meilisearch": "up"}
+
+
+async def test_health_is_degraded_when_meilisearch_is_down(settings: Settings) -> None:
+    broken = settings.model_copy(update={"meili_url": "http://127.0.0.1:1"})
+    app: Any = create_app(broken)  # with the installed plugins: search among them
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            response = await http.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded" and body["dependencies"]["meilisearch"]["status"] == "down", body
 
 
 async def test_health_is_503_when_postgres_is_down(settings: Settings) -> None:

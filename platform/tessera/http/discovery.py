@@ -33,8 +33,8 @@ async def _timed(check: Any) -> dict[str, Any]:
     try:
         detail = await asyncio.wait_for(check, timeout=2.0)
         result: dict[str, Any] = {"status": "up"}
-        if isinstance(detail, dict):
-            result.update(detail)
+        if isinstance(detail, dict):  # extra facts; "status" stays ours (Meilisearch says "available")
+            result.update({k: v for k, v in detail.items() if k != "status"})
     except Exception as err:
         result = {"status": "down", "error": type(err).__name__}
     result["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
