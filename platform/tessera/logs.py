@@ -56,6 +56,8 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root.setLevel(level.upper())
     for noisy in ("uvicorn.access",):
         logging.getLogger(noisy).disabled = True
-    for chatty in ("httpx", "httpcore"):  # a line per Meilisearch/webhook call; failures still show
+    # A line per Meilisearch/webhook call, and two per job (the search sweep runs every second):
+    # failures still show.
+    for chatty in ("httpx", "httpcore", "arq.worker", "arq.jobs"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     logging.getLogger("uvicorn.error").propagate = True
