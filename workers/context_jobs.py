@@ -151,6 +151,11 @@ async def _resolve_once(service: RecordService, obj: ObjectDefinition, unique_sl
     if row is None and name:
         row = await _find_by_name(tenant, obj, name)
     clean = {k: v for k, v in values.items() if v}
+    if row is None and not (name or clean.get(unique_slug)):
+        # Nothing left that could find this record again (say its only address was refused):
+        # creating it would add an unnamed record on every run.
+        log.info("context_entity_skipped", kind=kind, error="no name and no usable unique value")
+        return None
     if row is None:
         row = await service.create(obj, clean)
         resolved.created += 1
