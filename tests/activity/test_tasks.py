@@ -100,6 +100,27 @@ async def test_totals_stop_at_the_cap_and_paging_goes_on(ws: Workspace, monkeypa
     assert middle["has_more"] is True and middle["next_offset"] == 4
 
 
+async def test_few_matches_are_gathered_first_with_the_same_answers(ws: Workspace,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below the cap the matches are gathered through their indexes, then sorted; above it the id
+    index is walked. Both plans give the same pages."""
+    from tessera.tasks import service
+
+    ann = await _person(ws, "Ann")
+    for i in range(9):
+        await ws.post("/v1/tasks", {"title": f"{'Renewal call' if i % 3 else 'Invoice'} {i}",
+                                    "entity_ids": [ann] if i % 2 else []})
+    queries = ["search=renewal", f"entity_id={ann}", f"search=call&entity_id={ann}", "search=nothing-like-it", ""]
+    answers = {}
+    for plan, few in (("gather", service.FEW), ("walk", 0)):
+        monkeypatch.setattr(service, "FEW", few)
+        answers[plan] = [[(await ws.get(f"/v1/tasks?{q}&limit=2&offset={o}")).json() for o in (0, 2, 4)]
+                         for q in queries]
+    assert answers["gather"] == answers["walk"]
+    assert [t["title"] for t in answers["gather"][0][0]["data"]] == ["Renewal call 8", "Renewal call 7"]
+    assert answers["gather"][0][0]["total"] == 6 and answers["gather"][1][0]["total"] == 4
+
+
 async def test_replacing_entities(ws: Workspace) -> None:
     ann, bob = await _person(ws, "Ann"), await _person(ws, "Bob")
     task = (await ws.post("/v1/tasks", {"title": "t", "entity_ids": [ann]})).json()

@@ -38,7 +38,8 @@ def _timeline_task(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v is not None}
 
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000  # `total` stops here: 1,000 means "at least 1,000" (docs/api.md)
+FEW = COUNT_CAP  # fewer matches than this: gathered first, then sorted
 
 
 class TaskService:
@@ -182,9 +183,16 @@ class TaskService:
         # the page itself (docs/api.md).
         total = int((await self.tenant.fetchrow(
             f"SELECT count(*) FROM (SELECT 1 FROM tasks t WHERE {clause} LIMIT {COUNT_CAP}) c", *args))[0])
-        rows = await self.tenant.fetch(
-            f"SELECT {_COLUMNS} FROM tasks t WHERE {clause} ORDER BY t.id DESC "
-            f"LIMIT {arg(query.limit + 1)} OFFSET {arg(query.offset)}", *args)
+        page = f"ORDER BY t.id DESC LIMIT {arg(query.limit + 1)} OFFSET {arg(query.offset)}"
+        if total < FEW and len(where) > 1:
+            # Few matches: gather them through the filters' own indexes (the trigram index for
+            # `search`), then sort. Walking the id index newest first would read past every task
+            # that does not match: 136 ms for 679 matches among 1M tasks.
+            sql = (f"WITH m AS MATERIALIZED (SELECT t.id FROM tasks t WHERE {clause}) SELECT {_COLUMNS} "
+                   f"FROM m JOIN tasks t ON t.workspace_id = $1 AND t.id = m.id {page}")
+        else:
+            sql = f"SELECT {_COLUMNS} FROM tasks t WHERE {clause} {page}"
+        rows = await self.tenant.fetch(sql, *args)
         return [dict(r) for r in rows], total
 
 
