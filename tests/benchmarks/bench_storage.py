@@ -357,7 +357,7 @@ class RewritingTenant(CapturingTenant):
 
 
 def fence_exists(sql: str) -> str:
-    """Every ``EXISTS (SELECT 1 FROM record_values ...)`` probe with ``OFFSET 0`` appended.
+    """Every ``EXISTS (SELECT 1 FROM record_values ...)`` probe with ``OFFSET 0`` appended (once).
     PostgreSQL flattens a plain EXISTS into a semi-join, which it may then run as a hash join
     over every matching value (all of them, before the LIMIT); with OFFSET 0 the probe stays a
     per-row subplan, so an ordered walk stops after the page."""
@@ -370,7 +370,8 @@ def fence_exists(sql: str) -> str:
             if depth == 0:
                 break
             index += 1
-        out.append(sql[start:index] + " OFFSET 0")
+        already = sql[found:index].rstrip().endswith("OFFSET 0")  # the product fences its walks itself
+        out.append(sql[start:index] + ("" if already else " OFFSET 0"))
         start = index
     out.append(sql[start:])
     return "".join(out)
