@@ -56,7 +56,6 @@ from harness import (
     load_average,
     serve,
     stack_env,
-    write_result,
 )
 from workload_data import (
     FIRST_NAMES,
@@ -70,12 +69,13 @@ from workload_data import (
     percentiles,
     pin_self,
     profile_requests,
+    run_sized,
     run_sql,
     sample,
+    sized_parser,
     tessera_id,
     timed,
     vacuum_analyze,
-    wait_for_quiet,
 )
 
 NAME = "activity"
@@ -554,20 +554,12 @@ def copy_tasks_sync(url: str, workspace_id: int, count: int, people: list[int], 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="small sizes, for development")
-    parser.add_argument("--force", action="store_true", help="do not wait for the load average to drop")
+    parser = sized_parser(__doc__)
     parser.add_argument("--events", type=int, default=None, help="timeline events of the target record")
     parser.add_argument("--tasks", type=int, default=None, help="tasks to load")
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args()
-    args.start_load = wait_for_quiet(args.quick, args.force)
-    try:
-        result = write_result(NAME, run(args))
-    except BenchmarkError as err:
-        sys.exit(f"bench_activity: {err}")
-    for warning in result["warnings"]:
-        log(f"warning: {warning}")
+    run_sized(NAME, run, args)
 
 
 if __name__ == "__main__":

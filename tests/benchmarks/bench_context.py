@@ -50,7 +50,6 @@ from harness import (
     load_average,
     serve,
     stack_env,
-    write_result,
 )
 from workload_data import (
     api_client,
@@ -60,10 +59,11 @@ from workload_data import (
     own_redis_db,
     percentiles,
     pin_self,
+    run_sized,
     run_worker,
     sample,
+    sized_parser,
     timed,
-    wait_for_quiet,
 )
 
 NAME = "context"
@@ -281,20 +281,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="small sizes, for development")
-    parser.add_argument("--force", action="store_true", help="do not wait for the load average to drop")
+    parser = sized_parser(__doc__)
     parser.add_argument("--artifacts", type=int, default=None, help="texts to post")
     parser.add_argument("--keep-index", action="store_true", help="leave the Meilisearch index in place")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    args.start_load = wait_for_quiet(args.quick, args.force)
-    try:
-        result = write_result(NAME, run(args))
-    except BenchmarkError as err:
-        sys.exit(f"bench_context: {err}")
-    for warning in result["warnings"]:
-        log(f"warning: {warning}")
+    run_sized(NAME, run, args)
 
 
 if __name__ == "__main__":

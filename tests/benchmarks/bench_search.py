@@ -63,7 +63,6 @@ from harness import (
     serve,
     stack_env,
     venv_bin,
-    write_result,
 )
 from workload_data import (
     API,
@@ -83,11 +82,12 @@ from workload_data import (
     pin_self,
     profile_requests,
     py_spy,
+    run_sized,
     run_worker,
+    sized_parser,
     summarize_profile,
     timed,
     vacuum_analyze,
-    wait_for_quiet,
 )
 
 NAME = "search"
@@ -719,20 +719,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="small sizes, for development")
-    parser.add_argument("--force", action="store_true", help="do not wait for the load average to drop")
+    parser = sized_parser(__doc__)
     parser.add_argument("--records", type=int, default=None, help="companies to load")
     parser.add_argument("--keep-index", action="store_true", help="leave the Meilisearch index in place")
     parser.add_argument("--seed", type=int, default=6)
     args = parser.parse_args()
-    args.start_load = wait_for_quiet(args.quick, args.force)
-    try:
-        result = write_result(NAME, run(args))
-    except BenchmarkError as err:
-        sys.exit(f"bench_search: {err}")
-    for warning in result["warnings"]:
-        log(f"warning: {warning}")
+    run_sized(NAME, run, args)
 
 
 if __name__ == "__main__":

@@ -66,7 +66,6 @@ from harness import (
     serve,
     stack_env,
     venv_bin,
-    write_result,
 )
 from workload_data import (
     API,
@@ -82,9 +81,10 @@ from workload_data import (
     percentiles,
     pin_self,
     run_fakes,
+    run_sized,
     run_worker,
+    sized_parser,
     timed,
-    wait_for_quiet,
 )
 
 NAME = "transfer"
@@ -454,20 +454,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="small sizes, for development")
-    parser.add_argument("--force", action="store_true", help="do not wait for the load average to drop")
+    parser = sized_parser(__doc__)
     parser.add_argument("--rows", type=int, default=None, help="CSV rows")
     parser.add_argument("--matching", action="store_true", help="upsert by email instead of creating")
     parser.add_argument("--seed", type=int, default=8)
     args = parser.parse_args()
-    args.start_load = wait_for_quiet(args.quick, args.force)
-    try:
-        result = write_result(NAME, run(args))
-    except BenchmarkError as err:
-        sys.exit(f"bench_transfer: {err}")
-    for warning in result["warnings"]:
-        log(f"warning: {warning}")
+    run_sized(NAME, run, args)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ Everything generated here is deterministic for a given seed, so two runs load th
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import random
@@ -38,6 +39,7 @@ from harness import (  # noqa: E402
     process_cpu_seconds,
     process_memory,
     venv_bin,
+    write_result,
 )
 
 API = "/api/developers"
@@ -94,6 +96,26 @@ def wait_for_quiet(quick: bool, force: bool, *, limit: float = 1.5, wait_s: floa
         time.sleep(15)
         load = [round(v, 2) for v in os.getloadavg()]
     return load
+
+
+def sized_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The command line the sized benchmarks share: ``--quick`` and ``--force``."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for development")
+    parser.add_argument("--force", action="store_true", help="do not wait for the load average to drop")
+    return parser
+
+
+def run_sized(name: str, run: Callable[[argparse.Namespace], Mapping[str, Any]], args: argparse.Namespace) -> None:
+    """Wait for a quiet machine (full size only), run, write ``results/<name>.json`` and print
+    the run's warnings; a ``BenchmarkError`` ends the process with its message."""
+    args.start_load = wait_for_quiet(args.quick, args.force)
+    try:
+        result = write_result(name, run(args))
+    except BenchmarkError as err:
+        sys.exit(f"bench_{name}: {err}")
+    for warning in result["warnings"]:
+        log(f"warning: {warning}")
 
 
 # -- generated text ----------------------------------------------------------------------------
