@@ -68,6 +68,7 @@ from harness import (  # noqa: E402
 )
 from records_data import OBJECT_SLUG, REGIONS, STAGES, attribute_specs, generate_batch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
+from workload_data import record_copy_rows, tessera_id  # noqa: E402
 
 NAME = "records"
 DATABASE = "tessera_bench_records"
@@ -332,10 +333,7 @@ async def copy_floor(run: Run) -> dict[str, Any]:
     """COPY the rows the batch load wrote (regenerated from the same seeds) into scratch tables."""
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    from schema_registry.validation import validate_attributes
-    from tessera.db.ids import EPOCH_MS, SEQUENCE_BITS
     from tessera.db.tenant import Tenant
-    from tessera.records.values import ValueRows, add_value_rows, unique_keys
     from tessera.registry.repository import load_schema
 
     args = run.args
@@ -356,35 +354,18 @@ async def copy_floor(run: Run) -> dict[str, Any]:
                    for _ in range(args.copy_connections)]
     now = datetime.now(UTC)
     counter = 0
-    mask = (1 << SEQUENCE_BITS) - 1
 
     def build(workspace: Workspace, batch: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]],
                                                          list[tuple[Any, ...]]]:
-        nonlocal counter
-        obj = objects[workspace.label]
         raw = generate_batch(args.seed, workspace.stream, batch, run.batch_size_of(workspace, batch))
-        millis = int(time.time() * 1000) - EPOCH_MS
-        records: list[tuple[Any, ...]] = []
-        claims: list[tuple[Any, ...]] = []
-        values = ValueRows.empty()
-        for item in raw:
-            validated = validate_attributes(obj, item, "create")
+        millis = int(time.time() * 1000)
+
+        def next_id() -> int:
+            nonlocal counter
             counter += 1
-            record_id = (millis << SEQUENCE_BITS) | (counter & mask)
-            snapshot = {}
-            for slug, stored in validated.items():
-                attribute = obj.attribute(slug)
-                if attribute is None or not stored:
-                    continue
-                snapshot[str(attribute.id)] = stored
-                add_value_rows(values, record_id, attribute, stored)
-                if attribute.is_unique:
-                    claims.extend((workspace.workspace_id, attribute.id, key, record_id)
-                                  for key in unique_keys(attribute, stored))
-            records.append((workspace.workspace_id, record_id, obj.id, None, orjson.dumps(snapshot).decode(),
-                            "developer_api", "copy-floor", now, now))
-        value_rows = [(workspace.workspace_id, *row) for row in zip(*values.columns(), strict=True)]
-        return records, value_rows, claims
+            return tessera_id(millis, counter)
+
+        return record_copy_rows(objects[workspace.label], workspace.workspace_id, raw, next_id, "copy-floor", now)
 
     async def copy(conn: asyncpg.Connection, rows: tuple[list[Any], list[Any], list[Any]]) -> None:
         records, values, claims = rows

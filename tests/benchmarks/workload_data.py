@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import signal
@@ -17,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -469,6 +470,38 @@ async def load_object(url: str, workspace_id: int, slug: str) -> Any:
     return obj
 
 
+def record_copy_rows(obj: Any, workspace_id: int, items: Iterable[dict[str, Any]], next_id: Callable[[], int],
+                     created_by_id: str, now: datetime
+                     ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The ``records``, ``record_values`` and ``unique_values`` rows the product writes for these
+    items (attribute dicts as the API takes them), built with its own ``validate_attributes``,
+    ``add_value_rows`` and ``unique_keys``; ready for ``copy_records_to_table``."""
+    import orjson
+
+    from schema_registry.validation import validate_attributes
+    from tessera.records.values import ValueRows, add_value_rows, unique_keys
+
+    records: list[tuple[Any, ...]] = []
+    claims: list[tuple[Any, ...]] = []
+    values = ValueRows.empty()
+    for item in items:
+        validated = validate_attributes(obj, item, "create")
+        record_id = next_id()
+        snapshot = {}
+        for slug, stored in validated.items():
+            attribute = obj.attribute(slug)
+            if attribute is None or not stored:
+                continue
+            snapshot[str(attribute.id)] = stored
+            add_value_rows(values, record_id, attribute, stored)
+            if attribute.is_unique:
+                claims.extend((workspace_id, attribute.id, key, record_id) for key in unique_keys(attribute, stored))
+        records.append((workspace_id, record_id, obj.id, None, orjson.dumps(snapshot).decode(),
+                        "developer_api", created_by_id, now, now))
+    value_rows = [(workspace_id, *row) for row in zip(*values.columns(), strict=True)]
+    return records, value_rows, claims
+
+
 async def copy_records(url: str, workspace_id: int, slug: str, items: Iterator[dict[str, Any]], total: int, *,
                        chunk: int = 5000, connections: int = 2, progress: Callable[[int], None] | None = None
                        ) -> dict[str, Any]:
@@ -479,10 +512,6 @@ async def copy_records(url: str, workspace_id: int, slug: str, items: Iterator[d
     event and outbox row a create also writes (nothing here reads them). One transaction per
     ``chunk`` records, ``connections`` in parallel."""
     import asyncpg
-    import orjson
-
-    from schema_registry.validation import validate_attributes
-    from tessera.records.values import ValueRows, add_value_rows, unique_keys
 
     obj = await load_object(url, workspace_id, slug)
     pool = [await asyncpg.connect(asyncpg_url(url), server_settings={"timezone": "UTC"})
@@ -495,28 +524,14 @@ async def copy_records(url: str, workspace_id: int, slug: str, items: Iterator[d
     build_s = 0.0
 
     def build(size: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        nonlocal counter
-        records, values, claims = [], ValueRows.empty(), []
         millis = int(time.time() * 1000)
-        for _ in range(size):
-            item = next(items)
-            validated = validate_attributes(obj, item, "create")
+
+        def next_id() -> int:
+            nonlocal counter
             counter += 1
-            record_id = tessera_id(millis, counter)
-            snapshot = {}
-            for attr_slug, stored in validated.items():
-                attribute = obj.attribute(attr_slug)
-                if attribute is None or not stored:
-                    continue
-                snapshot[str(attribute.id)] = stored
-                add_value_rows(values, record_id, attribute, stored)
-                if attribute.is_unique:
-                    claims.extend((workspace_id, attribute.id, key, record_id)
-                                  for key in unique_keys(attribute, stored))
-            records.append((workspace_id, record_id, obj.id, None, orjson.dumps(snapshot).decode(),
-                            "developer_api", "bench-copy", now, now))
-        value_rows = [(workspace_id, *row) for row in zip(*values.columns(), strict=True)]
-        return records, value_rows, claims
+            return tessera_id(millis, counter)
+
+        return record_copy_rows(obj, workspace_id, itertools.islice(items, size), next_id, "bench-copy", now)
 
     async def copy(conn: Any, rows: tuple[list[Any], list[Any], list[Any]]) -> None:
         records, values, claims = rows
