@@ -49,6 +49,10 @@ class Settings(BaseSettings):
 
     sse_keepalive_seconds: float = 30.0
     sse_max_streams_per_key: int = 5
+    sse_max_streams_per_workspace: int = 20
+    """Concurrent insight streams per workspace, over all its keys and API processes."""
+    sse_max_stream_seconds: float = 3600.0
+    """An insight stream is closed after this long; clients resume with ``Last-Event-ID``."""
 
     webhook_allow_hosts: str = ""
     """Comma-separated hosts webhooks may reach even if private (tests deliver to loopback)."""

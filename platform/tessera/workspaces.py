@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tessera.clock import Clock, utcnow
 from tessera.db.engine import translated
+from tessera.db.notify import announce
 from tessera.db.tables import workspaces
 from tessera.db.tenant import Tenant
 from tessera.keys import service as keys
@@ -56,16 +57,23 @@ async def workspace_exists(conn: AsyncConnection, workspace_id: int) -> bool:
 async def erase_workspace(engine: AsyncEngine, redis: RedisClient | None, workspace_id: int) -> bool:
     """Remove every trace of a workspace: its rows (one transaction), its Redis state and queued
     jobs, and, through the outbox (durable even if Meilisearch is down), its search documents.
+    Every API process is told to forget the workspace's keys in the same transaction.
     Returns False when there was no such workspace."""
     from sqlalchemy import text
 
     async with translated(), engine.begin() as conn:
-        keys = [r[0] for r in (await conn.execute(text("SELECT id FROM api_keys WHERE workspace_id = :ws"),
-                                                   {"ws": workspace_id})).all()]
+        found = (await conn.execute(text("SELECT id, prefix FROM api_keys WHERE workspace_id = :ws"),
+                                    {"ws": workspace_id})).all()
+        keys = [r[0] for r in found]
         deleted = (await conn.execute(text("DELETE FROM workspaces WHERE id = :ws RETURNING id"),
                                       {"ws": workspace_id})).first()
         if deleted is None:
             return False
+        # Every API process drops the keys (and the schema) from its caches when this commits,
+        # instead of accepting the keys until their cache entries expire.
+        for _key_id, prefix in found:
+            await announce(conn, f"api_key:{prefix}")
+        await announce(conn, f"schema:{workspace_id}")
         # Tables without a foreign key to the workspace (append-only logs) are cleared by hand.
         for table in ("timeline_events", "outbox"):
             await conn.execute(text(f"DELETE FROM {table} WHERE workspace_id = :ws"), {"ws": workspace_id})

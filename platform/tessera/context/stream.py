@@ -6,6 +6,11 @@ and hands each message to the queues of that workspace's open streams, so a stre
 insights no matter which process or worker produced them. A stream first replays up to 20 recent
 insights (or those after ``Last-Event-ID``), then sends new ones; keepalive comments go out every
 ``sse_keepalive_seconds``.
+
+Streams are long-lived, so authentication is not a one-off: every keepalive the key is read again
+from the database, and a revoked or expired key, a key that lost the scope, an erased workspace
+or a stream older than ``sse_max_stream_seconds`` ends the stream with a ``stream.closed`` event
+(``{"message", "reconnect"}``). Streams are counted per key and per workspace (429 over either).
 """
 
 from __future__ import annotations
@@ -28,12 +33,14 @@ from tessera.clock import utcnow
 from tessera.context.insights import list_insights, stream_payload
 from tessera.db.ids import id_from_text
 from tessera.db.tenant import Tenant
-from tessera.errors import TooManyRequests
+from tessera.errors import TesseraError, TooManyRequests, Unauthorized
 from tessera.http.context import RequestContext
 
 log = structlog.get_logger(__name__)
 CHANNEL = "tessera:insights:"
 REPLAY = 20
+SCOPE = "insight.stream"
+"""The scope the stream's route requires; re-checked every keepalive."""
 
 
 class InsightHub:
@@ -86,21 +93,69 @@ def hub(state: AppState) -> InsightHub:
     return existing
 
 
+class _Slots:
+    """This stream's places in the per-key and per-workspace concurrent-stream counts (Redis, so
+    they hold across API processes); a slot that is not refreshed for three keepalives goes stale."""
+
+    def __init__(self, ctx: RequestContext) -> None:
+        self._state = ctx.state
+        settings = ctx.state.settings
+        self._stream_id = uuid.uuid4().hex
+        self._stale = settings.sse_keepalive_seconds * 3
+        self._buckets = [(str(ctx.principal.api_key_id), settings.sse_max_streams_per_key, "API key"),
+                         (f"ws:{ctx.workspace_id}", settings.sse_max_streams_per_workspace, "workspace")]
+
+    async def take(self) -> None:
+        """Claim both slots, or ``TooManyRequests`` naming the limit (Redis down: no limit)."""
+        state = self._state
+        for held, (bucket, limit, per) in enumerate(self._buckets):
+            taken = await state.redis.take_stream_slot(bucket, self._stream_id, limit=limit, stale_s=self._stale,
+                                                       now_s=state.clock())
+            if taken is False:
+                for earlier, _, _ in self._buckets[:held]:
+                    await state.redis.release_stream_slot(earlier, self._stream_id)
+                raise TooManyRequests(f"At most {limit} concurrent insight streams per {per}",
+                                      retry_after=max(1, int(state.settings.sse_keepalive_seconds)))
+
+    async def refresh(self) -> None:
+        for bucket, limit, _ in self._buckets:
+            await self._state.redis.take_stream_slot(bucket, self._stream_id, limit=limit, stale_s=self._stale,
+                                                     now_s=self._state.clock())
+
+    async def release(self) -> None:
+        for bucket, _, _ in self._buckets:
+            await self._state.redis.release_stream_slot(bucket, self._stream_id)
+
+
+async def _end_reason(ctx: RequestContext, opened_at: float) -> tuple[str, bool] | None:
+    """Why the stream must close now (message, whether reconnecting helps), or None to go on.
+    The key is read from the database, not the cache: a revoked or expired key, or one of an
+    erased workspace, ends the stream at the next keepalive."""
+    state = ctx.state
+    limit = state.settings.sse_max_stream_seconds
+    if state.clock() - opened_at >= limit:
+        return f"The stream reached its maximum lifetime of {limit:g} s; reconnect with Last-Event-ID", True
+    try:
+        principal = await state.authenticator.authenticate(ctx.request.headers.get("authorization"), fresh=True)
+    except Unauthorized as err:
+        return err.message, False
+    except TesseraError as err:  # the database is unavailable: fail closed, the client retries
+        return err.message, True
+    if principal.api_key_id != ctx.principal.api_key_id or SCOPE not in principal.scopes:
+        return f"This API key lacks the required scope '{SCOPE}'", False
+    return None
+
+
 async def stream_insights(ctx: RequestContext) -> EventSourceResponse:
     state = ctx.state
     settings = state.settings
-    bucket = str(ctx.principal.api_key_id)
-    stream_id = uuid.uuid4().hex
-    stale = settings.sse_keepalive_seconds * 3
-    taken = await state.redis.take_stream_slot(bucket, stream_id, limit=settings.sse_max_streams_per_key,
-                                               stale_s=stale, now_s=state.clock())
-    if taken is False:
-        raise TooManyRequests(f"At most {settings.sse_max_streams_per_key} concurrent insight streams per API key",
-                              retry_after=int(settings.sse_keepalive_seconds))
     last_event = ctx.request.headers.get("last-event-id", "")
     after = id_from_text(last_event)
     workspace_id = ctx.workspace_id
     schema = await ctx.schema()
+    slots = _Slots(ctx)
+    await slots.take()
+    opened_at = state.clock()
     queue = hub(state).subscribe(workspace_id)
 
     async def load(ids: list[int] | None) -> list[dict[str, Any]]:
@@ -114,26 +169,40 @@ async def stream_insights(ctx: RequestContext) -> EventSourceResponse:
             return [r for r in rows if int(r["id"]) in set(ids)]
 
     async def events() -> AsyncIterator[ServerSentEvent]:
+        loop = asyncio.get_running_loop()
+        keepalive = settings.sse_keepalive_seconds
         try:
             replay = await load(None)
             if replay:
                 yield ServerSentEvent(data=stream_payload(workspace_id, "", replay, utcnow(state.clock)).decode(),
                                       event="insight.replay", id=replay[-1]["id"])
+            # The key check and the slot refresh run every keepalive however busy the stream is.
+            check_at = loop.time() + keepalive
             while True:
-                try:
-                    ids = await asyncio.wait_for(queue.get(), timeout=settings.sse_keepalive_seconds)
-                except TimeoutError:
-                    await state.redis.take_stream_slot(bucket, stream_id, limit=settings.sse_max_streams_per_key,
-                                                       stale_s=stale, now_s=state.clock())
-                    continue
-                batch = await load(ids)
-                if batch:
-                    yield ServerSentEvent(
-                        data=stream_payload(workspace_id, "", batch, utcnow(state.clock)).decode(),
-                        event="insight.batch.created", id=batch[-1]["id"])
+                left = min(check_at - loop.time(), opened_at + settings.sse_max_stream_seconds - state.clock())
+                if left > 0:
+                    try:
+                        ids = await asyncio.wait_for(queue.get(), timeout=left)
+                    except TimeoutError:
+                        pass
+                    else:
+                        batch = await load(ids)
+                        if batch:
+                            yield ServerSentEvent(
+                                data=stream_payload(workspace_id, "", batch, utcnow(state.clock)).decode(),
+                                event="insight.batch.created", id=batch[-1]["id"])
+                        continue
+                check_at = loop.time() + keepalive
+                ended = await _end_reason(ctx, opened_at)
+                if ended is not None:
+                    message, reconnect = ended
+                    yield ServerSentEvent(data=orjson.dumps({"message": message, "reconnect": reconnect}).decode(),
+                                          event="stream.closed")
+                    return
+                await slots.refresh()
         finally:
             hub(state).unsubscribe(workspace_id, queue)
-            await state.redis.release_stream_slot(bucket, stream_id)
+            await slots.release()
 
     return EventSourceResponse(events(), ping=int(max(1, settings.sse_keepalive_seconds)),
                                headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

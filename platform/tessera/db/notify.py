@@ -1,10 +1,11 @@
 """Cross-process cache invalidation over PostgreSQL LISTEN/NOTIFY.
 
-A write that changes cached state (an API key, a workspace's schema) calls ``announce`` inside
-its transaction; PostgreSQL delivers the notification to every listening process only if the
-transaction commits. Each API process keeps one listening connection; when that connection is
-lost, every cache is flushed on reconnect (notifications sent meanwhile are lost), and caches
-also expire on their own, so a missed notification costs staleness bounded by the cache TTL.
+A write that changes cached state (an API key, a workspace's schema; erasing a workspace
+announces each of its keys) calls ``announce`` inside its transaction; PostgreSQL delivers the
+notification to every listening process only if the transaction commits. Each API process keeps
+one listening connection; when that connection is lost, every cache is flushed on reconnect
+(notifications sent meanwhile are lost), and caches also expire on their own, so a missed
+notification costs staleness bounded by the cache TTL.
 """
 
 from __future__ import annotations

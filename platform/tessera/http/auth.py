@@ -3,7 +3,9 @@
 A cache entry is dropped at once when this process changes the key, when another process
 announces a change (PostgreSQL NOTIFY, see ``tessera.db.notify``) and after ``auth_cache_seconds``
 in any case, so a revoked key stops working everywhere within that bound even if a notification
-is lost. ``last_used_at`` is written at most once a minute per key, off the request path.
+is lost. A lookup that was in flight when an invalidation arrived is read again and not cached,
+so no answer and no entry is ever older than the last invalidation this process saw.
+``last_used_at`` is written at most once a minute per key, off the request path.
 """
 
 from __future__ import annotations
@@ -52,9 +54,12 @@ class Authenticator:
         self._cache: dict[str, _Entry] = {}
         self._unknown: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._generation = 0
+        """Bumped by every invalidation; a lookup stores its row only if none arrived meanwhile."""
 
     def invalidate(self, prefix: str | None = None) -> None:
         """Forget one key (by prefix) or every key."""
+        self._generation += 1
         if prefix is None:
             self._cache.clear()
             self._unknown.clear()
@@ -62,8 +67,9 @@ class Authenticator:
             self._cache.pop(prefix, None)
             self._unknown.pop(prefix, None)
 
-    async def authenticate(self, authorization: str | None) -> Principal:
-        """The principal behind an ``Authorization`` header, or ``Unauthorized``."""
+    async def authenticate(self, authorization: str | None, *, fresh: bool = False) -> Principal:
+        """The principal behind an ``Authorization`` header, or ``Unauthorized``. ``fresh`` reads
+        the key from the database whatever the cache holds (long-lived streams re-check with it)."""
         if not authorization:
             raise Unauthorized("Missing API key: send 'Authorization: Bearer sk-...'")
         scheme, _, token = authorization.partition(" ")
@@ -74,7 +80,7 @@ class Authenticator:
         if prefix is None:
             raise Unauthorized("Invalid API key")
         now = self._clock()
-        entry = await self._entry(prefix, now)
+        entry = await self._entry(prefix, now, fresh=fresh)
         if entry is None:
             raise Unauthorized("Invalid API key")
         if entry.verified is None or not hmac.compare_digest(entry.verified, token):
@@ -91,19 +97,30 @@ class Authenticator:
             self._spawn(self._touch(entry.principal.api_key_id, utcnow(self._clock)))
         return entry.principal
 
-    async def _entry(self, prefix: str, now: float) -> _Entry | None:
-        entry = self._cache.get(prefix)
-        if entry is not None and now - entry.fetched_at < self._ttl:
-            return entry
-        missed = self._unknown.get(prefix)
-        if missed is not None and now - missed < min(self._ttl, 5.0):
-            return None
-        async with translated(), self._engine.connect() as conn:
-            row = await repository.find_by_prefix(conn, prefix)
+    async def _entry(self, prefix: str, now: float, *, fresh: bool) -> _Entry | None:
+        if not fresh:
+            entry = self._cache.get(prefix)
+            if entry is not None and now - entry.fetched_at < self._ttl:
+                return entry
+            missed = self._unknown.get(prefix)
+            if missed is not None and now - missed < min(self._ttl, 5.0):
+                return None
+        # An invalidation that arrives during a lookup may be for a change the read did not see:
+        # read again (that read starts after the change committed), and keep a row only when no
+        # invalidation arrived while it was read.
+        for _ in range(2):
+            generation = self._generation
+            async with translated(), self._engine.connect() as conn:
+                row = await repository.find_by_prefix(conn, prefix)
+            keep = generation == self._generation
+            if keep:
+                break
         if row is None:
-            if len(self._unknown) >= _NEGATIVE_CACHE_MAX:
-                self._unknown.clear()
-            self._unknown[prefix] = now
+            if keep:
+                self._cache.pop(prefix, None)
+                if len(self._unknown) >= _NEGATIVE_CACHE_MAX:
+                    self._unknown.clear()
+                self._unknown[prefix] = now
             return None
         last_used: datetime | None = row["last_used_at"]
         entry = _Entry(
@@ -117,7 +134,8 @@ class Authenticator:
             fetched_at=now,
             last_used_written=last_used.timestamp() if last_used else 0.0,
         )
-        self._cache[prefix] = entry
+        if keep:
+            self._cache[prefix] = entry
         return entry
 
     async def _touch(self, key_id: int, at: datetime) -> None:
