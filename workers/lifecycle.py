@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import httpx
 import structlog
 from sqlalchemy import text
 
@@ -19,6 +18,7 @@ from tessera.registry.cache import SchemaCache
 from tessera.settings import Settings
 from workers.leases import JobLeases
 from workers.search_indexer import Schemas
+from workers.webhook_delivery import DeliverySender, delivery_client
 
 log = structlog.get_logger(__name__)
 
@@ -39,8 +39,8 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["ids"] = IdAllocator()
     ctx["leases"] = JobLeases(settings.asyncpg_dsn)
     ctx["redis_client"] = RedisClient(settings.redis_url)
-    ctx["http"] = httpx.AsyncClient(follow_redirects=False, timeout=httpx.Timeout(10.0, connect=5.0),
-                                    headers={"accept-encoding": "identity"})
+    ctx["http"] = delivery_client(settings)
+    ctx["webhook_sender"] = DeliverySender(ctx["engine"], ctx["http"], settings, clock=ctx.get("clock", time.time))
     try:
         await ctx["search"].ensure_index()
     except (SearchUnavailable, TaskFailed) as err:  # indexing catches up once Meilisearch is back
@@ -51,6 +51,8 @@ async def startup(ctx: dict[str, Any]) -> None:
 async def shutdown(ctx: dict[str, Any]) -> None:
     if "search" in ctx:
         await ctx["search"].client.close()
+    if "webhook_sender" in ctx:  # before the client its sends use
+        await ctx["webhook_sender"].close()
     if "http" in ctx:
         await ctx["http"].aclose()
     if "redis_client" in ctx:

@@ -56,6 +56,13 @@ class Settings(BaseSettings):
 
     webhook_allow_hosts: str = ""
     """Comma-separated hosts webhooks may reach even if private (tests deliver to loopback)."""
+    webhook_send_timeout_seconds: float = Field(default=10.0, gt=0)
+    """Overall deadline of one webhook send (lookup, connect, request, answer); a send with no
+    answer by then counts as a failed attempt and follows the retry schedule."""
+    webhook_max_concurrent_sends: int = Field(default=64, ge=1)
+    """Webhook sends one worker process has in flight at once."""
+    webhook_max_sends_per_subscription: int = Field(default=8, ge=1)
+    """Of those, how many may go to one subscription: a stuck receiver holds at most this many."""
 
     @field_validator("database_url")
     @classmethod
