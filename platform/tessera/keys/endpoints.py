@@ -49,12 +49,13 @@ async def update_key(ctx: RequestContext) -> dict[str, Any]:
 
 async def revoke_key(ctx: RequestContext) -> None:
     row = await service.revoke_key(await ctx.tenant(), parse_id(ctx.path["id"]),
-                                   now=utcnow(ctx.state.clock))
+                                   now=utcnow(ctx.state.clock), granter=ctx.principal)
     _forget_after_commit(ctx, row["prefix"])
 
 
 async def rotate_key(ctx: RequestContext) -> dict[str, Any]:
     row, key, old_prefix = await service.rotate_key(
-        await ctx.tenant(), _pepper(ctx), parse_id(ctx.path["id"]), now=utcnow(ctx.state.clock))
+        await ctx.tenant(), _pepper(ctx), parse_id(ctx.path["id"]), now=utcnow(ctx.state.clock),
+        granter=ctx.principal)
     _forget_after_commit(ctx, old_prefix)
     return service.public(row, key)

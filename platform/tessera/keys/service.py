@@ -27,6 +27,15 @@ def check_scopes(requested: list[str], granter: Principal | None) -> list[str]:
     return sorted(set(requested))
 
 
+def check_authority(target: dict[str, Any], granter: Principal) -> None:
+    """A key may change, rotate or revoke only keys whose every scope it holds itself: otherwise a
+    key with ``api_key.write`` alone could rotate the owner's key into one it holds (a takeover)
+    or revoke it (a lock-out)."""
+    beyond = sorted(set(target["scopes"]) - granter.scopes)
+    if beyond:
+        raise Forbidden(f"This API key cannot manage a key holding scopes it lacks: {', '.join(beyond)}")
+
+
 def public(row: dict[str, Any], key: str | None = None) -> dict[str, Any]:
     out = {
         "id": str(row["id"]),
@@ -71,6 +80,7 @@ async def update_key(tenant: Tenant, key_id: int | None, changes: dict[str, Any]
     row = await repository.get_key(tenant, key_id, for_update=True) if key_id is not None else None
     if row is None:
         raise NotFound("API key not found")
+    check_authority(row, granter)
     if row["revoked_at"] is not None:
         raise Conflict("A revoked API key cannot be changed")
     if "scopes" in changes:
@@ -84,10 +94,12 @@ async def update_key(tenant: Tenant, key_id: int | None, changes: dict[str, Any]
     return updated
 
 
-async def revoke_key(tenant: Tenant, key_id: int | None, *, now: datetime) -> dict[str, Any]:
+async def revoke_key(tenant: Tenant, key_id: int | None, *, now: datetime,
+                     granter: Principal) -> dict[str, Any]:
     row = await repository.get_key(tenant, key_id, for_update=True) if key_id is not None else None
     if row is None:
         raise NotFound("API key not found")
+    check_authority(row, granter)
     if row["revoked_at"] is None:
         row = await repository.update_key(tenant, row["id"], revoked_at=now)
         await announce(tenant.conn, f"api_key:{row['prefix']}")
@@ -95,12 +107,13 @@ async def revoke_key(tenant: Tenant, key_id: int | None, *, now: datetime) -> di
 
 
 async def rotate_key(tenant: Tenant, pepper: bytes, key_id: int | None, *,
-                     now: datetime) -> tuple[dict[str, Any], str, str]:
+                     now: datetime, granter: Principal) -> tuple[dict[str, Any], str, str]:
     """Issue a new key with the old one's settings and revoke the old one at once.
     Returns the new row, the new key and the old key's prefix."""
     row = await repository.get_key(tenant, key_id, for_update=True) if key_id is not None else None
     if row is None:
         raise NotFound("API key not found")
+    check_authority(row, granter)
     if row["revoked_at"] is not None:
         raise Conflict("A revoked API key cannot be rotated")
     expires_at = row["expires_at"]
@@ -109,7 +122,7 @@ async def rotate_key(tenant: Tenant, pepper: bytes, key_id: int | None, *,
     new_row, key = await create_key(
         tenant, pepper, name=row["name"], scopes=list(row["scopes"]),
         rate_limit_per_minute=row["rate_limit_per_minute"], expires_at=expires_at, now=now,
-        granter=None)
+        granter=granter)
     await repository.update_key(tenant, row["id"], revoked_at=now)
     await announce(tenant.conn, f"api_key:{row['prefix']}")
     return new_row, key, row["prefix"]
