@@ -22,7 +22,8 @@ async def _service(ctx: RequestContext) -> WebhookService:
     ctx.uow.after_commit(forget)
     return WebhookService(await ctx.tenant(), ctx.state.schemas, ids=ctx.state.ids,
                           pepper=ctx.state.settings.key_pepper.get_secret_value().encode(),
-                          allow_hosts=_allow_hosts(ctx), now=utcnow(ctx.state.clock))
+                          allow_hosts=_allow_hosts(ctx), now=utcnow(ctx.state.clock),
+                          scopes=ctx.principal.scopes)
 
 
 async def list_webhooks(ctx: RequestContext) -> dict[str, Any]:

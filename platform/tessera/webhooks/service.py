@@ -11,7 +11,7 @@ from schema_registry.query import Changed, Condition, Node, Not, QueryError, par
 from schema_registry.workspace import WorkspaceSchema
 from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
-from tessera.errors import BadRequest, FieldError, NotFound
+from tessera.errors import BadRequest, FieldError, Forbidden, NotFound
 from tessera.http.models import iso, parse_id
 from tessera.registry import repository
 from tessera.registry.cache import SchemaCache
@@ -20,6 +20,10 @@ from tessera.webhooks.models import EVENT_TYPES
 from tessera.webhooks.signing import new_secret, seal
 
 GROUPS = frozenset(e.split(".", 1)[0] for e in EVENT_TYPES)
+READ_SCOPE = {"record": "record.read", "list_entry": "record.read", "task": "task.read", "note": "note.read",
+              "insight": "insight.stream", "object": "object.read", "attribute": "object.read"}
+"""The scope a key needs to read what each group's events carry: a key may subscribe only to those."""
+assert set(READ_SCOPE) == GROUPS
 _COLUMNS = ("id, url, description, events, object_slugs, filter, status, disabled_reason, failing_since, "
             "created_at, updated_at")
 
@@ -48,6 +52,14 @@ def _check_events(events: list[str]) -> list[str]:
     return sorted(set(events))
 
 
+def check_readable(events: list[str], scopes: frozenset[str]) -> None:
+    """403 naming the scopes when the subscription covers events the key could not read itself."""
+    groups = GROUPS if "*" in events else {e.split(".", 1)[0] for e in events}
+    missing = sorted({READ_SCOPE[g] for g in groups} - scopes)
+    if missing:
+        raise Forbidden("A webhook can only cover events this API key can read; it lacks: " + ", ".join(missing))
+
+
 def _uses_changed(node: Node) -> bool:
     if isinstance(node, Condition):
         return isinstance(node.operand, Changed)
@@ -58,8 +70,10 @@ def _uses_changed(node: Node) -> bool:
 
 class WebhookService:
     def __init__(self, tenant: Tenant, schemas: SchemaCache, *, ids: IdAllocator, pepper: bytes,
-                 allow_hosts: frozenset[str], now: datetime) -> None:
+                 allow_hosts: frozenset[str], now: datetime, scopes: frozenset[str]) -> None:
         self.tenant = tenant
+        self.scopes = scopes
+        """The calling key's scopes: what its subscriptions may cover."""
         self.schemas = schemas
         self.ids = ids
         self.pepper = pepper
@@ -112,6 +126,8 @@ class WebhookService:
             f"SELECT {_COLUMNS} FROM webhooks WHERE workspace_id = $1 ORDER BY id")]
 
     async def create(self, body: Any) -> tuple[dict[str, Any], str]:
+        events = _check_events(body.events)
+        check_readable(events, self.scopes)
         schema = await self.schemas.for_change(self.tenant)
         flt = self._check_scope(schema, body.object_slugs, body.filter)
         secret = new_secret()
@@ -119,7 +135,7 @@ class WebhookService:
         row = await self.tenant.fetchrow(
             f"INSERT INTO webhooks (workspace_id, id, url, description, events, object_slugs, filter, secret, "
             f"created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $9) RETURNING {_COLUMNS}",
-            webhook_id, self._check_url(body.url), body.description, _check_events(body.events),
+            webhook_id, self._check_url(body.url), body.description, events,
             sorted(set(body.object_slugs)), flt, seal(self.pepper, secret), self.now)
         await self._changed()
         return dict(row), secret
@@ -136,6 +152,9 @@ class WebhookService:
             values["url"] = self._check_url(changes["url"])
         if changes.get("events") is not None:
             values["events"] = _check_events(changes["events"])
+        # Any change (a new URL above all) redirects what the subscription carries: the key making
+        # it must be able to read all of it.
+        check_readable(values.get("events", list(current["events"])), self.scopes)
         if changes.get("description") is not None:
             values["description"] = changes["description"]
         if changes.get("enabled") is not None:
@@ -159,6 +178,7 @@ class WebhookService:
 
     async def rotate(self, raw_id: str) -> tuple[dict[str, Any], str]:
         current = await self.get(raw_id, lock=True)
+        check_readable(list(current["events"]), self.scopes)  # the secret lets its holder sign as us
         secret = new_secret()
         row = await self.tenant.fetchrow(
             f"UPDATE webhooks SET secret = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2 "
