@@ -25,6 +25,34 @@ def _event_json(row: Any) -> dict[str, Any]:
             "created_by_id": row["actor_id"], "is_aggregated": False, "children": []}
 
 
+def redact_notes(events: list[dict[str, Any]], readable: set[str]) -> list[dict[str, Any]]:
+    """Note events keep the note's id and title; its content (in ``note`` and in the content
+    ``field_changes``) stays only for notes in ``readable``: the caller holds ``note.read`` and the
+    note is not archived. ``record.read`` alone must not read notes through the timeline."""
+    for event in events:
+        if event["resource_type"] != "note" or event["resource_id"] in readable:
+            continue
+        payload = event["event_payload"]
+        if isinstance(payload.get("note"), dict):
+            payload["note"] = {k: v for k, v in payload["note"].items() if k != "content"}
+        changes = payload.get("field_changes")
+        if isinstance(changes, list):
+            payload["field_changes"] = [{"field_name": c["field_name"]} if c.get("field_name") == "content" else c
+                                        for c in changes if isinstance(c, dict)]
+    return events
+
+
+async def _readable_notes(ctx: RequestContext, tenant: Any, events: list[dict[str, Any]]) -> set[str]:
+    if "note.read" not in ctx.principal.scopes:
+        return set()
+    ids = sorted({int(e["resource_id"]) for e in events if e["resource_type"] == "note"})
+    if not ids:
+        return set()
+    rows = await tenant.fetch("SELECT id FROM notes WHERE workspace_id = $1 AND id = ANY($2::bigint[]) "
+                              "AND archived_at IS NULL", ids)
+    return {str(r["id"]) for r in rows}
+
+
 async def record_timeline(ctx: RequestContext) -> dict[str, Any]:
     service = await reader(ctx)
     _, record = await service.record(parse_id(ctx.path["record_id"]))
@@ -43,6 +71,7 @@ async def record_timeline(ctx: RequestContext) -> dict[str, Any]:
     has_next = len(rows) > query.limit
     rows = rows[:query.limit]
     events = [_event_json(r) for r in rows]
+    events = redact_notes(events, await _readable_notes(ctx, service.tenant, events))
     if query.aggregate:
         events = fold_bursts(events, [r["created_at"] for r in rows])
     out: dict[str, Any] = {"data": events, "has_next_page": has_next}
