@@ -7,6 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STACK := platform/stack/stack.sh
 WITH_STACK_ENV := set -a; source .stack/env; set +a;
+# The API and worker refuse the published development KEY_PEPPER unless TESSERA_ENV=development:
+# everything started from this Makefile is a development run.
+export TESSERA_ENV ?= development
 
 .PHONY: run test check lint typecheck bench faults soak eval test-llm bench-peers stack stop install clean
 

@@ -20,6 +20,7 @@ from redis import Redis
 from tessera.settings import Settings
 
 API = "/api/developers"
+os.environ.setdefault("TESSERA_ENV", "development")  # the worker/API subprocesses tests start
 
 
 class FakeClock:

@@ -15,9 +15,12 @@ def register_commands(group: click.Group) -> None:
         """Run the background worker (arq): outbox relay, search indexing, AI jobs, webhooks."""
         from arq.worker import Worker
 
+        from tessera.cli import require_secrets
         from workers.settings import build_worker_settings
 
-        Worker(**build_worker_settings(Settings())).run()
+        settings = Settings()
+        require_secrets(settings)
+        Worker(**build_worker_settings(settings)).run()
 
     @group.group()
     def search() -> None:

@@ -17,6 +17,14 @@ from tessera.clock import system_clock
 from tessera.settings import Settings
 
 
+def require_secrets(settings: Settings) -> None:
+    """Exit with the reason (status 1) when the settings are not fit to serve."""
+    try:
+        settings.check_secrets()
+    except ValueError as err:
+        raise click.ClickException(str(err)) from err
+
+
 @click.group()
 def cli() -> None:
     """Tessera: a flexible-schema records platform."""
@@ -32,6 +40,7 @@ def serve(host: str | None, port: int | None, workers: int, with_worker: bool) -
     import uvicorn
 
     settings = Settings()
+    require_secrets(settings)
     worker: subprocess.Popen[bytes] | None = None
     if with_worker:
         worker = subprocess.Popen([sys.executable, "-m", "tessera.cli", "worker"])

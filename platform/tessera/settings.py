@@ -28,6 +28,9 @@ class Settings(BaseSettings):
 
     key_pepper: SecretStr = SecretStr(DEV_PEPPER)
     """Server-side secret mixed into every API-key and idempotency-key hash."""
+    tessera_env: str = Field(default="production", pattern="^(production|development)$")
+    """``development`` (set by ``make run``/``make test``) lets the API and worker start with the
+    published development pepper; anywhere else they refuse to (see ``check_secrets``)."""
 
     db_pool_size: int = 10
     db_max_overflow: int = 10
@@ -70,6 +73,13 @@ class Settings(BaseSettings):
         if not value.startswith(("postgresql://", "postgres://", "postgresql+asyncpg://")):
             raise ValueError("DATABASE_URL must be a postgresql:// URL")
         return value
+
+    def check_secrets(self) -> None:
+        """Refuse to serve with the published development pepper outside development: anyone who
+        read this file could compute key hashes and idempotency fingerprints."""
+        if self.tessera_env != "development" and self.key_pepper.get_secret_value() == DEV_PEPPER:
+            raise ValueError("KEY_PEPPER is not set: set it to a long random secret (e.g. `openssl rand -hex 32`), "
+                             "or set TESSERA_ENV=development on a development machine")
 
     @property
     def asyncpg_dsn(self) -> str:
