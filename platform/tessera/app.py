@@ -24,6 +24,7 @@ from tessera.http.openapi import build_openapi
 from tessera.jsonio import dump_json
 from tessera.logs import configure_logging
 from tessera.plugins import Plugin
+from tessera.records.admission import QueryGate
 from tessera.redis_client import RedisClient
 from tessera.registry.cache import SchemaCache
 from tessera.routes import API_PREFIX, ENDPOINTS
@@ -53,8 +54,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
             engine, settings.key_pepper.get_secret_value().encode(),
             cache_seconds=settings.auth_cache_seconds, clock=clock)
         schemas = SchemaCache(ttl_seconds=settings.schema_cache_seconds, clock=clock)
+        gate = QueryGate(settings.query_concurrency_per_workspace, settings.query_queue_seconds)
         state = AppState(settings=settings, engine=engine, redis=redis,
-                         authenticator=authenticator, clock=clock, schemas=schemas)
+                         authenticator=authenticator, clock=clock, schemas=schemas, query_gate=gate)
         state.caches.append(schemas.invalidate)
         listener = InvalidationListener(settings.asyncpg_dsn)
         listener.subscribe(lambda payload: _invalidate(state, payload))

@@ -12,6 +12,7 @@ from schema_registry.definitions import ObjectDefinition
 from tessera.clock import Clock
 from tessera.db.ids import IdAllocator
 from tessera.http.auth import Authenticator
+from tessera.records.admission import QueryGate
 from tessera.redis_client import RedisClient
 from tessera.registry.cache import SchemaCache
 from tessera.settings import Settings
@@ -54,6 +55,7 @@ class AppState:
     authenticator: Authenticator
     clock: Clock
     schemas: SchemaCache
+    query_gate: QueryGate
     ids: IdAllocator = field(default_factory=IdAllocator)
     search: SearchPort | None = None
     intelligence: IntelligencePort | None = None

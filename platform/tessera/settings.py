@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     """Uploads to the import endpoint may be this large (streamed to PostgreSQL, never held in memory)."""
     max_json_depth: int = 32
     rate_limit_default_per_minute: int = 6000
+    query_max_offset: int = Field(default=10_000, ge=0)
+    """Largest ``offset`` of a record or list-entry query (400 beyond: page with the cursor)."""
+    query_max_substring_conditions: int = Field(default=10, ge=0)
+    """``$contains``/``$ends_with`` conditions one filter may hold (each is a trigram scan)."""
+    query_concurrency_per_workspace: int = Field(default=4, ge=1)
+    """Record/list-entry queries of one workspace running at once in one API process."""
+    query_queue_seconds: float = Field(default=2.0, ge=0)
+    """How long a query over that limit waits for a slot before it is answered 429."""
     idempotency_ttl_hours: int = 25
     auth_cache_seconds: float = 30.0
     schema_cache_seconds: float = 30.0

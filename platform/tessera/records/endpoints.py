@@ -12,6 +12,7 @@ from tessera.events import Actor
 from tessera.http.context import RequestContext
 from tessera.http.models import iso, parse_id
 from tessera.records import repository
+from tessera.records.admission import check_cost
 from tessera.records.batch import BatchWriter
 from tessera.records.cursor import CursorCodec
 from tessera.records.listing import RecordQuery, query_fingerprint
@@ -113,6 +114,9 @@ async def _query(ctx: RequestContext, service: RecordService, obj: ObjectDefinit
     body = ctx.body
     pairs = _sort_pairs(body)
     node = parse_filter(obj, body.filter, parent=parent)
+    settings = ctx.state.settings
+    check_cost(node, body.offset, max_offset=settings.query_max_offset,
+               max_wildcards=settings.query_max_substring_conditions)
     sorts = parse_sorts(obj, pairs, parent=parent)
     codec = CursorCodec(ctx.state.settings.key_pepper.get_secret_value().encode(), ctx.workspace_id,
                         f"{obj.id}:{query_fingerprint(body.filter, pairs)}")
@@ -132,10 +136,11 @@ def _page_json(page: Any, body: Any, data: list[dict[str, Any]]) -> dict[str, An
 
 
 async def list_records(ctx: RequestContext) -> dict[str, Any]:
-    service = await reader(ctx)
-    obj = service.object(ctx.path["slug"])
-    only = _selection(obj, ctx.body.attributes)
-    page, body = await _query(ctx, service, obj, None)
+    async with ctx.state.query_gate.slot(ctx.workspace_id):
+        service = await reader(ctx)
+        obj = service.object(ctx.path["slug"])
+        only = _selection(obj, ctx.body.attributes)
+        page, body = await _query(ctx, service, obj, None)
     return _page_json(page, body, [record_to_json(obj, row, ctx.workspace_id, only) for row in page.rows])
 
 
@@ -186,12 +191,13 @@ async def remove_list_member(ctx: RequestContext) -> None:
 
 
 async def list_list_members(ctx: RequestContext) -> dict[str, Any]:
-    service = await reader(ctx)
-    lst = service.list_object(parse_id(ctx.path["id"]))
-    parent_obj = service.schema.object_by_id(lst.parent_object_id or 0)
-    assert parent_obj is not None
-    only = _selection(parent_obj, ctx.body.attributes)
-    page, body = await _query(ctx, service, lst, parent_obj)
+    async with ctx.state.query_gate.slot(ctx.workspace_id):
+        service = await reader(ctx)
+        lst = service.list_object(parse_id(ctx.path["id"]))
+        parent_obj = service.schema.object_by_id(lst.parent_object_id or 0)
+        assert parent_obj is not None
+        only = _selection(parent_obj, ctx.body.attributes)
+        page, body = await _query(ctx, service, lst, parent_obj)
     parents = {p.id: p for p in await repository.get_records(
         service.tenant, [e.parent_record_id for e in page.rows if e.parent_record_id])}
     data = []
