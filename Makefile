@@ -11,15 +11,25 @@ WITH_STACK_ENV := set -a; source .stack/env; set +a;
 # everything started from this Makefile is a development run.
 export TESSERA_ENV ?= development
 
-.PHONY: run test check lint typecheck bench faults soak eval test-llm bench-peers stack stop install clean
+.PHONY: run test check lint typecheck bench faults soak eval test-llm bench-peers stack stop install clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+# Dependencies come from the hash-pinned lock (requirements.lock, compiled from pyproject.toml);
+# the project itself is installed on top without resolving anything again.
+$(STAMP): pyproject.toml requirements.lock | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
+
+# Re-resolve the lock after changing pyproject.toml's dependencies (uv, run from a throwaway venv).
+lock:
+	python3 -m venv .lock-venv && .lock-venv/bin/pip install --quiet uv
+	.lock-venv/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes \
+	  --no-header --no-annotate -o requirements.lock
+	rm -rf .lock-venv
 
 install: $(STAMP)
 
