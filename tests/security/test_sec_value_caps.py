@@ -22,11 +22,13 @@ async def test_every_write_path_refuses_a_101st_value(ws: Workspace, db: asyncpg
                                             "attributes": {"email_addresses": TOO_MANY}}),
         await ws.patch(f"/v1/records/{record_id}", {"attributes": {"email_addresses": TOO_MANY}}),
     ]
-    batch = await ws.post("/v1/objects/person/records/batch", {"records": [{"attributes": {"email_addresses": TOO_MANY}}]})
+    batch = await ws.post("/v1/objects/person/records/batch",
+                          {"records": [{"attributes": {"email_addresses": TOO_MANY}}]})
 
     for answer in answers:
         assert answer.status_code == 400, answer.text
-        assert answer.json()["errors"] == [{"path": "attributes.email_addresses", "message": "takes at most 100 values"}]
+        assert answer.json()["errors"] == [{"path": "attributes.email_addresses",
+                                            "message": "takes at most 100 values"}]
     assert batch.json()["results"][0]["error"]["code"] == 400
     assert await db.fetchval("SELECT count(*) FROM records WHERE workspace_id = $1", int(ws.id)) == before
     assert await db.fetchval("SELECT count(*) FROM record_values WHERE workspace_id = $1 AND record_id = $2 "
