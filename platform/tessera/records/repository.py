@@ -217,3 +217,14 @@ async def attribute_history(tenant: Tenant, record_id: int, attribute_id: int) -
         "SELECT id, value, active_from, active_until, actor, actor_id FROM attribute_history "
         "WHERE workspace_id = $1 AND record_id = $2 AND attribute_id = $3 ORDER BY active_from, id",
         record_id, attribute_id)
+
+
+async def forget_attribute(tenant: Tenant, object_id: int, attribute_id: int) -> int:
+    """Drop a deleted attribute's values from its object's records (``data``, ``value_meta``);
+    its value rows and claims go with the definition's foreign keys. Returns the records changed."""
+    key = str(attribute_id)
+    rows = await tenant.fetch(
+        "UPDATE records SET data = data - $3::text, value_meta = value_meta - $3::text "
+        "WHERE workspace_id = $1 AND object_id = $2 AND (data ? $3::text OR value_meta ? $3::text) RETURNING id",
+        object_id, key)
+    return len(rows)

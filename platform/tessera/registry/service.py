@@ -26,6 +26,7 @@ from tessera.db.ids import id_from_text
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest, Conflict, FieldError, NotFound
 from tessera.events import SEARCH, Actor, EventBatch, flush
+from tessera.records import repository as records_repository
 from tessera.registry import constraints, repository
 from tessera.registry.cache import SchemaCache
 from tessera.registry.serialize import attribute_to_json, object_to_json
@@ -289,6 +290,7 @@ class RegistryService:
     async def delete_attribute(self, object_slug: str, attr_id: str) -> None:
         schema = await self._locked()
         attribute = self._attribute_of(schema, object_slug, attr_id)
+        await records_repository.forget_attribute(self.tenant, attribute.object_id, attribute.id)
         await repository.delete_attribute(self.tenant, attribute.id)
         schema = await self._changed()
         await self._search_event("object.reindex", attribute.object_id)
