@@ -64,14 +64,15 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 async def purge_expired(ctx: dict[str, Any]) -> int:
-    """Delete idempotency records past their expiry (kept at least 24 h) and outbox rows done
-    more than a day ago."""
+    """Delete idempotency records and erasure receipts past their expiry (kept at least 24 h) and
+    outbox rows done more than a day ago."""
     async with ctx["engine"].begin() as conn:
         keys = await conn.execute(text(
             "DELETE FROM idempotency_keys WHERE workspace_id IS NOT NULL AND expires_at <= now()"))
         done = await conn.execute(text(
             "DELETE FROM outbox WHERE workspace_id IS NOT NULL AND processed_at < now() - interval '1 day'"))
-    return int(getattr(keys, "rowcount", 0) or 0) + int(getattr(done, "rowcount", 0) or 0)
+        receipts = await conn.execute(text("DELETE FROM erasure_receipts WHERE expires_at <= now()"))
+    return sum(int(getattr(r, "rowcount", 0) or 0) for r in (keys, done, receipts))
 
 
 ANALYZED_TABLES = ("records", "record_values", "unique_values", "attribute_history", "tasks", "task_entities")

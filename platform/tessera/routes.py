@@ -191,7 +191,7 @@ ENDPOINTS: list[Endpoint] = [
              "Download a finished export", "Exports", streaming=True,
              media=("application/x-ndjson", "text/csv", "application/zip")),
     Endpoint("DELETE", "/v1/workspace", transfer.delete_workspace, "workspace.delete", "deleteWorkspace",
-             "Erase the workspace and everything in it, everywhere", "Workspace"),
+             "Erase the workspace and everything in it, everywhere", "Workspace", erases_workspace=True),
     # Webhooks (beyond the seed)
     Endpoint("GET", "/v1/webhooks", webhooks.list_webhooks, "webhook.read", "listWebhooks", "List webhooks",
              "Webhooks", response=hook_models.WebhookListResponse),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tessera.clock import Clock, utcnow
@@ -54,13 +55,31 @@ async def workspace_exists(conn: AsyncConnection, workspace_id: int) -> bool:
     return found is not None
 
 
-async def erase_workspace(engine: AsyncEngine, redis: RedisClient | None, workspace_id: int) -> bool:
+@dataclass(frozen=True, slots=True)
+class ErasureReceipt:
+    """Kept past the erasure so a replay with the same Idempotency-Key is answered its success."""
+
+    receipt_hash: bytes
+    request_hash: bytes
+    erased_at: datetime
+    expires_at: datetime
+
+
+async def find_erasure_receipt(engine: AsyncEngine, receipt_hash: bytes) -> bytes | None:
+    """The request fingerprint of an unexpired erasure receipt, or None."""
+    async with translated(), engine.connect() as conn:
+        row = (await conn.execute(text(
+            "SELECT request_hash FROM erasure_receipts WHERE receipt_hash = :h AND expires_at > now()"),
+            {"h": receipt_hash})).first()
+    return bytes(row[0]) if row is not None else None
+
+
+async def erase_workspace(engine: AsyncEngine, redis: RedisClient | None, workspace_id: int,
+                          receipt: ErasureReceipt | None = None) -> bool:
     """Remove every trace of a workspace: its rows (one transaction), its Redis state and queued
     jobs, and, through the outbox (durable even if Meilisearch is down), its search documents.
-    Every API process is told to forget the workspace's keys in the same transaction.
-    Returns False when there was no such workspace."""
-    from sqlalchemy import text
-
+    Every API process is told to forget the workspace's keys in the same transaction, and a
+    ``receipt`` is stored in it. Returns False when there was no such workspace."""
     async with translated(), engine.begin() as conn:
         found = (await conn.execute(text("SELECT id, prefix FROM api_keys WHERE workspace_id = :ws"),
                                     {"ws": workspace_id})).all()
@@ -69,6 +88,12 @@ async def erase_workspace(engine: AsyncEngine, redis: RedisClient | None, worksp
                                       {"ws": workspace_id})).first()
         if deleted is None:
             return False
+        if receipt is not None:
+            await conn.execute(text(
+                "INSERT INTO erasure_receipts (receipt_hash, request_hash, erased_at, expires_at) "
+                "VALUES (:h, :r, :at, :until) ON CONFLICT (receipt_hash) DO NOTHING"),
+                {"h": receipt.receipt_hash, "r": receipt.request_hash, "at": receipt.erased_at,
+                 "until": receipt.expires_at})
         # Every API process drops the keys (and the schema) from its caches when this commits,
         # instead of accepting the keys until their cache entries expire.
         for _key_id, prefix in found:

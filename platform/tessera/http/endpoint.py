@@ -9,6 +9,7 @@ transaction and serializes the result. Handlers never see HTTP plumbing or write
 
 from __future__ import annotations
 
+import hmac
 import math
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
@@ -22,10 +23,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tessera.clock import utcnow
-from tessera.errors import BadRequest, FieldError, Forbidden, TooManyRequests, UnsupportedMediaType
+from tessera.errors import (
+    BadRequest,
+    Conflict,
+    FieldError,
+    Forbidden,
+    TooManyRequests,
+    Unauthorized,
+    UnsupportedMediaType,
+)
 from tessera.http import idempotency
 from tessera.http.context import RequestContext
 from tessera.jsonio import dump_json, parse_json
+from tessera.workspaces import find_erasure_receipt
 
 Handler = Callable[[RequestContext], Awaitable[Any]]
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -67,6 +77,8 @@ class Endpoint:
     """The handler reads the request body itself (uploads); no JSON parsing."""
     media: tuple[str, ...] = ()
     """Content types the 200 answer may have besides (or, when streaming, instead of) JSON."""
+    erases_workspace: bool = False
+    """A replay with the same Idempotency-Key after success is answered from the erasure receipt."""
 
 
 def format_loc(loc: Iterable[int | str]) -> str:
@@ -167,10 +179,37 @@ async def _rate_limit(request: Request, ctx: RequestContext) -> None:
                               f"retry in {retry_after} s", retry_after=retry_after)
 
 
+async def _replay_erasure(request: Request, state: Any) -> Response | None:
+    """A replayed workspace erasure: its key was erased with the workspace, so authentication
+    fails; the receipt the erasure kept (found through that key and the Idempotency-Key) answers
+    the first success, or 409 for a different request. None when there is no receipt."""
+    raw_key = request.headers.get(idempotency.HEADER)
+    token = request.headers.get("authorization", "").partition(" ")[2].strip()
+    if raw_key is None or not token:
+        return None
+    receipt = idempotency.erasure_receipt_hash(state.settings.key_pepper.get_secret_value().encode(), token,
+                                               idempotency.check_key(raw_key))
+    stored = await find_erasure_receipt(state.engine, receipt)
+    if stored is None:
+        return None
+    raw = await request.body()
+    if not hmac.compare_digest(stored, idempotency.request_fingerprint(
+            request.method, request.url.path, request.url.query, raw)):
+        raise Conflict("This Idempotency-Key was already used with a different request")
+    return Response(status_code=200, headers={"Idempotent-Replayed": "true"})
+
+
 async def _run(endpoint: Endpoint, request: Request) -> Response:
     state = request.app.state.tessera
     _reject_keys_in_url(request)
-    principal = await state.authenticator.authenticate(request.headers.get("authorization"))
+    try:
+        principal = await state.authenticator.authenticate(request.headers.get("authorization"))
+    except Unauthorized:
+        if endpoint.erases_workspace:
+            replayed = await _replay_erasure(request, state)
+            if replayed is not None:
+                return replayed
+        raise
     request.scope["tessera.principal"] = principal
     if endpoint.scope not in principal.scopes:
         raise Forbidden(f"This API key lacks the required scope '{endpoint.scope}'")

@@ -98,6 +98,13 @@ class IdempotencyRecord:
         )
 
 
+def erasure_receipt_hash(pepper: bytes, token: str, raw_key: str) -> bytes:
+    """Where the answer of a workspace erasure is kept: derived from the erased API key itself
+    (not its id, which is gone with it) and the Idempotency-Key, so only the key's holder can
+    find it."""
+    return hmac.new(pepper, b"erasure-receipt:" + token.encode() + b"\0" + raw_key.encode(), hashlib.sha256).digest()
+
+
 async def purge_expired(tenant: Tenant) -> int:
     """Delete this workspace's expired records (the worker also purges globally)."""
     result = await tenant.execute(tenant.delete(idempotency_keys).where(idempotency_keys.c.expires_at <= func.now()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 from starlette.responses import Response, StreamingResponse
@@ -10,9 +11,10 @@ from starlette.responses import Response, StreamingResponse
 from tessera.clock import utcnow
 from tessera.errors import Conflict, Forbidden, NotFound
 from tessera.http.context import RequestContext
+from tessera.http.idempotency import HEADER, erasure_receipt_hash, request_fingerprint
 from tessera.transfer import service
 from tessera.transfer.files import read_chunks
-from tessera.workspaces import erase_workspace
+from tessera.workspaces import ErasureReceipt, erase_workspace
 
 _MEDIA = {"jsonl": "application/x-ndjson", "csv": "text/csv", "zip": "application/zip"}
 
@@ -91,7 +93,24 @@ async def download_export(ctx: RequestContext) -> StreamingResponse:
         "Content-Length": str(export["size_bytes"])})
 
 
-async def delete_workspace(ctx: RequestContext) -> None:
+def erasure_receipt(ctx: RequestContext) -> ErasureReceipt | None:
+    """The receipt a ``DELETE /v1/workspace`` with an Idempotency-Key leaves behind."""
+    raw_key = ctx.request.headers.get(HEADER)
+    if raw_key is None:
+        return None
+    now = utcnow(ctx.state.clock)
+    token = ctx.request.headers.get("authorization", "").partition(" ")[2].strip()
+    return ErasureReceipt(
+        receipt_hash=erasure_receipt_hash(ctx.state.settings.key_pepper.get_secret_value().encode(), token, raw_key),
+        request_hash=request_fingerprint(ctx.request.method, ctx.request.url.path, ctx.request.url.query,
+                                         ctx.raw_body),
+        erased_at=now, expires_at=now + timedelta(hours=ctx.state.settings.idempotency_ttl_hours))
+
+
+async def delete_workspace(ctx: RequestContext) -> Response:
     await ctx.uow.rollback()  # erasure runs in its own transaction
-    await erase_workspace(ctx.state.engine, ctx.state.redis, ctx.workspace_id)
+    await erase_workspace(ctx.state.engine, ctx.state.redis, ctx.workspace_id, receipt=erasure_receipt(ctx))
     ctx.state.authenticator.invalidate()
+    # A Response, not None: the endpoint wrapper stores idempotent answers in the workspace's own
+    # table, which is gone; the erasure kept its receipt instead.
+    return Response(status_code=200)

@@ -10,7 +10,7 @@ from tessera.db.tables.context import (
     webhook_deliveries,
     webhooks,
 )
-from tessera.db.tables.core import api_keys, idempotency_keys, metadata, workspaces
+from tessera.db.tables.core import api_keys, erasure_receipts, idempotency_keys, metadata, workspaces
 from tessera.db.tables.records import (
     attribute_history,
     notes,
@@ -38,6 +38,7 @@ __all__ = [
     "ask_sessions",
     "attribute_definitions",
     "attribute_history",
+    "erasure_receipts",
     "export_chunks",
     "exports",
     "idempotency_keys",

@@ -71,3 +71,15 @@ maintenance_checkpoints = Table(
     Column("value", JSONB, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+erasure_receipts = Table(
+    "erasure_receipts",
+    metadata,
+    Column("receipt_hash", LargeBinary, primary_key=True),
+    Column("request_hash", LargeBinary, nullable=False),
+    Column("erased_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_erasure_receipts_expires", "expires_at"),
+)
+"""One row per ``DELETE /v1/workspace`` sent with an ``Idempotency-Key``: kept outside the erased
+workspace (which takes its keys and idempotency records with it) so a replay can be answered."""
