@@ -14,13 +14,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tessera.db.tenant import Tenant
+from tessera.errors import BadRequest
 from tessera.events import Actor
 from tessera.registry.repository import load_schema
 from tessera.transfer.dump import csv_object, jsonl_dump
 from tessera.transfer.files import CHUNK, append_chunk, read_chunks
 from tessera.transfer.imports import MAX_ERRORS, Progress, iter_rows, plan_import
 from tessera.transfer.imports import run_import as run_rows
-from workers.context_jobs import _claim, _fail
+from workers.context_jobs import MAX_ATTEMPTS, _claim, _fail
 from workers.leases import leased
 
 log = structlog.get_logger(__name__)
@@ -39,7 +40,8 @@ async def process_import(ctx: dict[str, Any], workspace_id: int, import_id: int)
         if obj is None:
             raise LookupError("the object was deleted")
         mapping = orjson.loads(job["mapping"]) if isinstance(job["mapping"], str) else job["mapping"]
-        rows = iter_rows(read_chunks(db, "imports", workspace_id, import_id), job["format"])
+        rows = iter_rows(read_chunks(db, "imports", workspace_id, import_id), job["format"],
+                         ctx["settings"].import_max_record_chars)
         first = await anext(rows, None)
         if first is None:
             raise ValueError("the file holds no rows")
@@ -79,7 +81,10 @@ async def process_import(ctx: dict[str, Any], workspace_id: int, import_id: int)
     except Exception as err:  # report on the job: the user reads it from GET /v1/imports/{id}
         log.warning("import_failed", import_id=import_id, error_type=type(err).__name__)
         message = getattr(err, "message", None) or str(err)
-        await _fail(db, "imports", workspace_id, import_id, job["attempts"], message)
+        # A BadRequest is the file's own fault (an oversize field, an unclosed quote): reading it
+        # again fails the same way, so the import fails now instead of after every retry.
+        attempts = MAX_ATTEMPTS if isinstance(err, BadRequest) else job["attempts"]
+        await _fail(db, "imports", workspace_id, import_id, attempts, message)
         return "failed"
     await ctx["redis_client"].enqueue("relay_search", job_id="relay_search")
     return "completed"

@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = 10 * 1024 * 1024
     import_max_bytes: int = 1024 * 1024 * 1024
     """Uploads to the import endpoint may be this large (streamed to PostgreSQL, never held in memory)."""
+    import_max_record_chars: int = Field(default=1_000_000, ge=1)
+    """Longest logical record of an imported file (a CSV record, quoted fields spanning lines
+    included, or a JSON line); a longer one is refused with 400 (preview, upload) or fails the import."""
+    parse_time_budget_seconds: float = Field(default=10.0, gt=0)
+    """An import preview or upload whose first MiB takes longer than this to parse answers 400."""
+    parse_max_threads: int = Field(default=2, ge=1)
+    """Uploads one API process parses at once (in worker threads, off the event loop)."""
     max_json_depth: int = 32
     rate_limit_default_per_minute: int = 6000
     query_max_offset: int = Field(default=10_000, ge=0)

@@ -9,6 +9,7 @@ same entity, or that a person works at a company, they stay apart or unlinked.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -39,8 +40,15 @@ _SPEAKER: Final = re.compile(r"\s+(?:commented|wrote|said|posted|replied"
                              r"|shared)(?:\s+on\s+[^:\n]{0,30})?:\s*[\"“]([^\"”]{0,400})")
 _OWN_WORDS: Final = re.compile(r"\b(?:we|I)\b[^.!?]{0,80}\b(?:at|@)\s+$", re.IGNORECASE)
 _FIRST_PERSON_EMPLOYER: Final = re.compile(
-    r"\bI(?:'ve| have)?\s+(?:just\s+)?joined\s+|\bI\s+work\s+(?:at|for)\s+|\bI'm\s+(?:the\s+)?[\w\s]{0,30}?\s+at\s+",
+    r"\bI(?:'ve| have)?\s+(?:just\s+)?joined\s+|\bI\s+work\s+(?:at|for)\s+|\bI'm\s[\w\s]{0,40}?\sat\s+",
     re.IGNORECASE)
+"""``I'm the head of sales at``: one blank, at most 40 characters, one blank before ``at``. With
+``\\s+`` on both sides of the middle, a run of blanks after ``I'm`` was rescanned for each way of
+splitting it between them (quadratic)."""
+_COMMA: Final = re.compile(r"\s*+,")
+_BEFORE_WINDOW: Final = 200
+"""How far back the words before a mention are read: reading all of the text before every
+mention made the work grow with the square of the text."""
 _POSSESSIVE: Final = re.compile(r"['’]s$")
 
 
@@ -242,55 +250,84 @@ def attach_nearby(drafts: list[PersonDraft], found: list[Found], kind: str) -> l
     return orphans
 
 
-def _company_after_mention(text: str, end: int, companies: list[CompanyDraft]) -> CompanyDraft | None:
+class _CompanySpans:
+    """Every span of every company, sorted by start and by end, so that the look-ups below read
+    the few spans near a position instead of all of them for every mention of a person (which
+    grew with the square of the text). Each answer lists spans in the companies' order, so the
+    first one that fits is the one a loop over all companies would have found."""
+
+    def __init__(self, companies: list[CompanyDraft]) -> None:
+        rows = [(start, end, order, company) for order, (company, (start, end)) in
+                enumerate((c, span) for c in companies for span in c.spans)]
+        self._by_start = sorted(rows, key=lambda r: (r[0], r[2]))
+        self._starts = [r[0] for r in self._by_start]
+        self._by_end = sorted(rows, key=lambda r: (r[1], r[2]))
+        self._ends = [r[1] for r in self._by_end]
+
+    def starting(self, lo: int, hi: int) -> list[tuple[int, int, int, CompanyDraft]]:
+        """Spans with ``lo <= start <= hi``."""
+        found = self._by_start[bisect_left(self._starts, lo):bisect_right(self._starts, hi)]
+        return sorted(found, key=lambda r: r[2])
+
+    def ending(self, lo: int, hi: int) -> list[tuple[int, int, int, CompanyDraft]]:
+        """Spans with ``lo <= end <= hi``."""
+        found = self._by_end[bisect_left(self._ends, lo):bisect_right(self._ends, hi)]
+        return sorted(found, key=lambda r: r[2])
+
+    def last_before(self, position: int) -> tuple[int, CompanyDraft] | None:
+        """The latest start before ``position`` of a company not named as a vendor (the first
+        such company when several start there)."""
+        index = bisect_left(self._starts, position) - 1
+        while index >= 0 and self._by_start[index][3].vendor:
+            index -= 1
+        if index < 0:
+            return None
+        start = self._starts[index]
+        same = [r for r in self._by_start[bisect_left(self._starts, start):index + 1] if not r[3].vendor]
+        return start, min(same, key=lambda r: r[2])[3]
+
+
+def _company_after_mention(text: str, end: int, companies: _CompanySpans) -> CompanyDraft | None:
     window = re.sub(r"\([^()\n]*\)", lambda m: " " * len(m.group(0)), text[end:end + 90])
     window = re.split(r"[.:;!?\"“\n]", window, maxsplit=1)[0]
-    for company in companies:
-        for start, _ in company.spans:
-            offset = start - end
-            if 0 < offset <= len(window) and _LINK_GAP.match(window[:offset]):
-                return company
+    for start, _, _, company in companies.starting(end + 1, end + len(window)):
+        if _LINK_GAP.match(window[:start - end]):
+            return company
     return None
 
 
-def _company_before_mention(text: str, start: int, companies: list[CompanyDraft]) -> CompanyDraft | None:
+def _company_before_mention(text: str, start: int, companies: _CompanySpans) -> CompanyDraft | None:
     """``at Globex, Peter Gibbons`` and ``Vandelay Industries: Art Vandelay said``."""
-    for company in companies:
-        for c_start, c_end in company.spans:
-            between = text[c_end:start]
-            if 0 <= start - c_end <= 3 and between.strip() == "," and _BEFORE_NAME.search(text[:c_start]):
-                return company
-            if 0 <= start - c_end <= 40 and _TOPIC_GAP.fullmatch(between):
-                return company
+    for c_start, c_end, _, company in companies.ending(start - 40, start):
+        between = text[c_end:start]
+        if start - c_end <= 3 and between.strip() == "," and _BEFORE_NAME.search(
+                text[max(0, c_start - _BEFORE_WINDOW):c_start]):
+            return company
+        if _TOPIC_GAP.fullmatch(between):
+            return company
     return None
 
 
-def _company_in_own_words(text: str, end: int, companies: list[CompanyDraft]) -> CompanyDraft | None:
+def _company_in_own_words(text: str, end: int, companies: _CompanySpans) -> CompanyDraft | None:
     """``Marcus commented: "... we are rebuilding our stack at Brightwave"``: the company a
     quoted speaker says they are at."""
     quote = _SPEAKER.match(text, end)
     if quote is None:
         return None
     lo, hi = quote.span(1)
-    for company in companies:
-        for c_start, _ in company.spans:
-            if lo <= c_start < hi and _OWN_WORDS.search(text[lo:c_start]):
-                return company
+    for c_start, _, _, company in companies.starting(lo, hi - 1):
+        if _OWN_WORDS.search(text[lo:c_start]):
+            return company
     return None
 
 
-def _nearest_company_before(position: int, companies: list[CompanyDraft], line_only: str | None) -> CompanyDraft | None:
+def _nearest_company_before(position: int, companies: _CompanySpans, line_only: str | None) -> CompanyDraft | None:
     """The company mentioned last before ``position`` (on the same line when ``line_only`` is the
     text), passing over companies named as a vendor or competitor (``lost X to Salesforce``)."""
-    best: tuple[int, CompanyDraft] | None = None
-    for company in companies:
-        if company.vendor:
-            continue
-        for start, _ in company.spans:
-            if start < position and (best is None or start > best[0]) and (
-                    line_only is None or "\n" not in line_only[start:position]):
-                best = (start, company)
-    return best[1] if best else None
+    last = companies.last_before(position)
+    if last is None or (line_only is not None and "\n" in line_only[last[0]:position]):
+        return None
+    return last[1]
 
 
 def link_people(text: str, people: list[PersonDraft], companies: list[CompanyDraft],
@@ -298,15 +335,16 @@ def link_people(text: str, people: list[PersonDraft], companies: list[CompanyDra
     """Set each person's company (see the module docstring for the order of evidence) and a job
     title read right after the name when none was found yet."""
     ordered = sorted(people, key=lambda p: p is not writer)
+    spans = _CompanySpans(companies)
     for person in ordered:
         chosen = find_company(companies, person.company_hint) if person.company_hint else None
         for start, end in sorted(person.spans):
             if chosen is None:
-                chosen = (_company_after_mention(text, end, companies)
-                          or _company_before_mention(text, start, companies)
-                          or _company_in_own_words(text, end, companies))
+                chosen = (_company_after_mention(text, end, spans)
+                          or _company_before_mention(text, start, spans)
+                          or _company_in_own_words(text, end, spans))
             if person.title is None and person.name is not None:
-                title = find_title(text[end:end + 40].split("\n", 1)[0]) if re.match(r"^\s*,", text[end:]) else None
+                title = find_title(text[end:end + 40].split("\n", 1)[0]) if _COMMA.match(text, end) else None
                 person.title = title
         if chosen is None:
             for email in person.emails:
@@ -318,8 +356,9 @@ def link_people(text: str, people: list[PersonDraft], companies: list[CompanyDra
             for start, title in their:
                 if any(s == start for s, _ in person.spans):
                     person.title = person.title or title
-                    near = _nearest_company_before(start, companies, text if "champion" in title.casefold() else None)
-                    if re.search(r"\bour\s+" + re.escape(title) + r"\s*,?\s*$", text[:start], re.IGNORECASE) \
+                    near = _nearest_company_before(start, spans, text if "champion" in title.casefold() else None)
+                    if re.search(r"\bour\s+" + re.escape(title) + r"\s*+,?\s*$", text[max(0, start - _BEFORE_WINDOW):start],
+                                 re.IGNORECASE) \
                             and writer is not None and writer is not person and "champion" not in title.casefold():
                         near = writer.company
                     chosen = near
@@ -341,7 +380,7 @@ def _share_across_and(text: str, people: list[PersonDraft]) -> None:
             for second in people:
                 if second is first or second.company is None:
                     continue
-                if any(text[end:start] in (" and ", " & ") for start, _ in second.spans):
+                if any(start - end in (3, 5) and text[end:start] in (" and ", " & ") for start, _ in second.spans):
                     first.company = second.company
 
 

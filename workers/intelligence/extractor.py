@@ -8,6 +8,7 @@ only when the text states it, and a person is linked to a company only when the 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Protocol
 
 from workers.intelligence.assembly import (
@@ -47,10 +48,12 @@ class Extractor(Protocol):
 
 
 class RuleExtractor:
-    """The default extractor: ``extract_entities`` behind the ``Extractor`` interface."""
+    """The default extractor: ``extract_entities`` behind the ``Extractor`` interface, in a worker
+    thread, so the event loop of the process (its other jobs: webhooks, the outbox relay) keeps
+    running while a long text is read."""
 
     async def extract(self, text: str, context: str | None = None) -> Extraction:
-        return extract_entities(text)
+        return await asyncio.to_thread(extract_entities, text)
 
 
 def _company_domains(emails: list[Found], links: list[Found]) -> list[Found]:
@@ -61,7 +64,8 @@ def _company_domains(emails: list[Found], links: list[Found]) -> list[Found]:
 
 def _writer(people: list[PersonDraft], structure: list[tuple[int, int]], text: str) -> PersonDraft | None:
     """The author: the person of the signature, else of the first ``From:`` header."""
-    signed = [p for p in people if any(span in structure for span in p.spans) and p.strength >= 3]
+    lines = set(structure)  # a set: one list scan per span grew with the square of a long header block
+    signed = [p for p in people if any(span in lines for span in p.spans) and p.strength >= 3]
     if signed:
         return max(signed, key=lambda p: max(start for start, _ in p.spans))
     lowered = text.casefold()

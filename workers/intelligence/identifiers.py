@@ -18,6 +18,7 @@ from schema_registry.types.base import InvalidValue
 from schema_registry.types.domain import registered_domain
 from schema_registry.types.social_profile import normalize_social_profile
 from workers.intelligence.lexicon import FREE_MAIL_DOMAINS, PLATFORM_DOMAINS, ROLE_LOCAL_PARTS
+from workers.intelligence.spans import Spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +30,10 @@ class Found:
     end: int
 
 
+# A local part has at most 64 characters (RFC 5321); unbounded, it was rescanned from each of its
+# characters that may start an address (``O'O'O'...``: quadratic).
 _EMAIL: Final = re.compile(
-    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+'-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}")
+    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+'-]{0,63}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}")
 _URL: Final = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'()\[\]]+", re.IGNORECASE)
 _BARE_HOST: Final = re.compile(
     r"(?<![\w@./-])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})((?:/[^\s<>\"'()\[\],;]*)?)",
@@ -132,13 +135,11 @@ def find_domains(text: str, exclude: list[tuple[int, int]]) -> list[Found]:
     (``techflow.io``) outside the ``exclude`` spans (the e-mail addresses). A bare name must not
     look like a file (``setup.py``). Platform hosts are kept; ``is_company_domain`` tells them apart."""
 
-    def excluded(start: int) -> bool:
-        return any(lo <= start < hi for lo, hi in exclude)
-
+    excluded = Spans(exclude)
     found: list[Found] = []
     taken: list[tuple[int, int]] = []
     for match in _URL.finditer(text):
-        if excluded(match.start()):
+        if excluded.holds(match.start()):
             continue
         raw, end = _strip_trailing(text, match.start(), match.end())
         host = re.sub(r"^(?:https?://)", "", raw, flags=re.IGNORECASE).split("/", 1)[0].split(":", 1)[0]
@@ -146,9 +147,10 @@ def find_domains(text: str, exclude: list[tuple[int, int]]) -> list[Found]:
         taken.append((match.start(), end))
         if domain is not None:
             found.append(Found(domain, match.start(), end))
+    links = Spans(taken)
     for match in _BARE_HOST.finditer(text):
         start = match.start()
-        if excluded(start) or any(lo <= start < hi for lo, hi in taken):
+        if excluded.holds(start) or links.holds(start):
             continue
         host = match.group(1)
         suffix = host.rsplit(".", 1)[1].lower()

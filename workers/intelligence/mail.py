@@ -26,6 +26,7 @@ from workers.intelligence.names import (
     split_reversed_name,
     strip_honorific,
 )
+from workers.intelligence.spans import Spans
 
 _HEADER: Final = re.compile(
     r"(?im)^[ \t>]*(from|to|cc|bcc|reply-to|reporter|requester|who|organizer|sender|attendees|participants"
@@ -38,7 +39,7 @@ _PEOPLE_HEADERS: Final = frozenset({"from", "to", "cc", "bcc", "reply-to", "repo
                                     "contact", "present", "lead", "new contact"})
 _MAIL_HEADERS: Final = frozenset({"from", "to", "cc", "bcc", "reply-to", "date", "sent", "when", "where", "who",
                                   "organizer", "sender", "invitee email", "join zoom meeting", "event date/time"})
-_ANGLE: Final = re.compile(r"(?:\"([^\"\n]{1,80})\"|([^\n<>\"]{0,120}?))[ \t]*<[ \t]*([^<>@\s]+@[^<>\s]+)[ \t]*>")
+_IN_ANGLES: Final = re.compile(r"<[ \t]*+([^<>@\s]++@[^<>\s]++)[ \t]*+>")
 _GREETING: Final = re.compile(
     rf"(?im)^[ \t>]*(?:{'|'.join(GREETINGS)})[ \t]+((?:(?:{'|'.join(HONORIFICS)})\.?[ \t]+)?"
     r"[^\W\d_][\w'’-]*(?:[ \t]+[^\W\d_][\w'’-]*){0,2})[ \t]*[,!:—–\n-]"
@@ -51,6 +52,66 @@ _QUOTE_INTRO: Final = re.compile(r"(?m)^[ \t>]*On .{5,120} wrote:[ \t]*$")
 _SPLIT_LIST: Final = re.compile(r"[;,]|\band\b")
 _AT: Final = re.compile(r"\s+(?:at|@)\s+")
 _SENT_FROM: Final = re.compile(r"(?i)^sent from my ")
+
+
+@dataclass(frozen=True, slots=True)
+class AngleAddress:
+    """``Name <address>`` or ``"Name" <address>``: the span, the quoted name or the text before
+    the bracket (up to 120 characters of the line), and the address as written."""
+
+    start: int
+    end: int
+    quoted: str | None
+    before: str | None
+    address: str
+
+
+def find_angle_addresses(line: str) -> list[AngleAddress]:
+    """Every ``<address>`` of a line with the name before it, left to right, as ``finditer`` of
+    ``(?:"([^"\\n]{1,80})"|([^\\n<>"]{0,120}?))[ \\t]*<[ \\t]*([^<>@\\s]+@[^<>\\s]+)[ \\t]*>``
+    would find them, but in linear time: that pattern tries up to 120 name lengths at every start
+    and rescans the blanks before ``<`` for each (a line of spaces took seconds per kilobyte).
+    Here each address is found first, then the earliest start the pattern would have taken is
+    worked out: a quoted name right before it, else the text after the last character a name
+    cannot hold (a line break, a bracket, a quote), at most 120 characters before the blanks."""
+    found: list[AngleAddress] = []
+    pos = 0
+    while True:
+        bracket = line.find("<", pos)
+        address = None
+        while bracket >= 0 and (address := _IN_ANGLES.match(line, bracket)) is None:
+            bracket = line.find("<", bracket + 1)
+        if address is None:
+            return found
+        blanks = bracket
+        while blanks > pos and line[blanks - 1] in " \t":
+            blanks -= 1
+        barrier = max(line.rfind(c, pos, bracket) for c in '\n<>"') + 1
+        start = max(pos, barrier, blanks - 120)
+        quoted = _quoted_before(line, pos, start)
+        if quoted is not None:
+            found.append(quoted)
+        else:
+            found.append(AngleAddress(start, address.end(), None, line[start:max(start, blanks)], address.group(1)))
+        pos = found[-1].end
+
+
+def _quoted_before(line: str, pos: int, limit: int) -> AngleAddress | None:
+    """The first ``"Name" <address>`` whose opening quote lies in ``line[pos:limit]``."""
+    quote = line.find('"', pos, limit)
+    while quote >= 0:
+        close = line.find('"', quote + 1)
+        if close < 0:
+            return None
+        if 1 <= close - quote - 1 <= 80 and line.find("\n", quote + 1, close) < 0:
+            bracket = close + 1
+            while bracket < len(line) and line[bracket] in " \t":
+                bracket += 1
+            address = _IN_ANGLES.match(line, bracket)
+            if address is not None:
+                return AngleAddress(quote, address.end(), line[quote + 1:close], None, address.group(1))
+        quote = line.find('"', quote + 1, limit)
+    return None
 
 
 @dataclass
@@ -134,19 +195,19 @@ def _headers(text: str, facts: MessageFacts) -> None:
             continue
         base = match.start(2)
         covered: list[tuple[int, int]] = []
-        for angle in _ANGLE.finditer(value):
-            name = angle.group(1) or _name_before(angle.group(2) or "")
-            if angle.group(1):
-                name = split_reversed_name(angle.group(1).strip())
-            address = angle.group(3).lower()
-            covered.append((angle.start(), angle.end()))
+        for angle in find_angle_addresses(value):
+            name = angle.quoted or _name_before(angle.before or "")
+            if angle.quoted:
+                name = split_reversed_name(angle.quoted.strip())
+            address = angle.address.lower()
+            covered.append((angle.start, angle.end))
             facts.people.append(PersonClue(name if name and looks_like_name(name, allow_single=True) else None,
-                                           base + angle.start(), base + angle.end(), (address,), strength=3))
-        rest = "".join(" " if any(lo <= i < hi for lo, hi in covered) else c for i, c in enumerate(value))
-        for item in _SPLIT_LIST.split(re.sub(r"\([^)]*\)", lambda m: m.group(0).replace(",", ";"), rest)):
+                                           base + angle.start, base + angle.end, (address,), strength=3))
+        rest = _blank_out(value, covered)
+        for item in _SPLIT_LIST.split(_semicolons_in_parentheses(rest)):
             item_text = item.strip()
-            paren = re.search(r"\(([^)]*)\)", item_text)
-            head = item_text[:paren.start()].strip() if paren else item_text
+            paren = _first_parenthesized(item_text)
+            head = item_text[:paren[0]].strip() if paren else item_text
             person: dict[str, object] = {}
             emails = _emails_in(head)
             if emails:
@@ -156,24 +217,54 @@ def _headers(text: str, facts: MessageFacts) -> None:
             else:
                 continue
             if paren:
-                _parse_segments(paren.group(1).split(";"), person, facts, base + value.find(paren.group(1)))
+                inner = item_text[paren[0] + 1:paren[1] - 1]
+                _parse_segments(inner.split(";"), person, facts, base + value.find(inner))
             position = base + max(value.find(head), 0)
             facts.people.append(_clue(person, position, position + len(head), 3))
             if key == "invitee":
                 last_invitee = len(facts.people) - 1
 
 
+def _blank_out(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with the (sorted, disjoint) ``spans`` replaced by spaces."""
+    pieces: list[str] = []
+    last = 0
+    for lo, hi in spans:
+        pieces += [text[last:lo], " " * (hi - lo)]
+        last = hi
+    return "".join(pieces) + text[last:]
+
+
+def _first_parenthesized(text: str, start: int = 0) -> tuple[int, int] | None:
+    """The span of the first ``(...)`` of ``text[start:]`` (what ``\\([^)]*\\)`` finds first),
+    by two scans instead of one per opening parenthesis."""
+    opening = text.find("(", start)
+    closing = text.find(")", opening + 1) if opening >= 0 else -1
+    return (opening, closing + 1) if closing >= 0 else None
+
+
+def _semicolons_in_parentheses(text: str) -> str:
+    """Commas inside each ``(...)`` (as ``\\([^)]*\\)`` finds them) turned into semicolons."""
+    pieces: list[str] = []
+    last = 0
+    while (span := _first_parenthesized(text, last)) is not None:
+        lo, hi = span
+        pieces += [text[last:lo], text[lo:hi].replace(",", ";")]
+        last = hi
+    return "".join(pieces) + text[last:]
+
+
 def _angles_in_prose(text: str, facts: MessageFacts) -> None:
-    header_spans = list(facts.structure)
+    header_spans = Spans(facts.structure)
     for line_match in re.finditer(r"(?m)^.*$", text):
-        if any(lo <= line_match.start() < hi for lo, hi in header_spans):
+        if header_spans.holds(line_match.start()):
             continue
         line = line_match.group(0)
-        for angle in _ANGLE.finditer(line):
-            name = split_reversed_name(angle.group(1)) if angle.group(1) else _name_before(angle.group(2) or "")
-            start = line_match.start() + angle.start()
-            facts.people.append(PersonClue(name, start, line_match.start() + angle.end(),
-                                           (angle.group(3).lower(),), strength=3))
+        for angle in find_angle_addresses(line):
+            name = split_reversed_name(angle.quoted) if angle.quoted else _name_before(angle.before or "")
+            start = line_match.start() + angle.start
+            facts.people.append(PersonClue(name, start, line_match.start() + angle.end,
+                                           (angle.address.lower(),), strength=3))
         if _QUOTE_INTRO.match(line):
             facts.structure.append((line_match.start(), line_match.end()))
 
@@ -322,8 +413,10 @@ def read_message(text: str) -> MessageFacts:
 def _subject_pairs(text: str) -> list[CompanyPhrase]:
     """``Intro: Orbital Foods <> Pinecrest Capital``, ``Ledgerly <> Quantifi``: both sides."""
     found = []
-    for match in re.finditer(r"([A-Z][\w&.' ]{1,40}?)\s*(?:<>|\s[x×]\s|//)\s*([A-Z][\w&.' ]{1,40}?)"
-                             r"(?=\s*(?:[|:\-–—\n]|$))", text):
+    # Blanks are bounded ({0,40}) or possessive: with \s*, each of the 40 ways to end a name
+    # rescanned the whole run of blanks after it (1 MB of them took seconds).
+    for match in re.finditer(r"([A-Z][\w&.' ]{1,40}?)\s{0,40}(?:<>|\s[x×]\s|//)\s*([A-Z][\w&.' ]{1,40}?)"
+                             r"(?=[^\S\n]*+(?:[|:\-–—\n]|$))", text):
         for group in (1, 2):
             name = collapse_spaces(match.group(group)).rstrip(" .")
             name = re.sub(r"^(?:Intro|Re|Fwd?|Subject|Invitation|Declined|Accepted|Updated invitation)\s*:\s*", "",

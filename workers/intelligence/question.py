@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from workers.intelligence.identifiers import find_domains, find_emails
+from workers.intelligence.spans import Spans
 
 STOP_WORDS: Final = frozenset({
     "a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with", "about", "from", "by",
@@ -63,8 +64,9 @@ def resolve_question_terms(question: str) -> QuestionTerms:
     domains = [d for d in find_domains(question, [(e.start, e.end) for e in emails])]
     taken = [(e.start, e.end) for e in emails] + [(d.start, d.end) for d in domains]
     names: list[str] = []
+    identifiers = Spans(taken)  # the names' own spans end before the next match starts
     for match in _CAPITALIZED.finditer(question):
-        if any(lo <= match.start() < hi for lo, hi in taken):
+        if identifiers.holds(match.start()):
             continue
         words = match.group(1).split()
         while words and words[0].casefold().strip("'’") in _QUESTION_OPENERS | STOP_WORDS:
@@ -76,8 +78,9 @@ def resolve_question_terms(question: str) -> QuestionTerms:
             names.append(name)
             taken.append((match.start(), match.end()))
     keywords: list[str] = []
+    named = Spans(taken)
     for match in _WORD.finditer(question):
-        if any(lo <= match.start() < hi for lo, hi in taken):
+        if named.holds(match.start()):
             continue
         word = re.sub(r"['’]s$", "", match.group(0).casefold())
         if len(word) >= 3 and word not in STOP_WORDS and word not in keywords:

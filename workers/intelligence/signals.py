@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from workers.intelligence.model import MAX_SIGNAL_CONTENT
+from workers.intelligence.spans import Spans
 
 _I = re.IGNORECASE
 # Month names are matched case-sensitively ("may", "march" are also words) and not inside a
@@ -162,7 +163,7 @@ CUES: Final[tuple[Cue, ...]] = tuple([
            r"\bbudget cycle closes\b", r"\bresponses are due\b", r"\brenews on\b"),
     *_cues("budget", 0.85,
            r"(?:[$€£¥]|R\$|US\$)\s?\d[\d,.]*\s?(?:k|m|bn|million|thousand)?\b",
-           r"\b\d[\d,.]*\s?(?:k|m)?\s?(?:USD|EUR|GBP|dollars|euros|pounds)\b",
+           r"\b\d[\d,.]{0,20}\s?(?:k|m)?\s?(?:USD|EUR|GBP|dollars|euros|pounds)\b",  # bounded: see _SENTENCE_END
            r"\bbudget (?:approved|of|for|is|sign-off)\b|\bapproved budget\b|\bno budget\b", r"\bearmarked\b"),
     *_cues("budget", 0.7, r"\bbudget\b", r"\bapproved spend\b", r"\bfunding\b"),
     *_cues("sentiment", 0.8,
@@ -223,7 +224,10 @@ class SentenceSignal:
     end: int
 
 
-_SENTENCE_END: Final = re.compile(r"(?<=[.!?])[\"”')\]]?\s+(?=[\"“(\[]?[A-Z0-9@#])|\s+[—–]\s+(?=[A-Z])"
+# Sentences come from tenants' text: no pattern here may rescan a run of blanks or digits from each
+# of its characters (quadratic: a line of 16,000 spaces took seconds). A run is entered only at its
+# first character ((?<!\s)), which finds the same matches, or its length is bounded.
+_SENTENCE_END: Final = re.compile(r"(?<=[.!?])[\"”')\]]?\s+(?=[\"“(\[]?[A-Z0-9@#])|(?<!\s)\s+[—–]\s+(?=[A-Z])"
                                   r"|(?<=:)\s+(?=\d+\)\s)")
 
 
@@ -231,8 +235,9 @@ def split_sentences(text: str, skip: list[tuple[int, int]]) -> list[Sentence]:
     """Sentences of the prose: each line is split at sentence ends; lines inside ``skip`` spans
     (headers, signatures) are left out; quote markers and list bullets are removed."""
     sentences: list[Sentence] = []
+    skipped = Spans(skip)
     for line in re.finditer(r"(?m)^.*$", text):
-        if not line.group(0).strip() or any(lo <= line.start() < hi for lo, hi in skip):
+        if not line.group(0).strip() or skipped.holds(line.start()):
             continue
         cursor = line.start()
         pieces = _SENTENCE_END.split(line.group(0))

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import anyio
 from starlette.responses import Response, StreamingResponse
 
 from tessera.clock import utcnow
@@ -14,6 +15,7 @@ from tessera.http.context import RequestContext
 from tessera.http.idempotency import HEADER, erasure_receipt_hash, request_fingerprint
 from tessera.transfer import service
 from tessera.transfer.files import read_chunks
+from tessera.transfer.parsing import ParseBudget
 from tessera.workspaces import ErasureReceipt, erase_workspace
 
 _MEDIA = {"jsonl": "application/x-ndjson", "csv": "text/csv", "zip": "application/zip"}
@@ -24,6 +26,14 @@ def _enqueue_after_commit(ctx: RequestContext, job: str, job_id: str, *args: Any
         await ctx.state.redis.enqueue(job, *args, job_id=job_id)
 
     ctx.uow.after_commit(enqueue)
+
+
+def _parse_budget(ctx: RequestContext) -> ParseBudget:
+    settings = ctx.state.settings
+    limiter = ctx.state.extras.get("parse_limiter")
+    if limiter is None:  # one per API process, made on its event loop
+        limiter = ctx.state.extras["parse_limiter"] = anyio.CapacityLimiter(settings.parse_max_threads)
+    return ParseBudget(settings.parse_time_budget_seconds, settings.import_max_record_chars, limiter)
 
 
 def _object(ctx: RequestContext, schema: Any) -> Any:
@@ -38,7 +48,7 @@ async def create_import(ctx: RequestContext) -> dict[str, Any]:
     obj = _object(ctx, schema)
     async with service.read_upload(ctx.request) as (upload, fields):
         row = await service.create_import(await ctx.tenant(), ctx.state.ids, obj, upload, fields,
-                                          limit=ctx.state.settings.import_max_bytes,
+                                          limit=ctx.state.settings.import_max_bytes, budget=_parse_budget(ctx),
                                           actor_id=str(ctx.principal.api_key_id), now=utcnow(ctx.state.clock))
     _enqueue_after_commit(ctx, service.IMPORT_JOB, f"import:{row['id']}", ctx.workspace_id, row["id"])
     return service.import_to_json(row, schema)
@@ -47,7 +57,7 @@ async def create_import(ctx: RequestContext) -> dict[str, Any]:
 async def preview_import(ctx: RequestContext) -> dict[str, Any]:
     obj = _object(ctx, await ctx.schema())
     async with service.read_upload(ctx.request) as (upload, fields):
-        return await service.preview(obj, upload, fields)
+        return await service.preview(obj, upload, fields, budget=_parse_budget(ctx))
 
 
 async def get_import(ctx: RequestContext) -> dict[str, Any]:

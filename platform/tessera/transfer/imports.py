@@ -27,7 +27,8 @@ from tessera.transfer.cells import MEMBER_OF, coerce_cell, coerce_member
 
 BATCH = 1000
 MAX_ERRORS = 10_000
-MAX_LINE = 1_000_000
+MAX_RECORD_CHARS = 1_000_000
+"""Default cap of one logical CSV record or JSON line (``Settings.import_max_record_chars``)."""
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,9 @@ def plan_import(obj: ObjectDefinition, header: list[str], mapping: dict[str, str
     return ImportPlan(obj, columns, matching_attribute, fmt)
 
 
-async def text_lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
-    """Decode UTF-8 (a BOM is dropped) incrementally and yield lines with their endings."""
+async def text_lines(chunks: AsyncIterator[bytes], max_chars: int = MAX_RECORD_CHARS) -> AsyncIterator[str]:
+    """Decode UTF-8 (a BOM is dropped) incrementally and yield lines with their endings.
+    ``BadRequest`` for a line longer than ``max_chars``."""
     decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
     carry = ""
     async for chunk in chunks:
@@ -111,41 +113,93 @@ async def text_lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
         carry = lines.pop() if lines and not lines[-1].endswith(("\n", "\r")) else ""
         for line in lines:
             yield line
-        if len(carry) > MAX_LINE:
-            raise BadRequest(f"A line of the file is longer than {MAX_LINE} characters")
+        if len(carry) > max_chars:
+            raise BadRequest(f"A line of the file is longer than {max_chars} characters")
     carry += decoder.decode(b"", final=True)
     if carry:
         yield carry
 
 
-async def iter_rows(chunks: AsyncIterator[bytes], fmt: str) -> AsyncIterator[tuple[list[str], dict[str, Any]]]:
-    """(header, row) pairs. CSV rows map header -> cell text; JSON-lines rows are objects."""
-    if fmt == "jsonl":
-        header: list[str] = []
-        async for line in text_lines(chunks):
-            if line.strip():
-                try:
-                    value = orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    value = {"__invalid__": line[:200]}
-                yield header, value if isinstance(value, dict) else {"__invalid__": line[:200]}
-        return
-    header = []
-    pending = ""
-    async for line in text_lines(chunks):
-        pending += line
-        if pending.count('"') % 2:  # inside a quoted field that spans lines
-            continue
-        record, pending = pending, ""
+class RowReader:
+    """Lines of a file in, ``(header, row)`` pairs out. CSV rows map header -> cell text (a quoted
+    field may span lines); JSON-lines rows are objects.
+
+    Every step is linear in the input: the quote parity of a pending CSV record is updated with
+    each line instead of recounted over the whole record (a record of many short lines made that
+    quadratic), and a record longer than ``max_record_chars`` is refused before it is joined and
+    parsed. Errors are ``BadRequest`` naming the line, never ``csv.Error``."""
+
+    def __init__(self, fmt: str, max_record_chars: int = MAX_RECORD_CHARS) -> None:
+        self.fmt = fmt
+        self.max_record_chars = max_record_chars
+        self.header: list[str] = []
+        self._parts: list[str] = []
+        self._size = 0
+        self._quoted = False
+        self._line = 0
+        self._record_line = 1
+
+    def feed(self, line: str) -> tuple[list[str], dict[str, Any]] | None:
+        """The row this line completes, or None (a blank line, the header, an open quoted field)."""
+        self._line += 1
+        if not self._parts:
+            self._record_line = self._line
+        self._size += len(line)
+        if self._size > self.max_record_chars:
+            raise BadRequest(f"The record starting on line {self._record_line} is longer than "
+                             f"{self.max_record_chars} characters")
+        if self.fmt == "jsonl":
+            return self._json_row(line)
+        self._parts.append(line)
+        if line.count('"') % 2:
+            self._quoted = not self._quoted
+        if self._quoted:  # inside a quoted field that spans lines
+            return None
+        record = "".join(self._parts)
+        self._parts.clear()
+        self._size = 0
         if not record.strip():
-            continue
-        cells = next(csv.reader([record]))
-        if not header:
-            header = [h.strip() for h in cells]
-            continue
-        yield header, dict(zip(header, cells, strict=False))
-    if pending.strip():
-        raise BadRequest("The file ends inside a quoted field")
+            return None
+        cells = self._cells(record)
+        if not self.header:
+            self.header = [h.strip() for h in cells]
+            return None
+        return self.header, dict(zip(self.header, cells, strict=False))
+
+    def finish(self) -> None:
+        """``BadRequest`` when the file ended inside a quoted field."""
+        if self._quoted and "".join(self._parts).strip():
+            raise BadRequest("The file ends inside a quoted field")
+
+    def _json_row(self, line: str) -> tuple[list[str], dict[str, Any]] | None:
+        self._size = 0
+        if not line.strip():
+            return None
+        try:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            value = {"__invalid__": line[:200]}
+        return self.header, value if isinstance(value, dict) else {"__invalid__": line[:200]}
+
+    def _cells(self, record: str) -> list[str]:
+        try:
+            return next(csv.reader([record]))
+        except csv.Error as err:
+            if "field limit" in str(err):
+                raise BadRequest(f"The record starting on line {self._record_line} has a field longer than "
+                                 f"{csv.field_size_limit()} characters") from err
+            raise BadRequest(f"The record starting on line {self._record_line} is not valid CSV: {err}") from err
+
+
+async def iter_rows(chunks: AsyncIterator[bytes], fmt: str, max_record_chars: int = MAX_RECORD_CHARS,
+                    ) -> AsyncIterator[tuple[list[str], dict[str, Any]]]:
+    """``(header, row)`` pairs of a stored file, read chunk by chunk (see ``RowReader``)."""
+    reader = RowReader(fmt, max_record_chars)
+    async for line in text_lines(chunks, max_record_chars):
+        row = reader.feed(line)
+        if row is not None:
+            yield row
+    reader.finish()
 
 
 @dataclass

@@ -22,10 +22,13 @@ from tessera.errors import BadRequest, FieldError, NotFound
 from tessera.http.models import iso, parse_id
 from tessera.transfer.cells import escape_formula, infer_type
 from tessera.transfer.files import store_file
-from tessera.transfer.imports import iter_rows, plan_import
+from tessera.transfer.imports import RowReader, plan_import
+from tessera.transfer.parsing import Deadline, ParseBudget, parse_off_loop
 
 PREVIEW_BYTES = 1024 * 1024
 PREVIEW_ROWS = 50
+PREVIEW_COLUMNS = 1000
+"""A preview describes at most this many columns (the first ones of the header)."""
 IMPORT_JOB = "process_import"
 EXPORT_JOB = "process_export"
 
@@ -74,32 +77,39 @@ def _mapping(raw: str | None) -> dict[str, str] | None:
     return mapping
 
 
-async def _one_chunk(data: bytes) -> Any:
-    yield data
+def sample_rows(sample: bytes, fmt: str, max_record_chars: int, *, deadline: Deadline | None = None,
+                ) -> tuple[list[str], list[dict[str, Any]]]:
+    """The header and the first ``PREVIEW_ROWS`` rows of the start of a file (pure, CPU-bound:
+    run it with ``parse_off_loop``); ``deadline`` is checked every 200 lines."""
+    reader = RowReader(fmt, max_record_chars)
+    rows: list[dict[str, Any]] = []
+    for number, line in enumerate(sample.decode("utf-8-sig", errors="replace").splitlines(keepends=True)):
+        if deadline is not None and number % 200 == 0:
+            deadline.check()
+        found = reader.feed(line)
+        if found is not None:
+            rows.append(found[1])
+            if len(rows) >= PREVIEW_ROWS:
+                break
+    return reader.header or sorted({k for r in rows for k in r}), rows
 
 
-async def _peek(upload: UploadFile, fmt: str, size: int) -> tuple[list[str], list[dict[str, Any]]]:
+async def _sample(upload: UploadFile, size: int) -> bytes:
+    """The first ``size`` bytes of the upload, cut after its last complete line."""
     sample = await upload.read(size)
     await upload.seek(0)
-    header: list[str] = []
-    rows: list[dict[str, Any]] = []
-    # Preview reads only complete lines of the sample.
     cut = sample.rfind(b"\n")
-    sample = sample[:cut + 1] if cut >= 0 and len(sample) == size else sample
-    async for head, row in iter_rows(_one_chunk(sample), fmt):
-        header = head or sorted({k for r in [row, *rows] for k in r})
-        rows.append(row)
-        if len(rows) >= PREVIEW_ROWS:
-            break
-    return header, rows
+    return sample[:cut + 1] if cut >= 0 and len(sample) == size else sample
 
 
 async def create_import(tenant: Tenant, ids: IdAllocator, obj: ObjectDefinition, upload: UploadFile,
-                        fields: dict[str, str], *, limit: int, actor_id: str, now: datetime) -> dict[str, Any]:
+                        fields: dict[str, str], *, limit: int, budget: ParseBudget, actor_id: str,
+                        now: datetime) -> dict[str, Any]:
     fmt = _format(upload, fields.get("format"))
     mapping = _mapping(fields.get("mapping"))
     matching = fields.get("matching_attribute") or None
-    header, _rows = await _peek(upload, fmt, PREVIEW_BYTES)
+    header, _rows = await parse_off_loop(budget, sample_rows, await _sample(upload, PREVIEW_BYTES), fmt,
+                                         budget.max_record_chars)
     if fmt == "csv" and not header:
         raise BadRequest("The CSV file has no header row")
     plan_import(obj, header, mapping, matching, fmt)  # refuse bad mappings before storing anything
@@ -115,11 +125,22 @@ async def create_import(tenant: Tenant, ids: IdAllocator, obj: ObjectDefinition,
     return row
 
 
-async def preview(obj: ObjectDefinition, upload: UploadFile, fields: dict[str, str]) -> dict[str, Any]:
+async def preview(obj: ObjectDefinition, upload: UploadFile, fields: dict[str, str], *,
+                  budget: ParseBudget) -> dict[str, Any]:
     fmt = _format(upload, fields.get("format"))
-    header, rows = await _peek(upload, fmt, PREVIEW_BYTES)
+    return await parse_off_loop(budget, analyze_sample, obj, await _sample(upload, PREVIEW_BYTES), fmt,
+                                budget.max_record_chars)
+
+
+def analyze_sample(obj: ObjectDefinition, sample: bytes, fmt: str, max_record_chars: int, *,
+                   deadline: Deadline | None = None) -> dict[str, Any]:
+    """The preview of the start of a file: each column's guessed type, samples and matching
+    attribute (pure, CPU-bound: run it with ``parse_off_loop``)."""
+    header, rows = sample_rows(sample, fmt, max_record_chars, deadline=deadline)
     columns = []
-    for name in header:
+    for name in header[:PREVIEW_COLUMNS]:
+        if deadline is not None:
+            deadline.check()
         samples = [str(r.get(name)) for r in rows if r.get(name) not in (None, "")][:5]
         guess = obj.attribute(name.strip().lower().replace(" ", "_"))
         columns.append({"name": name, "inferred_type": infer_type([str(r.get(name) or "") for r in rows]),
