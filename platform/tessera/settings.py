@@ -7,6 +7,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_PEPPER = "tessera-dev-pepper-change-me-in-production"
+MIN_PEPPER_CHARS = 16
+"""Outside development, a shorter KEY_PEPPER is refused at start-up (``openssl rand -hex 32`` gives 64)."""
 
 
 class Settings(BaseSettings):
@@ -91,10 +93,19 @@ class Settings(BaseSettings):
 
     def check_secrets(self) -> None:
         """Refuse to serve with the published development pepper outside development: anyone who
-        read this file could compute key hashes and idempotency fingerprints."""
-        if self.tessera_env != "development" and self.key_pepper.get_secret_value() == DEV_PEPPER:
+        read this file could compute key hashes and idempotency fingerprints. An empty or short
+        pepper (``KEY_PEPPER=`` left in a template) is refused the same way; the message never
+        shows the value."""
+        if self.tessera_env == "development":
+            return
+        pepper = self.key_pepper.get_secret_value()
+        if pepper.strip() in ("", DEV_PEPPER):
             raise ValueError("KEY_PEPPER is not set: set it to a long random secret (e.g. `openssl rand -hex 32`), "
                              "or set TESSERA_ENV=development on a development machine")
+        if len(pepper) < MIN_PEPPER_CHARS:
+            raise ValueError(f"KEY_PEPPER is too short ({len(pepper)} characters; at least {MIN_PEPPER_CHARS}): set "
+                             f"it to a long random secret (e.g. `openssl rand -hex 32`), or set "
+                             f"TESSERA_ENV=development on a development machine")
 
     @property
     def asyncpg_dsn(self) -> str:

@@ -14,6 +14,10 @@ def _pepper(ctx: RequestContext) -> bytes:
     return ctx.state.settings.key_pepper.get_secret_value().encode()
 
 
+def _granter(ctx: RequestContext) -> service.Granter:
+    return service.Granter.of(ctx.principal, ctx.state.settings.rate_limit_default_per_minute)
+
+
 def _forget_after_commit(ctx: RequestContext, prefix: str) -> None:
     async def forget() -> None:
         ctx.state.authenticator.invalidate(prefix)
@@ -31,7 +35,7 @@ async def create_key(ctx: RequestContext) -> dict[str, Any]:
     row, key = await service.create_key(
         await ctx.tenant(), _pepper(ctx), name=body.name, scopes=list(body.scopes),
         rate_limit_per_minute=body.rate_limit_per_minute, expires_at=body.expires_at,
-        now=utcnow(ctx.state.clock), granter=ctx.principal)
+        now=utcnow(ctx.state.clock), granter=_granter(ctx))
     return service.public(row, key)
 
 
@@ -42,20 +46,20 @@ async def get_key(ctx: RequestContext) -> dict[str, Any]:
 async def update_key(ctx: RequestContext) -> dict[str, Any]:
     changes = ctx.body.model_dump(exclude_unset=True)
     row = await service.update_key(await ctx.tenant(), parse_id(ctx.path["id"]), changes,
-                                   now=utcnow(ctx.state.clock), granter=ctx.principal)
+                                   now=utcnow(ctx.state.clock), granter=_granter(ctx))
     _forget_after_commit(ctx, row["prefix"])
     return service.public(row)
 
 
 async def revoke_key(ctx: RequestContext) -> None:
     row = await service.revoke_key(await ctx.tenant(), parse_id(ctx.path["id"]),
-                                   now=utcnow(ctx.state.clock), granter=ctx.principal)
+                                   now=utcnow(ctx.state.clock), granter=_granter(ctx))
     _forget_after_commit(ctx, row["prefix"])
 
 
 async def rotate_key(ctx: RequestContext) -> dict[str, Any]:
     row, key, old_prefix = await service.rotate_key(
         await ctx.tenant(), _pepper(ctx), parse_id(ctx.path["id"]), now=utcnow(ctx.state.clock),
-        granter=ctx.principal)
+        granter=_granter(ctx))
     _forget_after_commit(ctx, old_prefix)
     return service.public(row, key)
