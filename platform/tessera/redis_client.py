@@ -239,6 +239,7 @@ class RedisClient:
         try:
             names = [f"tessera:rl:{k}" for k in api_key_ids] + [f"tessera:streams:{k}" for k in api_key_ids]
             names.append(f"tessera:streams:ws:{workspace_id}")
+            names.append(f"tessera:rl:ws:{workspace_id}")
             removed += int(await self.redis.delete(*names))
             for job_id in await self.redis.zrange(ARQ_QUEUE, 0, -1):
                 key = job_id.decode() if isinstance(job_id, bytes) else str(job_id)

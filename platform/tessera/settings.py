@@ -50,6 +50,20 @@ class Settings(BaseSettings):
     """Uploads one API process parses at once (in worker threads, off the event loop)."""
     max_json_depth: int = 32
     rate_limit_default_per_minute: int = 6000
+    max_api_keys_per_workspace: int = Field(default=100, ge=1)
+    """Keys a workspace may hold (revoked ones do not count); 409 past it."""
+    max_webhooks_per_workspace: int = Field(default=50, ge=1)
+    max_objects_per_workspace: int = Field(default=200, ge=1)
+    """Objects and lists of one workspace (each is in every schema load and validator)."""
+    max_attributes_per_object: int = Field(default=500, ge=1)
+    max_running_jobs_per_workspace: int = Field(default=5, ge=1)
+    """Imports, exports and AI list jobs (each kind counted apart) queued or running at once; 429 past it."""
+    max_pending_artifacts_per_workspace: int = Field(default=1_000, ge=1)
+    """Context artifacts waiting to be processed; 429 past it, so one tenant cannot bury the workers."""
+    rate_limit_workspace_per_minute: int = Field(default=30_000, ge=1)
+    """Requests per minute of one workspace over all its keys (beside each key's own limit)."""
+    auth_failures_per_ip_per_minute: int = Field(default=600, ge=1)
+    """Failed authentications one client address may make per minute; past it they answer 429."""
     query_max_offset: int = Field(default=10_000, ge=0)
     """Largest ``offset`` of a record or list-entry query (400 beyond: page with the cursor)."""
     query_max_substring_conditions: int = Field(default=10, ge=0)

@@ -125,7 +125,9 @@ def stack_env(**overrides: str) -> dict[str, str]:
     env["REDIS_URL"] = bench_redis_url(os.environ)
     env["LOG_LEVEL"] = "WARNING"
     env["RATE_LIMIT_DEFAULT_PER_MINUTE"] = "100000000"
+    env["RATE_LIMIT_WORKSPACE_PER_MINUTE"] = "100000000"
     env["PYTHONUNBUFFERED"] = "1"
+    env.setdefault("TESSERA_ENV", "development")  # the local stack's API and worker run on the development pepper
     env.update(overrides)
     return env
 

@@ -29,7 +29,8 @@ def server(settings: Settings) -> Iterator[dict[str, str]]:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
            "MEILI_INDEX_PREFIX": settings.meili_index_prefix, "LOG_LEVEL": "WARNING",
-           "RATE_LIMIT_DEFAULT_PER_MINUTE": "100000000"}
+           "RATE_LIMIT_DEFAULT_PER_MINUTE": "100000000", "RATE_LIMIT_WORKSPACE_PER_MINUTE": "100000000",
+           "AUTH_FAILURES_PER_IP_PER_MINUTE": "100000000"}
     process = subprocess.Popen([sys.executable, "-m", "tessera.cli", "serve", "--port", str(port)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

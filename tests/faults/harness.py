@@ -287,7 +287,8 @@ class Deployment:
                "REDIS_URL": f"redis://127.0.0.1:{self.services.redis_port}/{self.redis_db}",
                "MEILI_URL": self.services.env["MEILI_URL"], "MEILI_MASTER_KEY": self.services.env["MEILI_MASTER_KEY"],
                "MEILI_INDEX_PREFIX": f"faults_{self.name}", "LOG_LEVEL": "WARNING",
-               "RATE_LIMIT_DEFAULT_PER_MINUTE": "100000000", "WEBHOOK_ALLOW_HOSTS": "127.0.0.1",
+               "RATE_LIMIT_DEFAULT_PER_MINUTE": "100000000", "RATE_LIMIT_WORKSPACE_PER_MINUTE": "100000000",
+               "WEBHOOK_ALLOW_HOSTS": "127.0.0.1",
                "TESSERA_FAULTS": "1"}
         env.update(overrides)
         return env

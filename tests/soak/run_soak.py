@@ -126,6 +126,7 @@ def stack_env() -> dict[str, str]:
                 env.setdefault(name.strip(), value.strip().strip('"').strip("'"))
     if "DATABASE_URL" not in env:
         raise SystemExit("run_soak: DATABASE_URL is not set; run `make soak` or `set -a; source .stack/env; set +a`")
+    env.setdefault("TESSERA_ENV", "development")  # the local stack's API and worker run on the development pepper
     return env
 
 
@@ -659,7 +660,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     env = {**base_env, "DATABASE_URL": url, "REDIS_URL": with_redis_db(base_env.get("REDIS_URL", ""), REDIS_DB),
            "MEILI_INDEX_PREFIX": MEILI_PREFIX, "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
            # The limiter keeps running (one Redis round trip per request) but never refuses.
-           "RATE_LIMIT_DEFAULT_PER_MINUTE": "100000000"}
+           "RATE_LIMIT_DEFAULT_PER_MINUTE": "100000000", "RATE_LIMIT_WORKSPACE_PER_MINUTE": "100000000"}
     load_before = load_average()
     log(f"soak: fresh database {DATABASE}, Redis db {REDIS_DB}, Meilisearch prefix {MEILI_PREFIX!r}")
     await recreate_database(url)

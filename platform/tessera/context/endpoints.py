@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.responses import HTMLResponse, Response
 
+from tessera import quotas
 from tessera.clock import utcnow
 from tessera.context import artifacts
 from tessera.context.ask import ask
@@ -23,6 +24,9 @@ def _enqueue_after_commit(ctx: RequestContext, function: str, *args: Any, job_id
 
 
 async def add_context(ctx: RequestContext) -> dict[str, Any]:
+    await quotas.check_running(await ctx.tenant(), "artifacts", quotas.Quota(
+        ctx.state.settings.max_pending_artifacts_per_workspace, "context artifacts",
+        "MAX_PENDING_ARTIFACTS_PER_WORKSPACE"))
     artifact_id = await artifacts.create_artifact(
         await ctx.tenant(), ctx.state.ids, content=ctx.body.content, context=ctx.body.context,
         actor_id=str(ctx.principal.api_key_id), now=utcnow(ctx.state.clock))
@@ -48,6 +52,8 @@ async def ask_endpoint(ctx: RequestContext) -> dict[str, Any]:
 
 
 async def create_list_job(ctx: RequestContext) -> dict[str, Any]:
+    await quotas.check_running(await ctx.tenant(), "ai_list_jobs", quotas.Quota(
+        ctx.state.settings.max_running_jobs_per_workspace, "AI list jobs", "MAX_RUNNING_JOBS_PER_WORKSPACE"))
     job_id = await artifacts.create_list_job(await ctx.tenant(), ctx.state.ids, ctx.body, utcnow(ctx.state.clock))
     _enqueue_after_commit(ctx, artifacts.LIST_JOB, ctx.workspace_id, job_id, job_id=f"list:{job_id}")
     message = {"job_id": str(job_id), "status": "pending"}

@@ -9,6 +9,7 @@ transaction and serializes the result. Handlers never see HTTP plumbing or write
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import math
 from collections import defaultdict
@@ -162,11 +163,15 @@ def _response(status: int, body: bytes, headers: dict[str, str]) -> Response:
 
 
 async def _rate_limit(request: Request, ctx: RequestContext) -> None:
+    """The key's own bucket and its workspace's (all its keys together), checked in one round trip."""
     state = ctx.state
     principal = ctx.principal
     limit = principal.rate_limit_per_minute or state.settings.rate_limit_default_per_minute
-    decision = await state.redis.rate_limit(str(principal.api_key_id), limit=limit, period_s=60.0,
-                                            now_s=state.clock())
+    workspace_limit = state.settings.rate_limit_workspace_per_minute
+    now = state.clock()
+    decision, workspace = await asyncio.gather(
+        state.redis.rate_limit(str(principal.api_key_id), limit=limit, period_s=60.0, now_s=now),
+        state.redis.rate_limit(f"ws:{principal.workspace_id}", limit=workspace_limit, period_s=60.0, now_s=now))
     if decision is None:
         return
     request.scope["tessera.rate_headers"] = {
@@ -177,6 +182,22 @@ async def _rate_limit(request: Request, ctx: RequestContext) -> None:
         retry_after = max(1, math.ceil(decision.retry_after_ms / 1000))
         raise TooManyRequests(f"Rate limit of {decision.limit} requests per minute exceeded; "
                               f"retry in {retry_after} s", retry_after=retry_after)
+    if workspace is not None and not workspace.allowed:
+        retry_after = max(1, math.ceil(workspace.retry_after_ms / 1000))
+        raise TooManyRequests(f"This workspace's rate limit of {workspace.limit} requests per minute (all its keys "
+                              f"together) is exceeded; retry in {retry_after} s", retry_after=retry_after)
+
+
+async def _refuse_failed_authentication(request: Request, state: Any, err: Unauthorized) -> None:
+    """Count a failed authentication against the caller's address; past the limit the answer is
+    429 instead of 401 (valid keys from that address are never refused by it)."""
+    client = request.client.host if request.client is not None else "unknown"
+    decision = await state.redis.rate_limit(f"authfail:{client}", limit=state.settings.auth_failures_per_ip_per_minute,
+                                            period_s=60.0, now_s=state.clock())
+    if decision is not None and not decision.allowed:
+        retry_after = max(1, math.ceil(decision.retry_after_ms / 1000))
+        raise TooManyRequests(f"Too many failed authentications from this address; retry in {retry_after} s",
+                              retry_after=retry_after) from err
 
 
 async def _replay_erasure(request: Request, state: Any) -> Response | None:
@@ -204,11 +225,12 @@ async def _run(endpoint: Endpoint, request: Request) -> Response:
     _reject_keys_in_url(request)
     try:
         principal = await state.authenticator.authenticate(request.headers.get("authorization"))
-    except Unauthorized:
+    except Unauthorized as err:
         if endpoint.erases_workspace:
             replayed = await _replay_erasure(request, state)
             if replayed is not None:
                 return replayed
+        await _refuse_failed_authentication(request, state, err)
         raise
     request.scope["tessera.principal"] = principal
     if endpoint.scope not in principal.scopes:

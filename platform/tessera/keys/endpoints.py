@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tessera import quotas
 from tessera.clock import utcnow
 from tessera.http.context import RequestContext
 from tessera.http.models import parse_id
@@ -32,6 +33,8 @@ async def list_keys(ctx: RequestContext) -> dict[str, Any]:
 
 async def create_key(ctx: RequestContext) -> dict[str, Any]:
     body = ctx.body
+    await quotas.check_rows(await ctx.tenant(), "api_keys", "revoked_at IS NULL", quotas.Quota(
+        ctx.state.settings.max_api_keys_per_workspace, "API keys", "MAX_API_KEYS_PER_WORKSPACE"))
     row, key = await service.create_key(
         await ctx.tenant(), _pepper(ctx), name=body.name, scopes=list(body.scopes),
         rate_limit_per_minute=body.rate_limit_per_minute, expires_at=body.expires_at,

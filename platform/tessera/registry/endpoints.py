@@ -15,7 +15,9 @@ from tessera.registry.service import RegistryService
 
 
 async def _service(ctx: RequestContext) -> RegistryService:
-    return RegistryService(await ctx.tenant(), ctx.state.schemas)
+    settings = ctx.state.settings
+    return RegistryService(await ctx.tenant(), ctx.state.schemas, max_objects=settings.max_objects_per_workspace,
+                           max_attributes=settings.max_attributes_per_object)
 
 
 def _forget_after_commit(ctx: RequestContext) -> None:

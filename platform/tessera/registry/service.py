@@ -26,6 +26,7 @@ from tessera.db.ids import id_from_text
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest, Conflict, FieldError, NotFound
 from tessera.events import SEARCH, Actor, EventBatch, flush
+from tessera.quotas import Quota, check_count
 from tessera.records import repository as records_repository
 from tessera.registry import constraints, repository
 from tessera.registry.cache import SchemaCache
@@ -94,9 +95,12 @@ def merge_select_options(existing: tuple[Any, ...], requested: list[dict[str, An
 class RegistryService:
     """Schema changes over one request's transaction."""
 
-    def __init__(self, tenant: Tenant, cache: SchemaCache) -> None:
+    def __init__(self, tenant: Tenant, cache: SchemaCache, *, max_objects: int = 1_000_000,
+                 max_attributes: int = 1_000_000) -> None:
         self.tenant = tenant
         self.cache = cache
+        self.max_objects = Quota(max_objects, "objects and lists", "MAX_OBJECTS_PER_WORKSPACE")
+        self.max_attributes = Quota(max_attributes, "attributes on one object", "MAX_ATTRIBUTES_PER_OBJECT")
 
     async def _locked(self) -> WorkspaceSchema:
         return await self.cache.for_change(self.tenant)
@@ -118,7 +122,7 @@ class RegistryService:
     async def create_object(self, *, name: str, slug: str, name_plural: str | None, description: str | None,
                             type_: str, parent: ObjectDefinition | None = None) -> ObjectDefinition:
         check_slug(slug, "object")
-        await self._locked()
+        check_count(len((await self._locked()).objects), self.max_objects)
         try:
             await repository.insert_object(
                 self.tenant, slug=slug, name=name, name_plural=name_plural or name,
@@ -193,6 +197,7 @@ class RegistryService:
             raise BadRequest(f"'{slug}' is a reserved attribute slug")
         schema = await self._locked()
         obj = self.object_of(schema, object_slug)
+        check_count(len(obj.attributes), self.max_attributes)
         kind = AttributeTypeName(type_)
         if obj.attribute(slug) is not None:
             raise Conflict(f"Attribute '{slug}' already exists on '{obj.slug}'")

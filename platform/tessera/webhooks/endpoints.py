@@ -6,6 +6,7 @@ from typing import Any
 
 from tessera.clock import utcnow
 from tessera.http.context import RequestContext
+from tessera.quotas import Quota
 from tessera.webhooks.service import WebhookService, webhook_to_json
 
 
@@ -23,7 +24,9 @@ async def _service(ctx: RequestContext) -> WebhookService:
     return WebhookService(await ctx.tenant(), ctx.state.schemas, ids=ctx.state.ids,
                           pepper=ctx.state.settings.key_pepper.get_secret_value().encode(),
                           allow_hosts=_allow_hosts(ctx), now=utcnow(ctx.state.clock),
-                          scopes=ctx.principal.scopes)
+                          scopes=ctx.principal.scopes,
+                          quota=Quota(ctx.state.settings.max_webhooks_per_workspace, "webhooks",
+                                      "MAX_WEBHOOKS_PER_WORKSPACE"))
 
 
 async def list_webhooks(ctx: RequestContext) -> dict[str, Any]:

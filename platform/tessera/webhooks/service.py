@@ -13,6 +13,7 @@ from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest, FieldError, Forbidden, NotFound
 from tessera.http.models import iso, parse_id
+from tessera.quotas import Quota, check_rows
 from tessera.registry import repository
 from tessera.registry.cache import SchemaCache
 from tessera.webhooks.address import UnsafeTarget, check_literal
@@ -70,8 +71,10 @@ def _uses_changed(node: Node) -> bool:
 
 class WebhookService:
     def __init__(self, tenant: Tenant, schemas: SchemaCache, *, ids: IdAllocator, pepper: bytes,
-                 allow_hosts: frozenset[str], now: datetime, scopes: frozenset[str]) -> None:
+                 allow_hosts: frozenset[str], now: datetime, scopes: frozenset[str],
+                 quota: Quota | None = None) -> None:
         self.tenant = tenant
+        self.quota = quota
         self.scopes = scopes
         """The calling key's scopes: what its subscriptions may cover."""
         self.schemas = schemas
@@ -129,6 +132,8 @@ class WebhookService:
         events = _check_events(body.events)
         check_readable(events, self.scopes)
         schema = await self.schemas.for_change(self.tenant)
+        if self.quota is not None:
+            await check_rows(self.tenant, "webhooks", "true", self.quota)
         flt = self._check_scope(schema, body.object_slugs, body.filter)
         secret = new_secret()
         (webhook_id,) = await self.ids.take(self.tenant.conn, 1)
