@@ -34,6 +34,7 @@ from tessera.registry.cache import SchemaCache
 from tessera.registry.service import RegistryService
 from workers.intelligence.model import CompanyMention, Extraction, PersonMention
 from workers.intelligence.model import to_json as extraction_to_json
+from workers.job_errors import describe_failure
 from workers.leases import lease_key_sql, leased
 
 log = structlog.get_logger(__name__)
@@ -318,7 +319,8 @@ async def process_artifact(ctx: dict[str, Any], workspace_id: int, artifact_id: 
         extraction = await extractor_of(ctx).extract(row["content"], row["context"] or None)
     except Exception as err:  # the extractor is ours or a remote model: anything can go wrong
         log.warning("context_extraction_failed", artifact_id=artifact_id, error_type=type(err).__name__)
-        await _fail(db, "artifacts", workspace_id, artifact_id, row["attempts"], f"extraction failed: {err}")
+        await _fail(db, "artifacts", workspace_id, artifact_id, row["attempts"],
+                    "extraction failed: " + describe_failure(err, will_retry=row["attempts"] < MAX_ATTEMPTS))
         return "failed"
     now = datetime.now(UTC)
     try:
@@ -339,7 +341,8 @@ async def process_artifact(ctx: dict[str, Any], workspace_id: int, artifact_id: 
         log.warning("context_apply_failed", artifact_id=artifact_id, error_type=type(err).__name__,
                     cause=type(cause).__name__ if cause else None, sqlstate=getattr(cause, "sqlstate", None))
         with contextlib.suppress(Exception):
-            await _fail(db, "artifacts", workspace_id, artifact_id, row["attempts"], f"storing failed: {err}")
+            await _fail(db, "artifacts", workspace_id, artifact_id, row["attempts"],
+                        "storing failed: " + describe_failure(err, will_retry=row["attempts"] < MAX_ATTEMPTS))
         return "failed"
     if insight_ids:
         await ctx["redis_client"].publish(f"tessera:insights:{workspace_id}", {"insight_ids": insight_ids})

@@ -17,7 +17,8 @@ from tessera.records.cursor import CursorCodec
 from tessera.records.listing import RecordQuery
 from tessera.records.repository import get_records
 from tessera.records.values import primary_value, read_attributes
-from workers.context_jobs import _claim, _fail
+from workers.context_jobs import MAX_ATTEMPTS, _claim, _fail
+from workers.job_errors import JobFailure, describe_failure
 from workers.leases import leased
 
 log = structlog.get_logger(__name__)
@@ -63,7 +64,7 @@ async def process_list_job(ctx: dict[str, Any], workspace_id: int, job_id: int) 
             schema = await ctx["schemas_cache"].for_write(tenant)
             obj = schema.object("person" if job["object_type"] == "contact" else "company")
             if obj is None:
-                raise LookupError(f"this workspace has no {job['object_type']} object")
+                raise JobFailure(f"this workspace has no {job['object_type']} object")
             interpretation = interpret_list_query(job["query"], job["object_type"], obj)
             node = None
             explanation = interpretation.explanation
@@ -97,6 +98,7 @@ async def process_list_job(ctx: dict[str, Any], workspace_id: int, job_id: int) 
                 orjson.dumps({"entities": entities}).decode(), now)
     except Exception as err:  # report any failure on the job itself
         log.warning("list_job_failed", job_id=job_id, error_type=type(err).__name__)
-        await _fail(db, "ai_list_jobs", workspace_id, job_id, job["attempts"], str(err))
+        await _fail(db, "ai_list_jobs", workspace_id, job_id, job["attempts"],
+                    describe_failure(err, will_retry=job["attempts"] < MAX_ATTEMPTS))
         return "failed"
     return "completed"

@@ -22,6 +22,7 @@ from tessera.transfer.files import CHUNK, append_chunk, read_chunks
 from tessera.transfer.imports import MAX_ERRORS, Progress, iter_rows, plan_import
 from tessera.transfer.imports import run_import as run_rows
 from workers.context_jobs import MAX_ATTEMPTS, _claim, _fail
+from workers.job_errors import JobFailure, describe_failure
 from workers.leases import leased
 
 log = structlog.get_logger(__name__)
@@ -38,13 +39,13 @@ async def process_import(ctx: dict[str, Any], workspace_id: int, import_id: int)
             schema = await load_schema(Tenant(conn, workspace_id))
         obj = schema.object_by_id(job["object_id"])
         if obj is None:
-            raise LookupError("the object was deleted")
+            raise JobFailure("the object was deleted")
         mapping = orjson.loads(job["mapping"]) if isinstance(job["mapping"], str) else job["mapping"]
         rows = iter_rows(read_chunks(db, "imports", workspace_id, import_id), job["format"],
                          ctx["settings"].import_max_record_chars)
         first = await anext(rows, None)
         if first is None:
-            raise ValueError("the file holds no rows")
+            raise JobFailure("the file holds no rows")
 
         async def replay() -> Any:
             yield first
@@ -80,11 +81,12 @@ async def process_import(ctx: dict[str, Any], workspace_id: int, import_id: int)
                                {"ws": workspace_id, "id": import_id})
     except Exception as err:  # report on the job: the user reads it from GET /v1/imports/{id}
         log.warning("import_failed", import_id=import_id, error_type=type(err).__name__)
-        message = getattr(err, "message", None) or str(err)
-        # A BadRequest is the file's own fault (an oversize field, an unclosed quote): reading it
-        # again fails the same way, so the import fails now instead of after every retry.
-        attempts = MAX_ATTEMPTS if isinstance(err, BadRequest) else job["attempts"]
-        await _fail(db, "imports", workspace_id, import_id, attempts, message)
+        # A BadRequest is the file's own fault (an oversize field, an unclosed quote), like a
+        # JobFailure: reading it again fails the same way, so the import fails now instead of
+        # after every retry.
+        attempts = MAX_ATTEMPTS if isinstance(err, (BadRequest, JobFailure)) else job["attempts"]
+        await _fail(db, "imports", workspace_id, import_id, attempts,
+                    describe_failure(err, will_retry=attempts < MAX_ATTEMPTS))
         return "failed"
     await ctx["redis_client"].enqueue("relay_search", job_id="relay_search")
     return "completed"
@@ -137,7 +139,7 @@ async def process_export(ctx: dict[str, Any], workspace_id: int, export_id: int)
             async with db.connect() as conn:
                 obj = (await load_schema(Tenant(conn, workspace_id))).object(job["object_slug"])
             if obj is None:
-                raise LookupError("the object was deleted")
+                raise JobFailure("the object was deleted")
             source = csv_object(db, workspace_id, obj, counts)
         else:
             source = _zip_of_csvs(db, workspace_id, counts)
@@ -149,6 +151,8 @@ async def process_export(ctx: dict[str, Any], workspace_id: int, export_id: int)
                 {"size": size, "counts": orjson.dumps(counts).decode(), "ws": workspace_id, "id": export_id})
     except Exception as err:  # report on the job
         log.warning("export_failed", export_id=export_id, error_type=type(err).__name__)
-        await _fail(db, "exports", workspace_id, export_id, job["attempts"], str(err))
+        attempts = MAX_ATTEMPTS if isinstance(err, JobFailure) else job["attempts"]
+        await _fail(db, "exports", workspace_id, export_id, attempts,
+                    describe_failure(err, will_retry=attempts < MAX_ATTEMPTS))
         return "failed"
     return "completed"
