@@ -64,15 +64,31 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 async def purge_expired(ctx: dict[str, Any]) -> int:
-    """Delete idempotency records and erasure receipts past their expiry (kept at least 24 h) and
-    outbox rows done more than a day ago."""
+    """Delete idempotency records and erasure receipts past their expiry (kept at least 24 h),
+    outbox rows done more than a day ago, the files of exports past their retention (the export
+    reads ``expired``) and of failed imports and exports (nothing reads them again)."""
+    retention_s = ctx["settings"].export_retention_days * 86_400
+    async with ctx["engine"].begin() as conn:
+        expired = await conn.execute(text(
+            "WITH gone AS (UPDATE exports SET status = 'expired', updated_at = now() WHERE status = 'completed' "
+            "AND completed_at <= now() - make_interval(secs => :secs) RETURNING workspace_id, id) "
+            "DELETE FROM export_chunks c USING gone "
+            "WHERE c.workspace_id = gone.workspace_id AND c.export_id = gone.id"),
+            {"secs": retention_s})
+        failed_exports = await conn.execute(text(
+            "DELETE FROM export_chunks c USING exports e WHERE e.workspace_id = c.workspace_id "
+            "AND e.id = c.export_id AND e.status = 'failed'"))
+        failed_imports = await conn.execute(text(
+            "DELETE FROM import_chunks c USING imports i WHERE i.workspace_id = c.workspace_id "
+            "AND i.id = c.import_id AND i.status = 'failed'"))
     async with ctx["engine"].begin() as conn:
         keys = await conn.execute(text(
             "DELETE FROM idempotency_keys WHERE workspace_id IS NOT NULL AND expires_at <= now()"))
         done = await conn.execute(text(
             "DELETE FROM outbox WHERE workspace_id IS NOT NULL AND processed_at < now() - interval '1 day'"))
         receipts = await conn.execute(text("DELETE FROM erasure_receipts WHERE expires_at <= now()"))
-    return sum(int(getattr(r, "rowcount", 0) or 0) for r in (keys, done, receipts))
+    return sum(int(getattr(r, "rowcount", 0) or 0) for r in (keys, done, receipts, expired, failed_exports,
+                                                              failed_imports))
 
 
 ANALYZED_TABLES = ("records", "record_values", "unique_values", "attribute_history", "tasks", "task_entities")

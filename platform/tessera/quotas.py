@@ -37,6 +37,24 @@ async def check_rows(tenant: Tenant, table: str, where: str, quota: Quota) -> No
     check_count(await count_rows(tenant, table, where, quota.limit), quota)
 
 
+async def stored_file_bytes(tenant: Tenant) -> int:
+    """Bytes of import and export files this workspace holds (``octet_length`` of a stored chunk
+    reads its size from the TOAST header, not the data)."""
+    row = await tenant.fetchrow(
+        "SELECT (SELECT coalesce(sum(octet_length(data)), 0) FROM import_chunks WHERE workspace_id = $1) "
+        "+ (SELECT coalesce(sum(octet_length(data)), 0) FROM export_chunks WHERE workspace_id = $1)")
+    return int(row[0])
+
+
+async def file_room(tenant: Tenant, quota: Quota) -> int:
+    """Bytes this workspace may still store; 409 when it has none left."""
+    stored = await stored_file_bytes(tenant)
+    if stored >= quota.limit:
+        raise Conflict(f"This workspace stores {stored} bytes of import and export files, its limit is "
+                       f"{quota.limit} ({quota.setting}); wait for running imports to finish or exports to expire")
+    return quota.limit - stored
+
+
 async def check_running(tenant: Tenant, table: str, quota: Quota) -> None:
     """429 when ``quota.limit`` jobs of ``table`` are queued or running in this workspace."""
     running = await count_rows(tenant, table, "status IN ('pending', 'processing')", quota.limit)

@@ -173,7 +173,7 @@ ENDPOINTS: list[Endpoint] = [
     # Imports, exports, erasure (beyond the seed)
     Endpoint("POST", "/v1/objects/{slug}/imports", transfer.create_import, "record.write", "createImport",
              "Import a CSV or JSON-lines file (multipart field 'file'; 'mapping', 'matching_attribute')", "Imports",
-             response=transfer_models.ImportResponse, raw_body=True),
+             response=transfer_models.ImportResponse, raw_body=True, upload_idempotency=True),
     Endpoint("POST", "/v1/objects/{slug}/imports/preview", transfer.preview_import, "record.read", "previewImport",
              "Infer column types and a mapping from a sample", "Imports",
              response=transfer_models.PreviewResponse, raw_body=True),

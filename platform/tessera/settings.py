@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     max_attributes_per_object: int = Field(default=500, ge=1)
     max_running_jobs_per_workspace: int = Field(default=5, ge=1)
     """Imports, exports and AI list jobs (each kind counted apart) queued or running at once; 429 past it."""
+    max_stored_file_bytes_per_workspace: int = Field(default=10 * 1024 ** 3, ge=1)
+    """Bytes of import and export files one workspace keeps at once (uploads not yet imported,
+    failed imports not yet swept, exports not yet expired); 409 at a new import or export past
+    it, 413 for an upload that would cross it."""
+    export_retention_days: float = Field(default=7, gt=0)
+    """A completed export's file is deleted this long after it completed (the export then reads
+    ``expired``); failed imports' files go at the worker's next sweep."""
     max_pending_artifacts_per_workspace: int = Field(default=1_000, ge=1)
     """Context artifacts waiting to be processed; 429 past it, so one tenant cannot bury the workers."""
     rate_limit_workspace_per_minute: int = Field(default=30_000, ge=1)

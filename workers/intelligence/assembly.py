@@ -357,8 +357,8 @@ def link_people(text: str, people: list[PersonDraft], companies: list[CompanyDra
                 if any(s == start for s, _ in person.spans):
                     person.title = person.title or title
                     near = _nearest_company_before(start, spans, text if "champion" in title.casefold() else None)
-                    if re.search(r"\bour\s+" + re.escape(title) + r"\s*+,?\s*$", text[max(0, start - _BEFORE_WINDOW):start],
-                                 re.IGNORECASE) \
+                    before = text[max(0, start - _BEFORE_WINDOW):start]
+                    if re.search(r"\bour\s+" + re.escape(title) + r"\s*+,?\s*$", before, re.IGNORECASE) \
                             and writer is not None and writer is not person and "champion" not in title.casefold():
                         near = writer.company
                     chosen = near

@@ -13,6 +13,7 @@ from schema_registry.workspace import WorkspaceSchema
 from tessera.app_state import AppState
 from tessera.db.engine import translated
 from tessera.db.tenant import Tenant
+from tessera.http.idempotency import PendingUpload
 from tessera.principal import Principal
 
 
@@ -63,7 +64,7 @@ class RequestContext:
     """What a handler receives. ``body`` and ``query`` are the validated pydantic models of the
     endpoint (None when it declares none); ``path`` holds the path parameters as strings."""
 
-    __slots__ = ("body", "path", "principal", "query", "raw_body", "request", "state", "uow")
+    __slots__ = ("body", "path", "pending_upload", "principal", "query", "raw_body", "request", "state", "uow")
 
     def __init__(self, request: Request, state: AppState, principal: Principal) -> None:
         self.request = request
@@ -72,6 +73,8 @@ class RequestContext:
         self.body: Any = None
         self.query: Any = None
         self.raw_body: bytes = b""
+        self.pending_upload: PendingUpload | None = None
+        """Set for an upload sent with an Idempotency-Key (see ``tessera.http.idempotency``)."""
         self.path: dict[str, str] = dict(request.path_params)
         self.uow = UnitOfWork(state)
 

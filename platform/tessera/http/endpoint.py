@@ -78,6 +78,8 @@ class Endpoint:
     """The handler reads the request body itself (uploads); no JSON parsing."""
     media: tuple[str, ...] = ()
     """Content types the 200 answer may have besides (or, when streaming, instead of) JSON."""
+    upload_idempotency: bool = False
+    """A raw-body upload whose Idempotency-Key the handler matches on the file it reads."""
     erases_workspace: bool = False
     """A replay with the same Idempotency-Key after success is answered from the erasure receipt."""
 
@@ -252,6 +254,10 @@ async def _run(endpoint: Endpoint, request: Request) -> Response:
         record = idempotency.IdempotencyRecord(
             state.settings.key_pepper.get_secret_value().encode(), principal.api_key_id,
             idempotency.check_key(idem_key), fingerprint)
+    elif idem_key is not None and endpoint.upload_idempotency:
+        ctx.pending_upload = idempotency.PendingUpload(
+            state.settings.key_pepper.get_secret_value().encode(), principal.api_key_id,
+            idempotency.check_key(idem_key))
     try:
         if record is not None:
             replay = await record.begin(await ctx.tenant())
@@ -266,6 +272,8 @@ async def _run(endpoint: Endpoint, request: Request) -> Response:
             result.headers.update(request.scope.get("tessera.rate_headers", {}))
             return result
         status, body, headers = _render(result)
+        if record is None and ctx.pending_upload is not None:
+            record = ctx.pending_upload.record
         if record is not None and 200 <= status < 300:
             await record.store(await ctx.tenant(), status, body, utcnow(state.clock),
                                timedelta(hours=state.settings.idempotency_ttl_hours))

@@ -6,6 +6,11 @@ response if the request is the same, answer 409 if it differs, else run the hand
 its response in the same transaction as its writes. A crash before commit leaves neither the
 write nor the record, so a retry simply runs again.
 
+Uploads (``POST /v1/objects/{slug}/imports``) are matched on what was uploaded, not on the raw
+multipart body, whose boundary every client draws at random: the form's fields, the file's name
+and every byte of the file, hashed as the handler reads them (``PendingUpload``). The stored
+answer is the first import's; the same key with another file is 409.
+
 Only successful (2xx) responses are stored: a refused request wrote nothing and may be retried.
 Stored responses are encrypted with AES-GCM under a key derived from the pepper and the raw
 idempotency key (which is itself stored only as an HMAC), so a response that carries a secret,
@@ -17,8 +22,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import BinaryIO
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import func, text
@@ -96,6 +103,42 @@ class IdempotencyRecord:
                 status_code=status_code, response=sealed, created_at=now, expires_at=now + ttl,
             )
         )
+
+
+UPLOAD_READ = 1024 * 1024
+
+
+def upload_fingerprint(method: str, path: str, query: str, fields: Mapping[str, str], filename: str,
+                       file: BinaryIO) -> bytes:
+    """The fingerprint of an upload: its request line, form fields (in name order), file name and
+    file content, read from the start and left at the start (blocking I/O: run it in a thread)."""
+    digest = hashlib.sha256()
+    parts = [method, path, query, filename, *(f"{k}={v}" for k, v in sorted(fields.items()))]
+    for part in parts:
+        encoded = part.encode()
+        digest.update(len(encoded).to_bytes(8, "big"))
+        digest.update(encoded)
+    file.seek(0)
+    while chunk := file.read(UPLOAD_READ):
+        digest.update(chunk)
+    file.seek(0)
+    return digest.digest()
+
+
+@dataclass(slots=True)
+class PendingUpload:
+    """The Idempotency-Key of an upload, whose fingerprint exists only once the handler has the
+    file: the handler calls ``begin`` with it; the endpoint wrapper stores the answer under
+    ``record``."""
+
+    pepper: bytes
+    api_key_id: int
+    raw_key: str
+    record: IdempotencyRecord | None = None
+
+    async def begin(self, tenant: Tenant, fingerprint: bytes) -> StoredResponse | None:
+        self.record = IdempotencyRecord(self.pepper, self.api_key_id, self.raw_key, fingerprint)
+        return await self.record.begin(tenant)
 
 
 def erasure_receipt_hash(pepper: bytes, token: str, raw_key: str) -> bytes:

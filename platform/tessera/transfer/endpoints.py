@@ -9,10 +9,11 @@ from typing import Any
 import anyio
 from starlette.responses import Response, StreamingResponse
 
+from tessera import quotas
 from tessera.clock import utcnow
 from tessera.errors import Conflict, Forbidden, NotFound
 from tessera.http.context import RequestContext
-from tessera.http.idempotency import HEADER, erasure_receipt_hash, request_fingerprint
+from tessera.http.idempotency import HEADER, erasure_receipt_hash, request_fingerprint, upload_fingerprint
 from tessera.transfer import service
 from tessera.transfer.files import read_chunks
 from tessera.transfer.parsing import ParseBudget
@@ -36,6 +37,20 @@ def _parse_budget(ctx: RequestContext) -> ParseBudget:
     return ParseBudget(settings.parse_time_budget_seconds, settings.import_max_record_chars, limiter)
 
 
+async def _check_job_quotas(ctx: RequestContext, table: str, what: str) -> int:
+    """429 when the workspace runs its most jobs of this kind, 409 when its stored files are at
+    their limit; returns the bytes it may still store."""
+    settings, tenant = ctx.state.settings, await ctx.tenant()
+    await quotas.check_running(tenant, table, quotas.Quota(
+        settings.max_running_jobs_per_workspace, what, "MAX_RUNNING_JOBS_PER_WORKSPACE"))
+    return await quotas.file_room(tenant, quotas.Quota(
+        settings.max_stored_file_bytes_per_workspace, "bytes of files", "MAX_STORED_FILE_BYTES_PER_WORKSPACE"))
+
+
+def _retention(ctx: RequestContext) -> timedelta:
+    return timedelta(days=ctx.state.settings.export_retention_days)
+
+
 def _object(ctx: RequestContext, schema: Any) -> Any:
     obj = schema.object(ctx.path["slug"])
     if obj is None or obj.is_list:
@@ -43,12 +58,46 @@ def _object(ctx: RequestContext, schema: Any) -> Any:
     return obj
 
 
-async def create_import(ctx: RequestContext) -> dict[str, Any]:
+async def _upload_room(ctx: RequestContext) -> tuple[int, str | None]:
+    """The most bytes this upload may have, and what to say past them (None: the upload limit)."""
+    room = await _check_job_quotas(ctx, "imports", "imports")
+    limit = ctx.state.settings.import_max_bytes
+    if room >= limit:
+        return limit, None
+    return room, (f"The file would take this workspace past its limit of "
+                  f"{ctx.state.settings.max_stored_file_bytes_per_workspace} bytes of stored import and export "
+                  f"files (MAX_STORED_FILE_BYTES_PER_WORKSPACE)")
+
+
+async def _replayed_upload(ctx: RequestContext, upload: Any, fields: dict[str, str]) -> Response | None:
+    """The first answer to this Idempotency-Key when it was sent with the same upload; 409 when
+    with another one; None when it is new (the answer is then stored under it)."""
+    pending = ctx.pending_upload
+    if pending is None:
+        return None
+    url = ctx.request.url
+    fingerprint = await anyio.to_thread.run_sync(upload_fingerprint, ctx.request.method, url.path, url.query,
+                                                 fields, upload.filename or "", upload.file)
+    replay = await pending.begin(await ctx.tenant(), fingerprint)
+    if replay is None:
+        return None
+    return Response(replay.body, status_code=replay.status_code, media_type="application/json",
+                    headers={"Idempotent-Replayed": "true"})
+
+
+async def create_import(ctx: RequestContext) -> dict[str, Any] | Response:
     schema = await ctx.schema()
     obj = _object(ctx, schema)
+    # Without an Idempotency-Key the quotas are checked before the body is read; with one, a
+    # replay of an import that is still running must not be refused by them, so after.
+    room = await _upload_room(ctx) if ctx.pending_upload is None else None
     async with service.read_upload(ctx.request) as (upload, fields):
+        replayed = await _replayed_upload(ctx, upload, fields)
+        if replayed is not None:
+            return replayed
+        limit, too_large = room or await _upload_room(ctx)
         row = await service.create_import(await ctx.tenant(), ctx.state.ids, obj, upload, fields,
-                                          limit=ctx.state.settings.import_max_bytes, budget=_parse_budget(ctx),
+                                          limit=limit, too_large=too_large, budget=_parse_budget(ctx),
                                           actor_id=str(ctx.principal.api_key_id), now=utcnow(ctx.state.clock))
     _enqueue_after_commit(ctx, service.IMPORT_JOB, f"import:{row['id']}", ctx.workspace_id, row["id"])
     return service.import_to_json(row, schema)
@@ -77,18 +126,22 @@ async def create_export(ctx: RequestContext) -> dict[str, Any]:
         missing = sorted({"task.read", "note.read"} - ctx.principal.scopes)
         if missing:
             raise Forbidden(f"Exporting the whole workspace needs the scopes {', '.join(missing)} too")
+    await _check_job_quotas(ctx, "exports", "exports")
     export = await service.create_export(await ctx.tenant(), ctx.state.ids, await ctx.schema(), ctx.body.object,
-                                         ctx.body.format, utcnow(ctx.state.clock))
+                                         ctx.body.format, utcnow(ctx.state.clock), _retention(ctx))
     _enqueue_after_commit(ctx, service.EXPORT_JOB, f"export:{export['id']}", ctx.workspace_id, int(export["id"]))
     return export
 
 
 async def get_export(ctx: RequestContext) -> dict[str, Any]:
-    return await service.get_export(await ctx.tenant(), ctx.path["id"])
+    return await service.get_export(await ctx.tenant(), ctx.path["id"], _retention(ctx))
 
 
 async def download_export(ctx: RequestContext) -> StreamingResponse:
-    export = await service.get_export(await ctx.tenant(), ctx.path["id"])
+    export = await service.get_export(await ctx.tenant(), ctx.path["id"], _retention(ctx))
+    if export["status"] == "expired":
+        raise Conflict(f"The export expired (its file is kept {ctx.state.settings.export_retention_days:g} days, "
+                       f"EXPORT_RETENTION_DAYS); create a new export")
     if export["status"] != "completed":
         raise Conflict(f"The export is {export['status']}; download it once it is completed")
     kind = "zip" if export["format"] == "csv" and export.get("object") is None else export["format"]

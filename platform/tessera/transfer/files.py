@@ -15,8 +15,10 @@ CHUNK = 1024 * 1024
 _TABLES = {"imports": ("import_chunks", "import_id"), "exports": ("export_chunks", "export_id")}
 
 
-async def store_file(tenant: Tenant, kind: str, owner_id: int, source: BinaryIO, *, limit: int) -> int:
-    """Copy a file-like object into chunks; returns the byte count. ``PayloadTooLarge`` past ``limit``."""
+async def store_file(tenant: Tenant, kind: str, owner_id: int, source: BinaryIO, *, limit: int,
+                     too_large: str | None = None) -> int:
+    """Copy a file-like object into chunks; returns the byte count. ``PayloadTooLarge`` past
+    ``limit`` (saying ``too_large`` when given)."""
     table, column = _TABLES[kind]
     total = seq = 0
     while True:
@@ -25,7 +27,7 @@ async def store_file(tenant: Tenant, kind: str, owner_id: int, source: BinaryIO,
             return total
         total += len(data)
         if total > limit:
-            raise PayloadTooLarge(f"The file is larger than {limit} bytes")
+            raise PayloadTooLarge(too_large or f"The file is larger than {limit} bytes")
         await tenant.fetch(f"INSERT INTO {table} (workspace_id, {column}, seq, data) VALUES ($1, $2, $3, $4)",
                            owner_id, seq, data)
         seq += 1

@@ -63,4 +63,6 @@ class ExportResponse(ResponseModel):
     error: str | None = None
     created_at: str
     completed_at: str | None = None
+    expires_at: str | None = Field(default=None, description="When a completed export's file is deleted "
+                                                             "(EXPORT_RETENTION_DAYS after it completed)")
     download_url: str | None = None

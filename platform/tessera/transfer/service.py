@@ -7,7 +7,7 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -104,6 +104,7 @@ async def _sample(upload: UploadFile, size: int) -> bytes:
 
 async def create_import(tenant: Tenant, ids: IdAllocator, obj: ObjectDefinition, upload: UploadFile,
                         fields: dict[str, str], *, limit: int, budget: ParseBudget, actor_id: str,
+                        too_large: str | None = None,
                         now: datetime) -> dict[str, Any]:
     fmt = _format(upload, fields.get("format"))
     mapping = _mapping(fields.get("mapping"))
@@ -118,7 +119,7 @@ async def create_import(tenant: Tenant, ids: IdAllocator, obj: ObjectDefinition,
         "INSERT INTO imports (workspace_id, id, object_id, format, mapping, matching_attribute, status, "
         "created_by_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, 'uploading', $7, $8, $8)",
         import_id, obj.id, fmt, orjson.dumps(mapping or {}).decode(), matching, actor_id, now)
-    size = await store_file(tenant, "imports", import_id, upload.file, limit=limit)
+    size = await store_file(tenant, "imports", import_id, upload.file, limit=limit, too_large=too_large)
     await tenant.fetch("UPDATE imports SET status = 'pending', total_bytes = $3 WHERE workspace_id = $1 AND id = $2",
                        import_id, size)
     row: dict[str, Any] = dict(await get_import(tenant, str(import_id)))
@@ -185,17 +186,17 @@ def errors_csv(errors: list[dict[str, Any]]) -> bytes:
 
 
 async def create_export(tenant: Tenant, ids: IdAllocator, schema: WorkspaceSchema, object_slug: str | None,
-                        fmt: str, now: datetime) -> dict[str, Any]:
+                        fmt: str, now: datetime, retention: timedelta) -> dict[str, Any]:
     if object_slug is not None and (schema.object(object_slug) is None):
         raise NotFound(f"Object '{object_slug[:80]}' not found")
     (export_id,) = await ids.take(tenant.conn, 1)
     await tenant.fetch(
         "INSERT INTO exports (workspace_id, id, object_slug, format, created_at, updated_at) "
         "VALUES ($1, $2, $3, $4, $5, $5)", export_id, object_slug, fmt, now)
-    return await get_export(tenant, str(export_id))
+    return await get_export(tenant, str(export_id), retention)
 
 
-async def get_export(tenant: Tenant, raw_id: str) -> dict[str, Any]:
+async def get_export(tenant: Tenant, raw_id: str, retention: timedelta) -> dict[str, Any]:
     export_id = parse_id(raw_id)
     row = await tenant.fetchrow("SELECT * FROM exports WHERE workspace_id = $1 AND id = $2",
                                 export_id) if export_id is not None else None
@@ -205,6 +206,8 @@ async def get_export(tenant: Tenant, raw_id: str) -> dict[str, Any]:
     out = {"id": str(row["id"]), "object": row["object_slug"], "format": row["format"], "status": row["status"],
            "size_bytes": row["size_bytes"], "counts": orjson.loads(counts) if isinstance(counts, str) else counts,
            "error": row["error"], "created_at": iso(row["created_at"]), "completed_at": iso(row["completed_at"])}
+    if row["status"] in ("completed", "expired") and row["completed_at"] is not None:
+        out["expires_at"] = iso(row["completed_at"] + retention)
     if row["status"] == "completed":
         out["download_url"] = f"/api/developers/v1/exports/{row['id']}/download"
     return {k: v for k, v in out.items() if v is not None}
