@@ -11,6 +11,7 @@ duplicates records or insights.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,6 +42,9 @@ log = structlog.get_logger(__name__)
 MAX_ATTEMPTS = 3  # failures the job saw itself
 MAX_CLAIMS = 10  # starts in all, including those a dead worker never finished
 WORKS_AT = ("employs", "works at")
+MAX_UNNAMED_SUBJECTS = 5
+"""A signal that names no one (``our budget is $40,000``) is about the artifact's entities only
+when it has at most this many; with more, it is about none of them in particular."""
 
 
 @dataclass
@@ -197,6 +201,8 @@ async def _works_at(registry: RegistryService, schema: WorkspaceSchema, company:
 
 
 def _subject_records(subjects: tuple[str, ...], extraction: Extraction, resolved: Resolved) -> list[int]:
+    """The records a signal is about: those its subjects name. Subjects that name no resolved
+    record attach it to none (before, it was attached to every entity of the artifact)."""
     wanted = {s.casefold() for s in subjects}
     ids = []
     for index, person in enumerate(extraction.people):
@@ -207,21 +213,48 @@ def _subject_records(subjects: tuple[str, ...], extraction: Extraction, resolved
         keys = {k.casefold() for k in (company.name, *company.domains) if k}
         if wanted & keys and index in resolved.companies:
             ids.append(resolved.companies[index].id)
-    if not ids:
-        ids = [r.id for r in (*resolved.people.values(), *resolved.companies.values())]
+    if not ids and not subjects:
+        everyone = [r.id for r in (*resolved.people.values(), *resolved.companies.values())]
+        ids = everyone if len(set(everyone)) <= MAX_UNNAMED_SUBJECTS else []
     return sorted(set(ids))
 
 
+@dataclass(frozen=True, slots=True)
+class Caps:
+    """At most this many entities (people and companies together) and insights come from one
+    artifact; the rest are counted in its result as skipped."""
+
+    entities: int = 100
+    insights: int = 100
+
+
+def capped(extraction: Extraction, caps: Caps) -> tuple[Extraction, int, int]:
+    """The extraction within ``caps`` (first mentions first; each kind keeps at least half of the
+    entity cap when it has that many), with the numbers of entities and signals left out."""
+    people, companies = extraction.people, extraction.companies
+    if len(people) + len(companies) > caps.entities:
+        keep_companies = min(len(companies), max(caps.entities - len(people), caps.entities // 2))
+        keep_people = min(len(people), caps.entities - keep_companies)
+        people, companies = people[:keep_people], companies[:keep_companies]
+    signals = extraction.signals[:caps.insights]
+    skipped_entities = len(extraction.people) + len(extraction.companies) - len(people) - len(companies)
+    return (dataclasses.replace(extraction, people=people, companies=companies, signals=signals), skipped_entities,
+            len(extraction.signals) - len(signals))
+
+
 async def apply_extraction(tenant: Tenant, schemas: SchemaCache, ids: IdAllocator, artifact_id: int,
-                           extraction: Extraction, now: datetime) -> tuple[dict[str, Any], list[int]]:
+                           extraction: Extraction, now: datetime,
+                           caps: Caps = Caps()) -> tuple[dict[str, Any], list[int]]:
     """Write an extraction's records, links, insights and the artifact's result (one transaction).
-    Returns the result and the ids of the insights created.
+    Returns the result and the ids of the insights created. Entities and insights past ``caps``
+    are left out and counted (``entities_skipped``, ``insights_skipped``).
 
     Artifacts of one workspace are applied one at a time (a transaction-scoped advisory lock,
     taken before the schema lock): matching mentions by name cannot be guarded by a constraint,
     and two artifacts naming the same new person must not both create her."""
     await (await tenant.driver()).execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
                                           f"tessera:context:{tenant.workspace_id}")
+    extraction, skipped_entities, skipped_insights = capped(extraction, caps)
     schema = await schemas.for_write(tenant)
     actor = Actor("context_extraction", str(artifact_id))
     service = RecordService(tenant, schema, ids=ids, actor=actor, now=now)
@@ -278,7 +311,8 @@ async def apply_extraction(tenant: Tenant, schemas: SchemaCache, ids: IdAllocato
             artifact_id, touched, [e["canonical_entity_id"] for e in resolved.extracted if e["is_new"]])
     result = {"entities_extracted": resolved.extracted, "entities_created": resolved.created,
               "entities_updated": resolved.updated, "relationships_created": resolved.relationships,
-              "insights_created": len(insight_ids), "tasks_suggested": 0}
+              "insights_created": len(insight_ids), "tasks_suggested": 0,
+              "entities_skipped": skipped_entities, "insights_skipped": skipped_insights}
     return result, insight_ids
 
 
@@ -330,8 +364,10 @@ async def process_artifact(ctx: dict[str, Any], workspace_id: int, artifact_id: 
                 "SELECT status FROM artifacts WHERE workspace_id = $1 AND id = $2 FOR UPDATE", artifact_id)
             if current is None or current["status"] == "completed":
                 return "skipped"
+            settings = ctx["settings"]
+            caps = Caps(settings.context_max_entities_per_artifact, settings.context_max_insights_per_artifact)
             result, insight_ids = await apply_extraction(tenant, ctx["schemas_cache"], ctx["ids"], artifact_id,
-                                                         extraction, now)
+                                                         extraction, now, caps)
             await tenant.fetch(
                 "UPDATE artifacts SET status = 'completed', result = $3::jsonb, extraction = $4::jsonb, error = NULL, "
                 "completed_at = $5, updated_at = $5 WHERE workspace_id = $1 AND id = $2", artifact_id,

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     export_retention_days: float = Field(default=7, gt=0)
     """A completed export's file is deleted this long after it completed (the export then reads
     ``expired``); failed imports' files go at the worker's next sweep."""
+    context_max_entities_per_artifact: int = Field(default=100, ge=1)
+    """People and companies one context artifact may create or update; the rest are reported in
+    its result as ``entities_skipped``."""
+    context_max_insights_per_artifact: int = Field(default=100, ge=1)
+    """Insights one context artifact may create; the rest are reported as ``insights_skipped``."""
     max_pending_artifacts_per_workspace: int = Field(default=1_000, ge=1)
     """Context artifacts waiting to be processed; 429 past it, so one tenant cannot bury the workers."""
     rate_limit_workspace_per_minute: int = Field(default=30_000, ge=1)

@@ -1,9 +1,14 @@
 """``GET /v1/graph``: records as nodes, relationship instances as edges, insights as nodes linked
-to the entities they are about, and context edges between entities mentioned in the same text."""
+to the entities they are about, and context edges between entities mentioned in the same text.
+
+Bounded however the workspace is shaped: at most ``limit`` entity nodes, ``MAX_INSIGHT_NODES``
+insight nodes and ``EDGES_PER_NODE * limit`` edges of each kind (relationship, insight, context;
+the totals say how many exist). Entities mentioned together are drawn as a star, each linked to
+the artifact's first entity, not as a clique: one text naming 100 entities adds 99 edges, not
+4,950."""
 
 from __future__ import annotations
 
-from itertools import combinations
 from typing import Any
 
 from schema_registry.workspace import WorkspaceSchema
@@ -14,9 +19,12 @@ from tessera.records.values import primary_value
 
 MAX_INSIGHT_NODES = 1000
 MAX_INSIGHTS_PER_ENTITY = 5
+EDGES_PER_NODE = 4
+MAX_ARTIFACTS = 1000
 
 
 async def build_graph(tenant: Tenant, schema: WorkspaceSchema, limit: int) -> dict[str, Any]:
+    max_edges = EDGES_PER_NODE * limit
     object_ids = [o.id for o in schema.objects if not o.is_list]
     total_nodes = int((await tenant.fetchrow(
         "SELECT count(*) FROM records WHERE workspace_id = $1 AND object_id = ANY($2::bigint[])", object_ids))[0])
@@ -39,7 +47,7 @@ async def build_graph(tenant: Tenant, schema: WorkspaceSchema, limit: int) -> di
         "SELECT r.id, r.definition_id, r.entity_1_id, r.entity_2_id, d.entity_1_to_2_predicate, d.type "
         "FROM relationships r JOIN relationship_definitions d ON d.workspace_id = r.workspace_id "
         "AND d.id = r.definition_id WHERE r.workspace_id = $1 AND r.entity_1_id = ANY($2::bigint[]) "
-        "AND r.entity_2_id = ANY($2::bigint[]) ORDER BY r.id", ids)
+        "AND r.entity_2_id = ANY($2::bigint[]) ORDER BY r.id LIMIT $3", ids, max_edges)
     edges = [{"id": str(e["id"]), "source": str(e["entity_1_id"]), "target": str(e["entity_2_id"]),
               "label": e["entity_1_to_2_predicate"] or e["type"], "definition_id": str(e["definition_id"])}
              for e in edge_rows]
@@ -52,15 +60,18 @@ async def build_graph(tenant: Tenant, schema: WorkspaceSchema, limit: int) -> di
         "SELECT id, type, content, confidence, entity_ids FROM insights WHERE workspace_id = $1 "
         "AND entity_ids && $2::bigint[] ORDER BY id DESC LIMIT $3", ids, MAX_INSIGHT_NODES)
     in_graph = set(ids)
-    insight_nodes, context_edges = [], []
+    insight_nodes: list[dict[str, Any]] = []
+    context_edges: list[dict[str, Any]] = []
+    insight_edges = 0
     per_entity: dict[str, list[dict[str, Any]]] = {}
     for insight in insight_rows:
         node_id = f"ei:{insight['id']}"
         insight_nodes.append({"id": node_id, "content": insight["content"], "type": insight["type"],
                               "confidence": insight["confidence"], "source": "entity_insight"})
         for entity in insight["entity_ids"]:
-            if entity not in in_graph:
+            if entity not in in_graph or insight_edges >= max_edges:
                 continue
+            insight_edges += 1
             context_edges.append({"id": f"ei_edge_{insight['id']}_{entity}", "source": node_id,
                                   "target": str(entity), "label": insight["type"], "edge_type": "insight"})
             summaries = per_entity.setdefault(str(entity), [])
@@ -70,11 +81,14 @@ async def build_graph(tenant: Tenant, schema: WorkspaceSchema, limit: int) -> di
     mentions = await tenant.fetch(
         "SELECT artifact_id, array_agg(record_id ORDER BY record_id) AS records FROM artifact_entities "
         "WHERE workspace_id = $1 AND record_id = ANY($2::bigint[]) GROUP BY artifact_id ORDER BY artifact_id DESC "
-        "LIMIT 1000", ids)
+        "LIMIT $3", ids, MAX_ARTIFACTS)
+    mention_edges = 0
     for mention in mentions:
-        for a, b in combinations(mention["records"], 2):
-            context_edges.append({"id": f"ctx_{mention['artifact_id']}_{a}_{b}", "source": str(a), "target": str(b),
-                                  "label": "mentioned_with", "edge_type": "context"})
+        hub, *others = mention["records"]
+        for other in others[:max(0, max_edges - mention_edges)]:
+            mention_edges += 1
+            context_edges.append({"id": f"ctx_{mention['artifact_id']}_{hub}_{other}", "source": str(hub),
+                                  "target": str(other), "label": "mentioned_with", "edge_type": "context"})
     return {"nodes": nodes, "edges": edges, "relationship_definitions": definitions, "context_edges": context_edges,
             "insight_nodes": insight_nodes, "insights": per_entity, "total_nodes": total_nodes,
             "total_edges": total_edges, "total_context_edges": len(context_edges)}
