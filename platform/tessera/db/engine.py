@@ -61,6 +61,13 @@ def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncE
     return engine
 
 
+def sqlstate(err: BaseException | None) -> str | None:
+    """The SQLSTATE behind a database failure (or a TesseraError translated from one), if any."""
+    if err is None:
+        return None
+    return _sqlstate(err) or (_sqlstate(err.__cause__) if err.__cause__ is not None else None)
+
+
 def _sqlstate(err: BaseException) -> str | None:
     orig = getattr(err, "orig", None)
     for candidate in (orig, getattr(orig, "__cause__", None), err):
