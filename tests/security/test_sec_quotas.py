@@ -5,24 +5,12 @@ failing to authenticate is answered 429. Each limit is lowered here through the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
 import httpx
-import pytest
 
 from tests.conftest import API, Workspace, WorkspaceFactory
-
-
-@pytest.fixture
-def limits(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    state = app.state.tessera
-
-    def lower(**values: Any) -> None:
-        monkeypatch.setattr(state, "settings", state.settings.model_copy(update=values))
-
-    yield lower
 
 
 def _quota_refusal(response: httpx.Response, setting: str) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -17,16 +16,6 @@ import pytest
 
 from tessera.settings import Settings
 from tests.conftest import API, Workspace, WorkspaceFactory
-
-
-@pytest.fixture
-def limits(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    state = app.state.tessera
-
-    def lower(**values: Any) -> None:
-        monkeypatch.setattr(state, "settings", state.settings.model_copy(update=values))
-
-    yield lower
 
 
 async def upload(ws: Workspace, content: bytes) -> httpx.Response:

@@ -5,26 +5,14 @@ idempotency altogether: each retry imported the file again."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
 import httpx
-import pytest
 
 from tests.conftest import API, Workspace
 
 PEOPLE = b"name\nAda Lovelace\nGrace Hopper\n"
-
-
-@pytest.fixture
-def limits(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    state = app.state.tessera
-
-    def lower(**values: Any) -> None:
-        monkeypatch.setattr(state, "settings", state.settings.model_copy(update=values))
-
-    yield lower
 
 
 async def upload(ws: Workspace, content: bytes, key: str, **fields: str) -> httpx.Response:

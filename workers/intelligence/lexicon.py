@@ -164,9 +164,15 @@ TOOLS: Final = frozenset({
     "whatsapp", "telegram", "signal", "iphone", "ipad", "android", "mac", "windows", "calendly",
     "docusign", "loom", "youtube", "facebook", "instagram", "tiktok", "access", "jira", "confluence",
     "g2", "capterra", "trello", "asana", "figma", "miro", "webex", "skype", "discord",
+    # programming languages, frameworks, developer tools and devices (``I love TypeScript``)
+    "typescript", "javascript", "python", "rust", "golang", "kotlin", "java", "php", "scala", "elixir",
+    "haskell", "clojure", "react", "react native", "vue", "angular", "svelte", "nodejs", "node.js", "django",
+    "rails", "flask", "fastapi", "docker", "kubernetes", "terraform", "postgres", "postgresql", "mysql",
+    "mongodb", "graphql", "webpack", "xcode", "vscode", "vs code", "macbook", "macbook pro", "macbook air",
+    "airpods", "raspberry pi", "chatgpt", "copilot", "notion", "airtable", "canva", "kindle", "playstation",
 })
-"""Products and media a text mentions in passing (``replied on WeChat``, ``found you on G2``);
-never reported as a company."""
+"""Products, media and languages a text mentions in passing (``replied on WeChat``, ``found you
+on G2``, ``I love TypeScript``); never reported as a company."""
 
 PLACES: Final = frozenset({
     "london", "paris", "berlin", "munich", "hamburg", "madrid", "barcelona", "rome", "milan", "lisbon",
