@@ -18,3 +18,4 @@ def limits(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         monkeypatch.setattr(state, "settings", state.settings.model_copy(update=values))
 
     yield lower
+

@@ -4,8 +4,6 @@ drivers put hosts, ports, SQL and parameters."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 import asyncpg
@@ -18,6 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from tessera.settings import Settings
 from tests.conftest import Workspace
 from tests.isolated import free_port
+from tests.security.support import until_status
 from workers.job_errors import JobFailure, describe_failure
 
 LEAKS = ("127.0.0.1", "5432", "[SQL", "asyncpg", "Errno", "parameters")
@@ -41,14 +40,6 @@ class UnreachableExtractor:
         raise await unreachable_database()
 
 
-async def wait_status(ws: Workspace, path: str, done: tuple[str, ...]) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while (body := (await ws.get(path)).json())["status"] not in done:
-        assert time.monotonic() < deadline, body
-        await asyncio.sleep(0.05)
-    return body
-
-
 @pytest.mark.usefixtures("worker")
 async def test_an_artifact_whose_service_is_down_reports_a_generic_error(ws: Workspace, db: asyncpg.Connection,
                                                                          settings: Settings) -> None:
@@ -56,7 +47,7 @@ async def test_an_artifact_whose_service_is_down_reports_a_generic_error(ws: Wor
     from workers.lifecycle import shutdown, startup
 
     artifact_id = (await ws.post("/v1/context/text", {"content": "Ada Lovelace joined Acme."})).json()["artifact_id"]
-    await wait_status(ws, f"/v1/context/artifacts/{artifact_id}", ("completed", "failed"))
+    await until_status(ws, f"/v1/context/artifacts/{artifact_id}", ("completed", "failed"))
     await db.execute("UPDATE artifacts SET status = 'pending', attempts = 0 WHERE workspace_id = $1 AND id = $2",
                      int(ws.id), artifact_id)
     ctx: dict[str, Any] = {"settings": settings}
@@ -80,7 +71,7 @@ async def test_an_export_of_a_deleted_object_fails_at_once_saying_so(ws: Workspa
     from workers.transfer_jobs import process_export
 
     export = (await ws.post("/v1/exports", {"object": "person", "format": "csv"})).json()
-    await wait_status(ws, f"/v1/exports/{export['id']}", ("completed", "failed"))
+    await until_status(ws, f"/v1/exports/{export['id']}", ("completed", "failed"))
     await db.execute("UPDATE exports SET status = 'pending', attempts = 0, object_slug = 'deleted_object' "
                      "WHERE workspace_id = $1 AND id = $2", int(ws.id), int(export["id"]))
     ctx: dict[str, Any] = {"settings": settings}

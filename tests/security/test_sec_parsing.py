@@ -15,14 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from schema_registry.definitions import AttributeDefinition, AttributeTypeName
 from tessera.settings import Settings
 from tessera.transfer.cells import coerce_cell, infer_type
 from tessera.transfer.imports import iter_rows
 from tests.conftest import API, FakeClock, Workspace, WorkspaceFactory
-from tests.isolated import free_port
+from tests.security.support import served
 from workers.intelligence.identifiers import find_emails
 from workers.intelligence.mail import read_message
 from workers.intelligence.prose import find_prose_companies
@@ -108,15 +107,8 @@ async def served_api(settings: Settings, clock: FakeClock) -> AsyncIterator[str]
     from tessera.app import create_app
 
     app = create_app(settings, clock=clock)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not task.done(), "the API did not start"
-        await asyncio.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with served(app) as base:
+        yield base
 
 
 async def test_a_hostile_preview_does_not_delay_another_workspace(served_api: str,

@@ -5,8 +5,6 @@ of failed imports. Before, files stayed in PostgreSQL for ever and uploads had n
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -16,19 +14,12 @@ import pytest
 
 from tessera.settings import Settings
 from tests.conftest import API, Workspace, WorkspaceFactory
+from tests.security.support import until_status
 
 
 async def upload(ws: Workspace, content: bytes) -> httpx.Response:
     return await ws.http.post(f"{API}/v1/objects/person/imports", headers=ws.headers(),
                               files={"file": ("people.csv", content, "text/csv")})
-
-
-async def until(ws: Workspace, path: str, statuses: tuple[str, ...]) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while (body := (await ws.get(path)).json())["status"] not in statuses:
-        assert time.monotonic() < deadline, body
-        await asyncio.sleep(0.05)
-    return body
 
 
 async def hold_file_bytes(db: asyncpg.Connection, ws: Workspace, size: int) -> None:
@@ -84,13 +75,13 @@ async def test_exports_expire_and_failed_imports_lose_their_files(ws: Workspace,
 
     await ws.post("/v1/objects/person/records", {"values": {"name": "Ada Lovelace"}})
     export = (await ws.post("/v1/exports", {"format": "jsonl"})).json()
-    done = await until(ws, f"/v1/exports/{export['id']}", ("completed", "failed"))
+    done = await until_status(ws, f"/v1/exports/{export['id']}", ("completed", "failed"))
     assert done["status"] == "completed", done
     assert done["expires_at"] > done["completed_at"]
     assert (await ws.get(f"/v1/exports/{export['id']}/download")).status_code == 200
 
     failed = (await upload(ws, b"name\n")).json()  # a header and no rows: the worker fails it
-    assert (await until(ws, f"/v1/imports/{failed['id']}", ("completed", "failed")))["status"] == "failed"
+    assert (await until_status(ws, f"/v1/imports/{failed['id']}", ("completed", "failed")))["status"] == "failed"
     assert await db.fetchval("SELECT count(*) FROM import_chunks WHERE workspace_id = $1", int(ws.id)) == 1
 
     await db.execute("UPDATE exports SET completed_at = now() - $3::interval WHERE workspace_id = $1 AND id = $2",

@@ -16,11 +16,10 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-import uvicorn
 
 from tessera.settings import Settings
 from tests.conftest import API, FakeClock, Workspace, WorkspaceFactory
-from tests.isolated import free_port
+from tests.security.support import served
 
 KEEPALIVE_S = 0.25
 ENDS_WITHIN_S = 5.0
@@ -36,16 +35,9 @@ async def stream_api(settings: Settings, clock: FakeClock) -> AsyncIterator[str]
         "sse_keepalive_seconds": KEEPALIVE_S, "sse_max_streams_per_key": 2,
         "sse_max_streams_per_workspace": 3, "sse_max_stream_seconds": LIFETIME_S})
     app = create_app(stream_settings, clock=clock)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not task.done(), "the stream API did not start"
-        await asyncio.sleep(0.01)
-    await asyncio.wait_for(app.state.listener.connected.wait(), timeout=10)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with served(app) as base:
+        await asyncio.wait_for(app.state.listener.connected.wait(), timeout=10)
+        yield base
 
 
 @contextlib.asynccontextmanager
