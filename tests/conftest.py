@@ -190,6 +190,9 @@ async def worker(app: Any, settings: Settings) -> AsyncIterator[Any]:
     search = ctx.get("search")
     if search is not None:
         await search.client.wait_for_task(await search.client.delete_index(search.index_uid))
+    memory = ctx.get("memory_index")
+    if memory is not None:
+        await memory.client.wait_for_task(await memory.client.delete_index(memory.index_uid))
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await task

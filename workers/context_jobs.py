@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from schema_registry.definitions import ObjectDefinition, RelationshipType
 from schema_registry.workspace import WorkspaceSchema
+from tessera.context import memory
 from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest, Conflict, NotFound
@@ -244,10 +245,13 @@ def capped(extraction: Extraction, caps: Caps) -> tuple[Extraction, int, int]:
 
 async def apply_extraction(tenant: Tenant, schemas: SchemaCache, ids: IdAllocator, artifact_id: int,
                            extraction: Extraction, now: datetime,
-                           caps: Caps = Caps()) -> tuple[dict[str, Any], list[int]]:
+                           caps: Caps = Caps(), told_at: datetime | None = None) -> tuple[dict[str, Any], list[int]]:
     """Write an extraction's records, links, insights and the artifact's result (one transaction).
     Returns the result and the ids of the insights created. Entities and insights past ``caps``
     are left out and counted (``entities_skipped``, ``insights_skipped``).
+
+    Each insight becomes a memory item dated ``told_at`` (when the artifact was received), and the
+    artifact's passages are tagged with the records they name.
 
     Artifacts of one workspace are applied one at a time (a transaction-scoped advisory lock,
     taken before the schema lock): matching mentions by name cannot be guarded by a constraint,
@@ -303,7 +307,11 @@ async def apply_extraction(tenant: Tenant, schemas: SchemaCache, ids: IdAllocato
             "RETURNING id", insight_id, artifact_id, signal.type, signal.content, signal.confidence, entity_ids,
             key, now)
         insight_ids.extend(r["id"] for r in inserted)
+        for r in inserted:
+            await memory.remember(tenant, "insight", r["id"], signal.content, context=signal.type,
+                                  created_at=told_at or now, entity_ids=entity_ids)
     touched = sorted({r.id for r in (*resolved.people.values(), *resolved.companies.values())})
+    await memory.tag_entities(tenant, "artifact", artifact_id, _names(extraction, resolved))
     if touched:
         await tenant.fetch(
             "INSERT INTO artifact_entities (workspace_id, artifact_id, record_id, is_new) "
@@ -314,6 +322,22 @@ async def apply_extraction(tenant: Tenant, schemas: SchemaCache, ids: IdAllocato
               "insights_created": len(insight_ids), "tasks_suggested": 0,
               "entities_skipped": skipped_entities, "insights_skipped": skipped_insights}
     return result, insight_ids
+
+
+def _names(extraction: Extraction, resolved: Resolved) -> dict[int, list[str]]:
+    """The names each resolved record goes by in text: a person's full, first and last name, a
+    company's name."""
+    names: dict[int, list[str]] = {}
+    for index, row in resolved.people.items():
+        full = extraction.people[index].name
+        if not full:
+            continue
+        parts = full.split()
+        names.setdefault(row.id, []).extend([full, *([parts[0], parts[-1]] if len(parts) > 1 else [])])
+    for index, row in resolved.companies.items():
+        if name := extraction.companies[index].name:
+            names.setdefault(row.id, []).append(name)
+    return names
 
 
 def _company_of(mention: PersonMention, extraction: Extraction, resolved: Resolved) -> RecordRow | None:
@@ -367,7 +391,7 @@ async def process_artifact(ctx: dict[str, Any], workspace_id: int, artifact_id: 
             settings = ctx["settings"]
             caps = Caps(settings.context_max_entities_per_artifact, settings.context_max_insights_per_artifact)
             result, insight_ids = await apply_extraction(tenant, ctx["schemas_cache"], ctx["ids"], artifact_id,
-                                                         extraction, now, caps)
+                                                         extraction, now, caps, told_at=row["created_at"])
             await tenant.fetch(
                 "UPDATE artifacts SET status = 'completed', result = $3::jsonb, extraction = $4::jsonb, error = NULL, "
                 "completed_at = $5, updated_at = $5 WHERE workspace_id = $1 AND id = $2", artifact_id,
@@ -383,6 +407,7 @@ async def process_artifact(ctx: dict[str, Any], workspace_id: int, artifact_id: 
     if insight_ids:
         await ctx["redis_client"].publish(f"tessera:insights:{workspace_id}", {"insight_ids": insight_ids})
     await ctx["redis_client"].enqueue("relay_search", job_id="relay_search")
+    await ctx["redis_client"].enqueue("relay_memory", job_id="relay_memory")
     return "completed"
 
 

@@ -12,6 +12,7 @@ from workers.intelligence import (
     EntityFacts,
     InsightFact,
     NoteFact,
+    PassageFact,
     Reasoner,
     RelationshipFact,
     TaskFact,
@@ -35,7 +36,32 @@ def to_facts(facts: dict[str, Any]) -> AskFacts:
                             for r in e["relationships"]),
     ) for e in facts["entities"])
     return AskFacts(entities=entities, workspace_wide=bool(facts.get("workspace_wide")),
-                    total_entities_searched=int(facts.get("total_entities_searched", 0)))
+                    total_entities_searched=int(facts.get("total_entities_searched", 0)),
+                    passages=tuple(_passage(p) for p in facts.get("passages", [])),
+                    answerable=bool(facts.get("answerable")))
+
+
+def _passage(p: dict[str, Any]) -> PassageFact:
+    return PassageFact(id=int(p["id"]), source_type=p["source_type"], source_id=int(p["source_id"]),
+                       content=p["content"], sentence=p["sentence"], created_at=_when(p.get("created_at")),
+                       score=float(p["score"]), entity_ids=tuple(int(e) for e in p.get("entity_ids", [])),
+                       replaces=tuple(_passage(r) for r in p.get("replaces", [])),
+                       artifact_id=int(p["artifact_id"]) if p.get("artifact_id") is not None else None)
+
+
+def passage_signal(passage: PassageFact) -> dict[str, Any]:
+    """A cited passage as a ``signals_used`` entry: the spec's fields (``entity_id`` is the first
+    entity it mentions, 0 for none) plus where it came from (``artifact_id`` / ``note_id`` /
+    ``insight_id``, ``memory_item_id``, ``created_at``)."""
+    signal: dict[str, Any] = {"entity_id": passage.entity_ids[0] if passage.entity_ids else 0,
+                              "content": passage.sentence, "score": passage.score, "type": "memory",
+                              "source_type": passage.source_type, f"{passage.source_type}_id": passage.source_id,
+                              "memory_item_id": passage.id}
+    if passage.artifact_id is not None:
+        signal["artifact_id"] = passage.artifact_id
+    if passage.created_at is not None:
+        signal["created_at"] = passage.created_at.isoformat().replace("+00:00", "Z")
+    return signal
 
 
 class ReasonerPort:
@@ -49,6 +75,9 @@ class ReasonerPort:
 
     async def answer(self, question: str, facts: dict[str, Any]) -> dict[str, Any]:
         answer = await self.reasoner.answer(question, to_facts(facts))
+        cited = [p for lead in answer.passages_cited for p in (lead, *lead.replaces)]
         return {"answer": answer.answer, "confidence": answer.confidence,
-                "signals_used": [{"insight_id": s.insight_id, "entity_id": s.entity_id, "content": s.content,
-                                  "score": s.score, "type": s.type} for s in answer.signals_used]}
+                "passages_cited": [p.id for p in cited],
+                "signals_used": [passage_signal(p) for p in cited] + [
+                    {"insight_id": s.insight_id, "entity_id": s.entity_id, "content": s.content, "score": s.score,
+                     "type": s.type} for s in answer.signals_used]}

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from search.client import MeiliClient, SearchUnavailable, TaskFailed
 from search.engine import SearchEngine
+from search.memory import MemoryIndex
 from tessera.db.engine import create_engine
 from tessera.db.ids import IdAllocator
 from tessera.logs import configure_logging
@@ -17,6 +18,7 @@ from tessera.redis_client import RedisClient
 from tessera.registry.cache import SchemaCache
 from tessera.settings import Settings
 from workers.leases import JobLeases
+from workers.memory.embedding import DIMENSIONS, shared_embedder
 from workers.search_indexer import Schemas
 from workers.webhook_delivery import DeliverySender, delivery_client
 
@@ -28,12 +30,18 @@ def search_engine(settings: Settings) -> SearchEngine:
     return SearchEngine(client, f"{settings.meili_index_prefix}_records")
 
 
+def memory_index(settings: Settings, client: MeiliClient) -> MemoryIndex:
+    return MemoryIndex(client, f"{settings.meili_index_prefix}_memory", DIMENSIONS)
+
+
 async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx.get("settings") or Settings()
     configure_logging(settings.log_level, settings.log_format)
     ctx["settings"] = settings
     ctx["engine"] = create_engine(settings, pool_size=5)
     ctx["search"] = search_engine(settings)
+    ctx["memory_index"] = memory_index(settings, ctx["search"].client)
+    ctx["embedder"] = shared_embedder()
     ctx["schemas"] = Schemas()
     ctx["schemas_cache"] = SchemaCache(ttl_seconds=settings.schema_cache_seconds, clock=time.time)
     ctx["ids"] = IdAllocator()
@@ -43,6 +51,8 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["webhook_sender"] = DeliverySender(ctx["engine"], ctx["http"], settings, clock=ctx.get("clock", time.time))
     try:
         await ctx["search"].ensure_index()
+        await ctx["memory_index"].ensure_index()
+        ctx["memory_index_ready"] = True
     except (SearchUnavailable, TaskFailed) as err:  # indexing catches up once Meilisearch is back
         log.warning("search_index_setup_deferred", error=str(err)[:200])
     log.info("worker_started")

@@ -22,6 +22,7 @@ from schema_registry.workspace import WorkspaceSchema
 from search.client import SearchUnavailable, TaskFailed
 from search.documents import build_document
 from search.engine import SearchEngine
+from search.memory import MemoryIndex
 from tessera.db.tenant import Tenant
 from tessera.registry.repository import load_schema, schema_version
 
@@ -107,7 +108,8 @@ async def _reindex_step(conn: AsyncConnection, engine: SearchEngine, schemas: Sc
     return int(rows[-1].id)
 
 
-async def relay_batch(db: AsyncEngine, engine: SearchEngine, schemas: Schemas, *, batch: int = BATCH) -> int:
+async def relay_batch(db: AsyncEngine, engine: SearchEngine, schemas: Schemas, *, batch: int = BATCH,
+                      memory: MemoryIndex | None = None) -> int:
     """Process one batch of the search outbox. Returns how many rows were completed (0: idle)."""
     async with db.connect() as conn, conn.begin():
         locked = (await conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": RELAY_LOCK})).scalar()
@@ -133,6 +135,8 @@ async def relay_batch(db: AsyncEngine, engine: SearchEngine, schemas: Schemas, *
             elif row.event_type == "workspace.erased":
                 task = await engine.client.delete_by_filter(engine.index_uid, f"workspace_id = {int(row.workspace_id)}")
                 await engine.client.wait_for_task(task, wait_seconds=120)
+                if memory is not None:
+                    await memory.delete_workspace(row.workspace_id)
                 # The erasure leaves no row behind: this one goes once its work is done.
                 await conn.execute(text("DELETE FROM outbox WHERE id = :id"), {"id": row.id})
             elif row.event_type == "object.reindex":
@@ -159,7 +163,7 @@ async def relay_search(ctx: dict[str, Any]) -> int:
     total = 0
     try:
         while True:
-            processed = await relay_batch(ctx["engine"], ctx["search"], ctx["schemas"])
+            processed = await relay_batch(ctx["engine"], ctx["search"], ctx["schemas"], memory=ctx.get("memory_index"))
             if processed == 0:
                 return total
             total += processed

@@ -10,6 +10,7 @@ from arq.cron import cron
 
 from tessera.settings import Settings
 from workers import context_jobs, lifecycle, list_jobs, search_indexer, transfer_jobs, webhook_delivery
+from workers.memory import indexer
 
 EVERY_SECOND = set(range(60))
 
@@ -19,6 +20,7 @@ def build_worker_settings(settings: Settings) -> dict[str, Any]:
     return {
         "functions": [
             func(search_indexer.relay_search, keep_result=0, max_tries=1),
+            func(indexer.relay_memory, keep_result=0, max_tries=1),
             func(webhook_delivery.webhook_job, keep_result=0, max_tries=1),
             func(context_jobs.process_artifact, keep_result=0, max_tries=3),
             func(list_jobs.process_list_job, keep_result=0, max_tries=3),
@@ -27,6 +29,8 @@ def build_worker_settings(settings: Settings) -> dict[str, Any]:
         ],
         "cron_jobs": [
             cron(search_indexer.relay_search, name="relay_search_sweep", second=EVERY_SECOND, keep_result=0,
+                 run_at_startup=True, unique=True),
+            cron(indexer.relay_memory, name="relay_memory_sweep", second=EVERY_SECOND, keep_result=0,
                  run_at_startup=True, unique=True),
             cron(webhook_delivery.webhook_job, name="webhook_sweep", second=EVERY_SECOND, keep_result=0,
                  run_at_startup=True, unique=True),

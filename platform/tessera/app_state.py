@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schema_registry.definitions import ObjectDefinition
 from tessera.clock import Clock
+from tessera.context.memory import Recollection
 from tessera.db.ids import IdAllocator
+from tessera.db.tenant import Tenant
 from tessera.http.auth import Authenticator
 from tessera.records.admission import QueryGate
 from tessera.redis_client import RedisClient
@@ -47,6 +50,16 @@ class IntelligencePort(Protocol):
         ...
 
 
+class MemoryPort(Protocol):
+    """Recall from the workspace's memory items. Implemented in ``workers`` (Meilisearch hybrid
+    search and a local embedding model, PostgreSQL full text when Meilisearch is down)."""
+
+    async def recall(self, tenant: Tenant, question: str, *, entity_ids: Sequence[int], entity_names: Sequence[str],
+                     now: datetime) -> Recollection:
+        """The passages that answer ``question`` best, ranked, and how confident recall is."""
+        ...
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -59,6 +72,7 @@ class AppState:
     ids: IdAllocator = field(default_factory=IdAllocator)
     search: SearchPort | None = None
     intelligence: IntelligencePort | None = None
+    memory: MemoryPort | None = None
     caches: list[Callable[[str | None], None]] = field(default_factory=list)
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)

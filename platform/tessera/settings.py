@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     """People and companies one context artifact may create or update; the rest are reported in
     its result as ``entities_skipped``."""
     context_max_insights_per_artifact: int = Field(default=100, ge=1)
+    ask_session_ttl_hours: float = Field(default=24.0, gt=0)
+    """An ask session (``session_id``) not used for this long expires: continuing it is a 404."""
     """Insights one context artifact may create; the rest are reported as ``insights_skipped``."""
     max_pending_artifacts_per_workspace: int = Field(default=1_000, ge=1)
     """Context artifacts waiting to be processed; 429 past it, so one tenant cannot bury the workers."""

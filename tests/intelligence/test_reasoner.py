@@ -47,7 +47,8 @@ async def test_nothing_found_is_said_honestly_with_the_terms() -> None:
                                             AskFacts(total_entities_searched=1204))
     assert answer.confidence == 0.0 and answer.signals_used == ()
     assert '"techflow.io"' in answer.answer and "1,204" in answer.answer
-    assert answer.answer.startswith("Nothing in this workspace matches")
+    assert answer.answer.startswith("I have no information on the status with techflow.io.")
+    assert "Nothing in this workspace matches" in answer.answer
 
 
 def test_summary_states_exactly_the_facts() -> None:

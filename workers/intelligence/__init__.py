@@ -28,6 +28,7 @@ from workers.intelligence.reasoner import (
     EntityFacts,
     InsightFact,
     NoteFact,
+    PassageFact,
     Reasoner,
     RelationshipFact,
     SignalUsed,
@@ -37,7 +38,8 @@ from workers.intelligence.reasoner import (
 
 __all__ = [
     "SIGNAL_TYPES", "Answer", "AskFacts", "CompanyMention", "EntityFacts", "Extraction", "Extractor", "InsightFact",
-    "Interpretation", "LLMError", "LLMExtractor", "LLMReasoner", "NoteFact", "OpenAICompatibleClient", "PersonMention",
+    "Interpretation", "LLMError", "LLMExtractor", "LLMReasoner", "NoteFact", "OpenAICompatibleClient", "PassageFact",
+    "PersonMention",
     "QuestionTerms", "RankedEntity", "Reasoner", "RelationshipFact", "RuleExtractor", "Signal", "SignalUsed",
     "SummaryReasoner", "TaskFact", "build_extractor", "build_reasoner", "extract_entities", "from_json",
     "interpret_list_query", "rank_candidates", "resolve_question_terms", "to_json",

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any, Final, Protocol
 
 from workers.intelligence.question import QuestionTerms, resolve_question_terms
+from workers.intelligence.recollection import asks_for_overview, quote, subject_of
 
 __all__ = [
     "Answer",
@@ -22,6 +23,7 @@ __all__ = [
     "EntityFacts",
     "InsightFact",
     "NoteFact",
+    "PassageFact",
     "QuestionTerms",
     "Reasoner",
     "RelationshipFact",
@@ -77,10 +79,30 @@ class EntityFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class PassageFact:
+    """A remembered passage recall chose, best first: ``sentence`` is the part that answers,
+    ``replaces`` the older passages on the same thing (a knowledge update)."""
+
+    id: int
+    source_type: str
+    source_id: int
+    content: str
+    sentence: str
+    created_at: datetime | None
+    score: float
+    entity_ids: tuple[int, ...] = ()
+    replaces: tuple[PassageFact, ...] = ()
+    artifact_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AskFacts:
     entities: tuple[EntityFacts, ...] = ()
     workspace_wide: bool = False
     total_entities_searched: int = 0
+    passages: tuple[PassageFact, ...] = ()
+    answerable: bool = False
+    """Recall is confident that the best passages answer the question."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +119,7 @@ class Answer:
     answer: str
     confidence: float
     signals_used: tuple[SignalUsed, ...] = ()
+    passages_cited: tuple[PassageFact, ...] = ()
 
 
 class Reasoner(Protocol):
@@ -215,8 +238,47 @@ def summarize_facts(question: str, facts: AskFacts) -> Answer:
     return Answer(head + "\n\n" + "\n\n".join(paragraphs), confidence, tuple(used))
 
 
+SECOND_SENTENCE_AT: Final = 0.9
+"""A second passage joins the answer when it scores at least this share of the best one."""
+
+
+def _near_duplicate(a: str, b: str) -> bool:
+    x, y = set(a.casefold().split()), set(b.casefold().split())
+    return bool(x and y) and len(x & y) / min(len(x), len(y)) >= 0.8
+
+
+def answer_from_memory(question: str, facts: AskFacts) -> Answer:
+    """The default answer. When recall is confident, the best remembered sentences, condensed to
+    the one (or two) that answer, each cited; when a newer fact replaced an older one, the newer
+    leads and the answer says what it replaced and when. When it is not, a general question about
+    a known entity gets ``summarize_facts``; anything else gets a plain "no information" naming
+    the question's subject. Nothing is stated that is not in the facts."""
+    if not facts.answerable or not facts.passages:
+        summary = summarize_facts(question, facts)
+        if facts.entities and asks_for_overview(question):
+            return summary
+        # The specific point is unknown; what is known about the entities (or that nothing
+        # matched) follows, so the reader sees what was looked at.
+        return Answer(f"I have no information on {subject_of(question)}. {summary.answer}",
+                      0.0 if not facts.entities else round(summary.confidence / 2, 2), summary.signals_used)
+    lead = facts.passages[0]
+    chosen = [lead]
+    for passage in facts.passages[1:3]:
+        if passage.score >= SECOND_SENTENCE_AT * lead.score and passage.source_id != lead.source_id \
+                and not _near_duplicate(passage.sentence, lead.sentence) and not passage.replaces:
+            chosen.append(passage)
+            break
+    parts = [quote(lead.sentence, lead.created_at)]
+    for old in lead.replaces[:2]:
+        when = f" on {old.created_at.date().isoformat()}" if old.created_at else ""
+        parts.append(f"This replaces what was remembered{when}: \"{' '.join(old.sentence.split())}\"")
+    parts += [quote(p.sentence, p.created_at) for p in chosen[1:]]
+    confidence = round(min(0.95, max(0.3, lead.score)), 2)
+    return Answer(" ".join(parts), confidence, passages_cited=tuple(chosen))
+
+
 class SummaryReasoner:
-    """The default reasoner: ``summarize_facts`` behind the ``Reasoner`` interface."""
+    """The default reasoner: ``answer_from_memory`` behind the ``Reasoner`` interface."""
 
     async def answer(self, question: str, facts: AskFacts) -> Answer:
-        return summarize_facts(question, facts)
+        return answer_from_memory(question, facts)

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from tessera.context import memory
 from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
 from tessera.errors import NotFound
@@ -22,6 +23,7 @@ async def create_artifact(tenant: Tenant, ids: IdAllocator, *, content: str, con
     await tenant.fetch(
         "INSERT INTO artifacts (workspace_id, id, content, context, created_by_id, created_at, updated_at) "
         "VALUES ($1, $2, $3, $4, $5, $6, $6)", artifact_id, content, context or "", actor_id, now)
+    await memory.remember(tenant, "artifact", artifact_id, content, context=context or "", created_at=now)
     return artifact_id
 
 

@@ -3,15 +3,18 @@ about them, and let the reasoner (port) answer from exactly those facts."""
 
 from __future__ import annotations
 
+import re
 import secrets
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 
 from schema_registry.definitions import ObjectDefinition
 from schema_registry.workspace import WorkspaceSchema
-from tessera.app_state import IntelligencePort, SearchPort
+from tessera.app_state import IntelligencePort, MemoryPort, SearchPort
+from tessera.context.memory import RecalledPassage, Recollection, mention_counts, search_text
 from tessera.db.tenant import Tenant
 from tessera.errors import NotFound
 from tessera.fulltext.service import find
@@ -118,11 +121,11 @@ async def gather(tenant: Tenant, schema: WorkspaceSchema, entities: list[tuple[i
             "AND entity_ids @> ARRAY[$2]::bigint[] ORDER BY created_at DESC, id DESC LIMIT 10", record_id)
         notes = await tenant.fetch(
             "SELECT title, left(content, 300) AS excerpt, created_at FROM notes WHERE workspace_id = $1 "
-            "AND entity_id = $2 AND archived_at IS NULL ORDER BY id DESC LIMIT 5", record_id)
+            "AND entity_id = $2 AND archived_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 5", record_id)
         tasks = await tenant.fetch(
             "SELECT t.title, t.due_date FROM tasks t JOIN task_entities te ON te.workspace_id = t.workspace_id "
             "AND te.task_id = t.id WHERE t.workspace_id = $1 AND te.record_id = $2 AND NOT t.is_completed "
-            "AND t.archived_at IS NULL ORDER BY t.id DESC LIMIT 5", record_id)
+            "AND t.archived_at IS NULL ORDER BY t.created_at DESC, t.id DESC LIMIT 5", record_id)
         links = await tenant.fetch(
             "SELECT r.entity_1_id, r.entity_2_id, d.entity_1_to_2_predicate, d.entity_2_to_1_predicate "
             "FROM relationships r JOIN relationship_definitions d ON d.workspace_id = r.workspace_id "
@@ -152,12 +155,56 @@ async def gather(tenant: Tenant, schema: WorkspaceSchema, entities: list[tuple[i
     return facts
 
 
-async def load_session(tenant: Tenant, session_id: str | None) -> tuple[str, list[dict[str, Any]]]:
+PRONOUNS = frozenset({"he", "she", "him", "her", "his", "hers", "they", "them", "their", "theirs", "it", "its"})
+_ELLIPSIS = re.compile(r"^\s*(?:and|what about|how about|and what about)\b", re.IGNORECASE)
+_WORDS = re.compile(r"[^\W\d_]+")
+MAX_REFERENCES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """The question to retrieve with, and the entities it leans on from the previous turn."""
+
+    query: str
+    entity_ids: tuple[int, ...] = ()
+    entity_names: tuple[str, ...] = ()
+
+    @property
+    def rewritten(self) -> bool:
+        return bool(self.entity_ids) or bool(self.entity_names)
+
+
+def follow_up(question: str, names: list[str], last: dict[str, Any] | None) -> FollowUp:
+    """Resolve a follow-up against the session's last turn (pure): a pronoun with no name in the
+    question (``Where does she work?``) means the last turn's entities; an elliptic question
+    (``And Kenji?``, ``What about the budget?``) takes the last question's topic."""
+    if not last:
+        return FollowUp(question)
+    words = {w.casefold() for w in _WORDS.findall(question)}
+    previous_names = [str(n) for n in last.get("entity_names", [])]
+    previous_ids = tuple(int(i) for i in last.get("entity_ids", []))
+    if _ELLIPSIS.match(question):
+        topic = str(last.get("query", ""))
+        if names:  # a new subject, the old question: drop the old subject's name from it
+            for name in previous_names:
+                topic = re.sub(re.escape(name), "", topic, flags=re.IGNORECASE)
+            return FollowUp(f"{question} {topic}".strip())
+        return FollowUp(f"{question} {topic}".strip(), previous_ids, tuple(previous_names))
+    if not names and words & PRONOUNS and (previous_ids or previous_names):
+        return FollowUp(f"{question} ({', '.join(previous_names)})" if previous_names else question, previous_ids,
+                        tuple(previous_names))
+    return FollowUp(question)
+
+
+async def load_session(tenant: Tenant, session_id: str | None, now: datetime, ttl: timedelta
+                       ) -> tuple[str, list[dict[str, Any]]]:
     if session_id is None:
         return secrets.token_urlsafe(12), []
-    row = await tenant.fetchrow("SELECT turns FROM ask_sessions WHERE workspace_id = $1 AND id = $2", session_id)
-    if row is None:
-        raise NotFound("Unknown session_id")
+    row = await tenant.fetchrow("SELECT turns, updated_at FROM ask_sessions WHERE workspace_id = $1 AND id = $2",
+                                session_id)
+    if row is None or row["updated_at"] < now - ttl:
+        raise NotFound("Unknown or expired session_id: sessions end after "
+                       f"{ttl.total_seconds() / 3600:g} h without a question; start a new one by leaving it out")
     turns = row["turns"]
     return session_id, orjson.loads(turns) if isinstance(turns, str) else turns
 
@@ -169,23 +216,93 @@ async def save_session(tenant: Tenant, session_id: str, turns: list[dict[str, An
         session_id, orjson.dumps(turns[-MAX_TURNS:]).decode(), now)
 
 
+def _passage_json(passage: RecalledPassage) -> dict[str, Any]:
+    item = passage.item
+    return {"id": item.id, "source_type": item.source_type, "source_id": item.source_id, "context": item.context,
+            "content": item.content, "sentence": passage.sentence, "created_at": iso(item.created_at),
+            "score": passage.score, "entity_ids": list(item.entity_ids),
+            "replaces": [_passage_json(p) for p in passage.replaces]}
+
+
+async def _link_artifacts(tenant: Tenant, passages: list[dict[str, Any]]) -> None:
+    """Give every passage the artifact it came from (an insight's is the artifact it was read in)."""
+    flat = [p for lead in passages for p in (lead, *lead["replaces"])]
+    insight_ids = [p["source_id"] for p in flat if p["source_type"] == "insight"]
+    found = {r["id"]: r["artifact_id"] for r in await tenant.fetch(
+        "SELECT id, artifact_id FROM insights WHERE workspace_id = $1 AND id = ANY($2::bigint[])", insight_ids)
+             } if insight_ids else {}
+    for p in flat:
+        artifact = p["source_id"] if p["source_type"] == "artifact" else found.get(p["source_id"])
+        if artifact is not None:
+            p["artifact_id"] = artifact
+
+
+async def _recall(tenant: Tenant, memory: MemoryPort | None, query: str, entity_ids: list[int],
+                  names: list[str], now: datetime) -> Recollection:
+    if memory is not None:
+        return await memory.recall(tenant, query, entity_ids=entity_ids, entity_names=names, now=now)
+    found = await search_text(tenant, query, limit=10)  # no ranking model in this process: keywords only
+    return Recollection(tuple(RecalledPassage(i, i.keyword_score, i.content) for i in found),
+                        found[0].keyword_score if found else 0.0, False, "postgres_fulltext", True)
+
+
+async def entity_references(tenant: Tenant, schema: WorkspaceSchema, ordered: list[int]) -> list[dict[str, Any]]:
+    """``{id, name, type, count}`` of the entities an answer rests on, in the given (relevance) order;
+    ``count`` is how many memory items mention the entity. Deleted records are left out."""
+    ids = list(dict.fromkeys(ordered))[:MAX_REFERENCES]
+    rows = {r.id: r for r in await get_records(tenant, ids)}
+    counts = await mention_counts(tenant, ids)
+    out = []
+    for record_id in ids:
+        row = rows.get(record_id)
+        obj = schema.object_by_id(row.object_id) if row is not None else None
+        if row is not None and obj is not None:
+            out.append({"id": record_id, "name": primary_value(obj, row.data), "type": _type_label(obj),
+                        "count": counts.get(record_id, 0)})
+    return out
+
+
 async def ask(tenant: Tenant, schema: WorkspaceSchema, search: SearchPort | None, intelligence: IntelligencePort,
-              question: str, session_id: str | None, now: datetime) -> dict[str, Any]:
-    session_id, turns = await load_session(tenant, session_id)
-    remembered = [int(i) for i in turns[-1]["entity_ids"]] if turns else []
+              memory: MemoryPort | None, question: str, session_id: str | None, now: datetime,
+              session_ttl: timedelta) -> dict[str, Any]:
+    session_id, turns = await load_session(tenant, session_id, now, session_ttl)
     terms = intelligence.question_terms(question)
-    entities, searched = await resolve(tenant, schema, search, terms, remembered)
+    turn = follow_up(question, terms.get("names", []), turns[-1] if turns else None)
+    if turn.query != question:
+        terms = intelligence.question_terms(turn.query) if not turn.entity_ids else terms
+    entities, searched = await resolve(tenant, schema, search, terms, list(turn.entity_ids))
     facts = await gather(tenant, schema, entities)
-    answer = await intelligence.answer(question, {"entities": facts, "workspace_wide": not facts,
-                                                  "total_entities_searched": searched, "terms": terms})
-    turns.append({"query": question, "entity_ids": [f["id"] for f in facts], "answer": answer["answer"]})
+    names = [f["name"] for f in facts] or list(turn.entity_names)
+    recollection = await _recall(tenant, memory, turn.query, [f["id"] for f in facts], names, now)
+    passages = [_passage_json(p) for p in recollection.passages]
+    await _link_artifacts(tenant, passages)
+    answer = await intelligence.answer(question, {
+        "entities": facts, "workspace_wide": not facts, "total_entities_searched": searched, "terms": terms,
+        "passages": passages, "recall_confidence": recollection.confidence, "answerable": recollection.answerable})
+    cited = answer.get("passages_cited", [])
+    referenced = [f["id"] for f in facts] + [e for p in passages if p["id"] in cited for e in p["entity_ids"]]
+    references = await entity_references(tenant, schema, referenced)
+    turns.append({"query": turn.query, "entity_ids": [r["id"] for r in references][:MAX_ENTITIES],
+                  "entity_names": [r["name"] for r in references][:MAX_ENTITIES], "answer": answer["answer"]})
     await save_session(tenant, session_id, turns, now)
+    metadata: dict[str, Any] = {
+        "query_type": "entity_specific" if facts else "workspace_wide", "total_entities_searched": searched,
+        "confidence": answer.get("confidence", 0.0), "retrieval": recollection.retrieval,
+        "degraded": recollection.degraded, "recall_confidence": recollection.confidence,
+        "passages_considered": len(passages), "answered_from_memory": bool(cited),
+        "passages_ranked": [{"memory_item_id": p["id"], "source_type": p["source_type"], "source_id": p["source_id"],
+                             "score": p["score"]} for p in passages[:5]]}
+    if recollection.degraded:
+        metadata["degraded_reason"] = ("the search engine could not answer; keyword matches from PostgreSQL full "
+                                       "text were used without vector search")
+    if turn.query != question:
+        metadata["resolved_query"] = turn.query
     return {
         "answer": answer["answer"],
         "entities_considered": [{"id": f["id"], "name": f["name"], "type": f["type"], "reason": f["reason"],
                                  "insights_matched": len(f["insights"]), "score": f["score"]} for f in facts],
+        "entity_references": references,
         "signals_used": answer.get("signals_used", []),
-        "metadata": {"query_type": "entity_specific" if facts else "workspace_wide",
-                     "total_entities_searched": searched, "confidence": answer.get("confidence", 0.0)},
+        "metadata": metadata,
         "session_id": session_id,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from starlette.responses import HTMLResponse, Response
@@ -31,7 +32,15 @@ async def add_context(ctx: RequestContext) -> dict[str, Any]:
         await ctx.tenant(), ctx.state.ids, content=ctx.body.content, context=ctx.body.context,
         actor_id=str(ctx.principal.api_key_id), now=utcnow(ctx.state.clock))
     _enqueue_after_commit(ctx, artifacts.ARTIFACT_JOB, ctx.workspace_id, artifact_id, job_id=f"artifact:{artifact_id}")
+    ctx.uow.after_commit(_nudge_memory(ctx))
     return {"artifact_id": artifact_id}
+
+
+def _nudge_memory(ctx: RequestContext) -> Any:
+    async def nudge() -> None:
+        ctx.state.redis.nudge("relay_memory")
+
+    return nudge
 
 
 async def get_artifact(ctx: RequestContext) -> dict[str, Any]:
@@ -48,7 +57,8 @@ async def ask_endpoint(ctx: RequestContext) -> dict[str, Any]:
     if ctx.state.intelligence is None:
         raise ServiceUnavailable("No reasoner is configured in this process")
     return await ask(await ctx.tenant(), await ctx.schema(), ctx.state.search, ctx.state.intelligence,
-                     ctx.body.query, ctx.body.session_id, utcnow(ctx.state.clock))
+                     ctx.state.memory, ctx.body.query, ctx.body.session_id, utcnow(ctx.state.clock),
+                     timedelta(hours=ctx.state.settings.ask_session_ttl_hours))
 
 
 async def create_list_job(ctx: RequestContext) -> dict[str, Any]:

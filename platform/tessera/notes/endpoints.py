@@ -11,6 +11,10 @@ from tessera.records.endpoints import actor
 
 
 async def _service(ctx: RequestContext) -> NoteService:
+    async def nudge() -> None:  # notes are memory items: index them soon after commit
+        ctx.state.redis.nudge("relay_memory")
+
+    ctx.uow.after_commit(nudge)
     return NoteService(await ctx.tenant(), ids=ctx.state.ids, actor=actor(ctx), now=utcnow(ctx.state.clock),
                        webhooks=(await ctx.schema()).webhooks)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from tessera.context import memory
+from tessera.db.id_order import creation_page
 from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
 from tessera.errors import NotFound
@@ -79,7 +81,14 @@ class NoteService:
             f"updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {_COLUMNS}",
             note_id, body.title, body.content or "", entity_id, self.actor.name, self.actor.id, self.now))
         await self._event(row, "created", [entity_id])
+        await self._remember(row)
         return row
+
+    async def _remember(self, row: dict[str, Any]) -> None:
+        """The note as a memory item (its title, then its content), dated by its last change."""
+        text = "\n".join(part for part in (row["title"], row["content"]) if part)
+        await memory.remember(self.tenant, "note", row["id"], text, context="Note", created_at=self.now,
+                              entity_ids=[row["entity_id"]] if row["entity_id"] is not None else [])
 
     async def update(self, raw_id: str, body: Any) -> dict[str, Any]:
         before = await self.get(raw_id, lock=True)
@@ -100,6 +109,7 @@ class NoteService:
             f"WHERE workspace_id = $1 AND id = $2 RETURNING {_COLUMNS}",
             before["id"], after["title"], after["content"], after["entity_id"], self.now))
         await self._event(row, "updated", [before["entity_id"], row["entity_id"]], diff)
+        await self._remember(row)
         return row
 
     async def archive(self, raw_id: str) -> None:
@@ -108,6 +118,7 @@ class NoteService:
             await self.tenant.fetch("UPDATE notes SET archived_at = $3, updated_at = $3 "
                                     "WHERE workspace_id = $1 AND id = $2", row["id"], self.now)
             await self._event(row, "archived", [row["entity_id"]])
+            await memory.forget(self.tenant, "note", row["id"])
 
     async def list(self, entity_id: str | None, include_archived: bool) -> list[dict[str, Any]]:
         where = "workspace_id = $1" + ("" if include_archived else " AND archived_at IS NULL")
@@ -118,8 +129,8 @@ class NoteService:
                 return []
             where += " AND entity_id = $2"
             args.append(record_id)
-        rows = await self.tenant.fetch(
-            f"SELECT {_COLUMNS} FROM notes WHERE {where} ORDER BY id DESC LIMIT {LIST_CAP}", *args)
+        rows = await creation_page(self.tenant, f"SELECT {_COLUMNS} FROM notes WHERE {where}", args,
+                                   newest_first=True, limit=LIST_CAP)
         return [dict(r) for r in rows]
 
 

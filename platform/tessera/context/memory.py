@@ -1,0 +1,220 @@
+"""Memory items: what the workspace was told, kept for recall.
+
+An artifact's text is split into passages (windows of two sentences, overlapping by one, with
+their character offsets); a note (title and content) and an insight are one item each, split the
+same way when long. Items are written in the transaction of their source with an outbox row
+(topic ``memory``): the worker embeds them and indexes them in Meilisearch (keyword + vector), so a
+crash between commit and indexing loses nothing. ``search`` (PostgreSQL full text) answers when
+Meilisearch cannot, and finds items the relay has not indexed yet.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from tessera.db.tenant import Tenant
+
+MEMORY = "memory"
+"""The outbox topic of memory items (relayed by ``workers.memory.indexer``)."""
+WINDOW: Final = 2
+MAX_UNIT: Final = 400
+"""A sentence longer than this many characters is cut at a word boundary into several units."""
+MAX_PASSAGES: Final = 5_000
+"""At most this many passages per source (100,000 characters of short sentences make ~2,000)."""
+
+_BREAK = re.compile(r"(?<=[.!?…])[\"')\]]*\s+(?=[\"'“(\[]?[A-Z0-9À-Þ])|\n+")
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    position: int
+    start: int
+    end: int
+    content: str
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the sentences of ``text`` (lines and sentence ends break it), long ones cut."""
+    units: list[tuple[int, int]] = []
+    start = 0
+    for match in [*_BREAK.finditer(text), None]:
+        end = match.start() if match is not None else len(text)
+        while start < end and text[start].isspace():
+            start += 1
+        stop = end
+        while stop > start and text[stop - 1].isspace():
+            stop -= 1
+        while stop - start > MAX_UNIT:
+            cut = text.rfind(" ", start, start + MAX_UNIT)
+            cut = cut if cut > start else start + MAX_UNIT
+            units.append((start, cut))
+            start = cut
+            while start < stop and text[start].isspace():
+                start += 1
+        if stop > start:
+            units.append((start, stop))
+        if match is not None:
+            start = match.end()
+    return units
+
+
+def split_passages(text: str) -> list[Passage]:
+    """The passages of a text: windows of ``WINDOW`` sentences moving one sentence at a time."""
+    units = sentence_spans(text)
+    if not units:
+        return []
+    windows = [units] if len(units) <= WINDOW else [units[i:i + WINDOW] for i in range(len(units) - WINDOW + 1)]
+    passages = []
+    for position, window in enumerate(windows[:MAX_PASSAGES]):
+        start, end = window[0][0], window[-1][1]
+        passages.append(Passage(position, start, end, text[start:end]))
+    return passages
+
+
+async def remember(tenant: Tenant, source_type: str, source_id: int, text: str, *, context: str,
+                   created_at: datetime, entity_ids: Sequence[int] = ()) -> int:
+    """Replace the memory items of one source with the passages of ``text`` (none when empty) and
+    queue their indexing. Returns how many items the source now has."""
+    passages = split_passages(text)
+    await tenant.fetch("DELETE FROM memory_items WHERE workspace_id = $1 AND source_type = $2 AND source_id = $3",
+                       source_type, source_id)
+    if passages:
+        await tenant.fetch(
+            "INSERT INTO memory_items (workspace_id, source_type, source_id, position, start_offset, end_offset, "
+            "context, content, entity_ids, created_at) SELECT $1, $2, $3, p, s, e, $4, c, $5::bigint[], $6 "
+            "FROM unnest($7::int[], $8::int[], $9::int[], $10::text[]) AS t(p, s, e, c)",
+            source_type, source_id, context, list(entity_ids), created_at, [p.position for p in passages],
+            [p.start for p in passages], [p.end for p in passages], [p.content for p in passages])
+    await _queue(tenant, source_type, source_id)
+    return len(passages)
+
+
+async def forget(tenant: Tenant, source_type: str, source_id: int) -> None:
+    """Drop a source's memory items (and, through the outbox, their index documents)."""
+    await tenant.fetch("DELETE FROM memory_items WHERE workspace_id = $1 AND source_type = $2 AND source_id = $3",
+                       source_type, source_id)
+    await _queue(tenant, source_type, source_id)
+
+
+async def tag_entities(tenant: Tenant, source_type: str, source_id: int, names: Mapping[int, Iterable[str]]) -> None:
+    """Mark each item of a source with the records it mentions (by one of their ``names``)."""
+    rows = await tenant.fetch(
+        "SELECT id, content, entity_ids FROM memory_items WHERE workspace_id = $1 AND source_type = $2 "
+        "AND source_id = $3", source_type, source_id)
+    patterns = {record_id: [n.casefold() for n in found if len(n) >= 3] for record_id, found in names.items()}
+    ids, tags = [], []
+    for row in rows:
+        text = row["content"].casefold()
+        mentioned = sorted({*row["entity_ids"], *(r for r, ns in patterns.items() if any(
+            re.search(rf"(?<!\w){re.escape(n)}(?!\w)", text) for n in ns))})
+        if mentioned != sorted(row["entity_ids"]):
+            ids.append(row["id"])
+            tags.append("{" + ",".join(str(m) for m in mentioned) + "}")
+    if ids:
+        await tenant.fetch(
+            "UPDATE memory_items m SET entity_ids = t.e::bigint[], indexed_at = NULL FROM unnest($2::bigint[], "
+            "$3::text[]) AS t(id, e) WHERE m.workspace_id = $1 AND m.id = t.id", ids, tags)
+        await _queue(tenant, source_type, source_id)
+
+
+async def _queue(tenant: Tenant, source_type: str, source_id: int) -> None:
+    await tenant.fetch(
+        "INSERT INTO outbox (workspace_id, topic, event_type, aggregate_type, aggregate_id) "
+        "VALUES ($1, $2, 'memory.changed', $3, $4)", MEMORY, source_type, source_id)
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryItem:
+    id: int
+    source_type: str
+    source_id: int
+    position: int
+    context: str
+    content: str
+    entity_ids: tuple[int, ...]
+    created_at: datetime
+    keyword_score: float = 0.0
+    vector_score: float = 0.0
+
+
+_ITEM_COLUMNS = "id, source_type, source_id, position, context, content, entity_ids, created_at"
+
+
+def _item(row: Any, keyword: float = 0.0) -> MemoryItem:
+    return MemoryItem(id=row["id"], source_type=row["source_type"], source_id=row["source_id"],
+                      position=row["position"], context=row["context"], content=row["content"],
+                      entity_ids=tuple(row["entity_ids"]), created_at=row["created_at"], keyword_score=keyword)
+
+
+_TS_WORD = re.compile(r"[^\W_]{2,}")
+
+
+async def search_text(tenant: Tenant, query: str, *, limit: int, only_unindexed: bool = False) -> list[MemoryItem]:
+    """Items matching any word of ``query`` (PostgreSQL full text, English stemming), best first."""
+    words = _TS_WORD.findall(query)[:32]
+    if not words:
+        return []
+    unindexed = " AND indexed_at IS NULL" if only_unindexed else ""
+    rows = await tenant.fetch(
+        f"SELECT {_ITEM_COLUMNS}, ts_rank_cd(search, q) AS rank FROM memory_items, "
+        f"to_tsquery('english', $2) AS q WHERE workspace_id = $1 AND search @@ q{unindexed} "
+        f"ORDER BY rank DESC, id DESC LIMIT $3",
+        " | ".join(f"'{w}'" for w in words), limit)
+    return [_item(r, float(r["rank"])) for r in rows]
+
+
+async def items_about(tenant: Tenant, entity_ids: Sequence[int], *, limit: int) -> list[MemoryItem]:
+    """The newest items that mention any of ``entity_ids``."""
+    if not entity_ids:
+        return []
+    rows = await tenant.fetch(
+        f"SELECT {_ITEM_COLUMNS} FROM memory_items WHERE workspace_id = $1 AND entity_ids && $2::bigint[] "
+        f"ORDER BY created_at DESC, id DESC LIMIT $3", list(entity_ids), limit)
+    return [_item(r) for r in rows]
+
+
+async def items_by_id(tenant: Tenant, ids: Sequence[int]) -> dict[int, MemoryItem]:
+    if not ids:
+        return {}
+    rows = await tenant.fetch(f"SELECT {_ITEM_COLUMNS} FROM memory_items WHERE workspace_id = $1 "
+                              f"AND id = ANY($2::bigint[])", list(ids))
+    return {r["id"]: _item(r) for r in rows}
+
+
+async def mention_counts(tenant: Tenant, entity_ids: Sequence[int]) -> dict[int, int]:
+    """How many memory items mention each entity."""
+    if not entity_ids:
+        return {}
+    rows = await tenant.fetch(
+        "SELECT e AS entity_id, count(*) AS n FROM memory_items, unnest(entity_ids) AS e "
+        "WHERE workspace_id = $1 AND entity_ids && $2::bigint[] AND e = ANY($2::bigint[]) GROUP BY e",
+        list(entity_ids))
+    return {r["entity_id"]: int(r["n"]) for r in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class RecalledPassage:
+    """A passage chosen for an answer: the item, its relevance, the sentence it contributes and
+    the older passages on the same thing that it replaces (a knowledge update)."""
+
+    item: MemoryItem
+    score: float
+    sentence: str
+    replaces: tuple[RecalledPassage, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Recollection:
+    """What recall found for a question. ``confidence`` below the answer's threshold means the
+    memory holds nothing on it; ``retrieval`` says how the candidates were found (``hybrid``:
+    Meilisearch keywords + vectors; ``postgres_fulltext``: the degraded path)."""
+
+    passages: tuple[RecalledPassage, ...]
+    confidence: float
+    answerable: bool
+    retrieval: str
+    degraded: bool = False

@@ -1,0 +1,88 @@
+"""Keeping the memory index in step with ``memory_items``.
+
+``relay_memory`` drains the ``memory`` topic of the outbox the way ``relay_search`` drains
+``search``: it claims rows (``FOR UPDATE SKIP LOCKED`` under an advisory lock, so index writes
+keep commit order), reads each source's *current* items, embeds them, replaces the source's
+documents in Meilisearch, waits until Meilisearch confirms, and only then marks the items indexed
+and the rows done, in the transaction that claimed them. A crash anywhere (``kill -9`` included)
+leaves the rows for the next run; re-applying a batch is harmless.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from search.client import SearchUnavailable, TaskFailed
+from search.memory import MemoryIndex, build_memory_document
+from tessera.context.memory import MEMORY, MemoryItem
+from workers.memory.embedding import Embedder
+
+log = structlog.get_logger(__name__)
+
+BATCH = 500
+RELAY_LOCK = 7_316_402_119  # pg advisory lock key of the memory relay (the search relay's + 1)
+
+
+async def relay_memory_batch(db: AsyncEngine, index: MemoryIndex, embedder: Embedder, *, batch: int = BATCH) -> int:
+    """Index one batch of the memory outbox. Returns how many rows were completed (0: idle)."""
+    async with db.connect() as conn, conn.begin():
+        if not (await conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": RELAY_LOCK})).scalar():
+            return 0
+        rows = (await conn.execute(text(
+            "SELECT id, workspace_id, aggregate_type, aggregate_id FROM outbox WHERE topic = :topic "
+            "AND processed_at IS NULL AND available_at <= now() ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED"),
+            {"topic": MEMORY, "n": batch})).all()
+        if not rows:
+            return 0
+        sources: dict[int, set[tuple[str, int]]] = {}
+        for row in rows:
+            sources.setdefault(row.workspace_id, set()).add((row.aggregate_type, row.aggregate_id))
+        keys = [(ws, kind, source_id) for ws, found in sources.items() for kind, source_id in sorted(found)]
+        items = (await conn.execute(text(
+            "SELECT m.workspace_id, m.id, m.source_type, m.source_id, m.position, m.context, m.content, "
+            "m.entity_ids, m.created_at FROM memory_items m JOIN unnest(CAST(:ws AS bigint[]), CAST(:kinds AS text[]), "
+            "CAST(:ids AS bigint[])) AS k(ws, kind, sid) ON m.workspace_id = k.ws AND m.source_type = k.kind "
+            "AND m.source_id = k.sid ORDER BY m.workspace_id, m.id"),
+            {"ws": [k[0] for k in keys], "kinds": [k[1] for k in keys], "ids": [k[2] for k in keys]})).all()
+        vectors = embedder.embed([i.content for i in items])
+        documents: dict[int, list[dict[str, Any]]] = {}
+        for row, vector in zip(items, vectors, strict=True):
+            item = MemoryItem(id=row.id, source_type=row.source_type, source_id=row.source_id, position=row.position,
+                              context=row.context, content=row.content, entity_ids=tuple(row.entity_ids),
+                              created_at=row.created_at)
+            documents.setdefault(row.workspace_id, []).append(build_memory_document(item, row.workspace_id, vector))
+        tasks = []
+        for workspace_id, found in sources.items():
+            tasks += await index.replace_sources(workspace_id, [f"{k}:{s}" for k, s in sorted(found)],
+                                                 documents.get(workspace_id, []))
+        for task in tasks:
+            await index.client.wait_for_task(task, wait_seconds=120)
+        if items:
+            await conn.execute(text(
+                "UPDATE memory_items m SET indexed_at = now() FROM unnest(CAST(:ws AS bigint[]), "
+                "CAST(:ids AS bigint[])) AS k(ws, id) WHERE m.workspace_id = k.ws AND m.id = k.id"),
+                {"ws": [i.workspace_id for i in items], "ids": [i.id for i in items]})
+        await conn.execute(text("UPDATE outbox SET processed_at = now() WHERE id = ANY(CAST(:ids AS bigint[]))"),
+                           {"ids": [r.id for r in rows]})
+        return len(rows)
+
+
+async def relay_memory(ctx: dict[str, Any]) -> int:
+    """arq job: drain the memory outbox until it is empty (or Meilisearch is unavailable)."""
+    total = 0
+    try:
+        if not ctx.get("memory_index_ready"):  # its embedder must exist before a document carries vectors
+            await ctx["memory_index"].ensure_index()
+            ctx["memory_index_ready"] = True
+        while True:
+            processed = await relay_memory_batch(ctx["engine"], ctx["memory_index"], ctx["embedder"])
+            if processed == 0:
+                return total
+            total += processed
+    except (SearchUnavailable, TaskFailed) as err:
+        log.warning("memory_relay_paused", error=str(err)[:200], processed=total)
+        return total
