@@ -1,0 +1,100 @@
+"""Memory survives failure: items committed with their artifact are indexed after a worker is
+killed with -9 between commit and indexing, and ask still answers, from PostgreSQL, while
+Meilisearch is down. A database, a Redis database, a Meilisearch and workers of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from tessera.settings import Settings
+from tests.isolated import IsolatedStack, WorkerProcess
+
+TEXTS = [f"Supplier number {i} for the Rotterdam warehouse is Vendor{i} Logistics; their depot code is D{i:03d}."
+         for i in range(40)]
+
+
+@pytest.fixture(scope="module")
+async def stack(settings: Settings) -> AsyncIterator[IsolatedStack]:
+    async with IsolatedStack(settings, "memory_kill", redis_db=7) as isolated:
+        yield isolated
+
+
+async def unindexed(stack: IsolatedStack) -> int:
+    return int(await stack.scalar(
+        "SELECT (SELECT count(*) FROM memory_items WHERE indexed_at IS NULL) + "
+        "(SELECT count(*) FROM outbox WHERE topic = 'memory' AND processed_at IS NULL)"))
+
+
+async def indexed_documents(stack: IsolatedStack) -> int:
+    from workers.lifecycle import memory_index, search_engine
+
+    index = memory_index(stack.settings, search_engine(stack.settings).client)
+    try:
+        stats = await index.client.stats(index.index_uid)
+        return int(stats["numberOfDocuments"])
+    finally:
+        await index.client.close()
+
+
+async def ask(stack: IsolatedStack, query: str) -> dict[str, Any]:
+    response = await stack.call("POST", "/v1/context/ask", {"query": query})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_memory_committed_before_a_kill_9_is_indexed_after_it(stack: IsolatedStack) -> None:
+    for text in TEXTS:  # no worker yet: everything waits in the outbox, committed with its artifact
+        assert (await stack.call("POST", "/v1/context/text", {"content": text})).status_code == 200
+    items = int(await stack.scalar("SELECT count(*) FROM memory_items WHERE source_type = 'artifact'"))
+    assert items == len(TEXTS) and await unindexed(stack) >= 2 * len(TEXTS)
+    worker: WorkerProcess = stack.worker()
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while await unindexed(stack) >= 2 * len(TEXTS) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)  # kill it once it has started, mid-work
+        worker.kill()
+        left_at_kill = await unindexed(stack)
+        worker.start()
+        deadline = time.monotonic() + 120
+        while await unindexed(stack):
+            assert time.monotonic() < deadline, "memory was not indexed after the restart:\n" + worker.tail()
+            await asyncio.sleep(0.2)
+        while int(await stack.scalar("SELECT count(*) FROM artifacts WHERE status <> 'completed'")):
+            assert time.monotonic() < deadline, worker.tail()
+            await asyncio.sleep(0.2)
+        while await unindexed(stack):  # insights read from the artifacts are memory items too
+            assert time.monotonic() < deadline, worker.tail()
+            await asyncio.sleep(0.2)
+    finally:
+        worker.kill()
+    assert left_at_kill > 0
+    total = int(await stack.scalar("SELECT count(*) FROM memory_items"))
+    assert await indexed_documents(stack) == total
+    answer = await ask(stack, "What is the depot code of Vendor17 Logistics?")
+    assert "D017" in answer["answer"], answer["answer"]
+    assert answer["metadata"]["degraded"] is False
+
+
+async def test_ask_answers_from_postgres_while_meilisearch_is_down(stack: IsolatedStack) -> None:
+    assert stack.meili is not None
+    assert (await stack.call("POST", "/v1/context/text",
+                             {"content": "My favorite color is blue and I love TypeScript"})).status_code == 200
+    stack.meili.stop()
+    try:
+        started = time.monotonic()
+        answer = await ask(stack, "What is my favorite color?")
+        took = time.monotonic() - started
+        assert "blue" in answer["answer"].lower(), answer["answer"]
+        metadata = answer["metadata"]
+        assert metadata["degraded"] is True and metadata["retrieval"] == "postgres_fulltext"
+        assert "degraded_reason" in metadata
+        assert took < 5, f"the degraded answer took {took:.1f} s"
+    finally:
+        stack.meili.start()
