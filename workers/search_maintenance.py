@@ -1,5 +1,6 @@
 """``tessera search reindex`` and ``tessera search verify``: rebuild the index from PostgreSQL
-(resumable, with a progress bar) and measure (or repair) drift between the two."""
+(resumable, with a progress bar) and measure (or repair) drift between the two. Both cover the
+memory index too (``workers.memory.maintenance``)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from schema_registry.definitions import ObjectDefinition
 from search.documents import build_document
 from tessera.db.engine import create_engine
 from tessera.settings import Settings
-from workers.lifecycle import search_engine
+from workers.lifecycle import memory_index, search_engine
+from workers.memory.embedding import shared_embedder
+from workers.memory.maintenance import reindex_memory, verify_memory
 from workers.search_indexer import Schemas, apply, confirm, documents_for, submit
 
 FETCH_PAGE = 1000
@@ -83,6 +86,10 @@ async def reindex(settings: Settings, *, workspace_id: int | None, object_slug: 
                     await _save(db, name, {"ws": ws, "obj": object_id, "after": chunk_last})
         async with db.begin() as conn:
             await conn.execute(text("DELETE FROM maintenance_checkpoints WHERE name = :n"), {"n": name})
+        if object_slug is None:  # memory items belong to no object: a whole-workspace reindex covers them
+            async with db.connect() as conn:
+                workspaces = await _workspaces(conn, workspace_id)
+            await reindex_memory(db, memory_index(settings, engine.client), shared_embedder(), workspaces)
     finally:
         await engine.client.close()
         await db.dispose()
@@ -138,7 +145,7 @@ async def verify(settings: Settings, *, workspace_id: int | None, repair: bool) 
     db = create_engine(settings, pool_size=2)
     engine = search_engine(settings)
     schemas = Schemas()
-    report = {"workspaces": 0, "records": 0, "missing": 0, "extra": 0, "stale": 0}
+    report: dict[str, Any] = {"workspaces": 0, "records": 0, "missing": 0, "extra": 0, "stale": 0}
     try:
         async with db.connect() as conn:
             workspaces = await _workspaces(conn, workspace_id)
@@ -173,10 +180,13 @@ async def verify(settings: Settings, *, workspace_id: int | None, repair: bool) 
             report["stale"] += len(stale)
             if repair and (missing or extra or stale):
                 await apply(engine, [expected[i] for i in missing + stale], extra)
+        memory = await verify_memory(db, memory_index(settings, engine.client), shared_embedder(), workspaces,
+                                     repair=repair)
     finally:
         await engine.client.close()
         await db.dispose()
-    report["drift"] = report["missing"] + report["extra"] + report["stale"]
+    report["memory"] = memory
+    report["drift"] = report["missing"] + report["extra"] + report["stale"] + memory["missing"] + memory["extra"]
     report["repaired"] = repair
     return report
 

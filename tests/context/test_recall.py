@@ -147,3 +147,22 @@ async def test_notes_are_remembered_and_archiving_forgets_them(ws: Workspace, db
                              int(ws.id)) == 0
     after = await ask(ws, "What is the visitor parking code at the Hamburg office?")
     assert "5521" not in after["answer"]
+
+
+async def test_erasure_removes_the_memory_and_its_index_documents(ws: Workspace, db: asyncpg.Connection,
+                                                                  worker: Any) -> None:
+    await remembered(ws, db, "The spare key for the Oslo office is in the blue lockbox by the loading dock.")
+    index = worker.ctx["memory_index"]
+
+    async def documents() -> int:
+        found = await index.client.fetch_documents(index.index_uid, filter_=f"workspace_id = {int(ws.id)}",
+                                                   fields=["id"], limit=100, offset=0)
+        return len(found)
+
+    assert await documents() >= 1
+    assert (await ws.delete("/v1/workspace")).status_code == 200
+    assert await db.fetchval("SELECT count(*) FROM memory_items WHERE workspace_id = $1", int(ws.id)) == 0
+    deadline = time.monotonic() + 20
+    while await documents():
+        assert time.monotonic() < deadline, "the erased workspace's memory documents stayed in Meilisearch"
+        await asyncio.sleep(0.1)

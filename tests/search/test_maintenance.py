@@ -68,3 +68,26 @@ async def test_reindex_rebuilds_and_resumes(ws: Workspace, settings: Settings, w
     assert await reindex(settings, workspace_id=int(ws.id), object_slug="company", restart=False) == 2
     assert await db.fetchval("SELECT count(*) FROM maintenance_checkpoints WHERE name = $1",
                              f"reindex:{ws.id}:company") == 0
+
+
+async def test_verify_and_reindex_cover_memory(ws: Workspace, settings: Settings, worker: Any, db: Any) -> None:
+    response = await ws.post("/v1/context/text", {"content": "The standby generator at the Leeds site is tested "
+                                                              "on the first Monday of each month."})
+    artifact_id = response.json()["artifact_id"]
+    deadline = time.monotonic() + 20
+    while await db.fetchval("SELECT count(*) FROM memory_items WHERE workspace_id = $1 AND indexed_at IS NULL",
+                            int(ws.id)) or await db.fetchval(
+            "SELECT status <> 'completed' FROM artifacts WHERE workspace_id = $1 AND id = $2", int(ws.id), artifact_id):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.1)
+    clean = await verify(settings, workspace_id=int(ws.id), repair=False)
+    assert clean["memory"]["missing"] == 0 and clean["memory"]["extra"] == 0 and clean["memory"]["items"] >= 1
+    index = worker.ctx["memory_index"]
+    await index.client.wait_for_task(await index.client.delete_by_filter(index.index_uid,
+                                                                          f"workspace_id = {int(ws.id)}"))
+    gone = await verify(settings, workspace_id=int(ws.id), repair=False)
+    assert gone["memory"]["missing"] == clean["memory"]["items"] and gone["drift"] >= 1
+    await reindex(settings, workspace_id=int(ws.id), object_slug=None, restart=True)
+    assert (await verify(settings, workspace_id=int(ws.id), repair=False))["drift"] == 0
+    answer = (await ws.post("/v1/context/ask", {"query": "When is the Leeds standby generator tested?"})).json()
+    assert "first Monday" in answer["answer"], answer["answer"]
