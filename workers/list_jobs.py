@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schema_registry.query import QueryError, parse_filter
 from search.client import SearchUnavailable
+from tessera.db.id_order import creation_page
 from tessera.db.tenant import Tenant
 from tessera.records.cursor import CursorCodec
 from tessera.records.listing import RecordQuery
@@ -42,9 +43,8 @@ async def _candidates(tenant: Tenant, ctx: dict[str, Any], obj: Any, node: Any, 
         if found:
             ids = found if ids is None else [i for i in ids if i in set(found)] or ids
     if ids is None:
-        rows = await tenant.fetch(
-            "SELECT id FROM records WHERE workspace_id = $1 AND object_id = $2 ORDER BY id LIMIT $3",
-            obj.id, MAX_CANDIDATES)
+        rows = await creation_page(tenant, "SELECT id FROM records WHERE workspace_id = $1 AND object_id = $2",
+                                   [obj.id], newest_first=False, limit=MAX_CANDIDATES)
         ids = [r["id"] for r in rows]
     return ids[:MAX_CANDIDATES]
 
@@ -79,7 +79,8 @@ async def process_list_job(ctx: dict[str, Any], workspace_id: int, job_id: int) 
             if rows:
                 for insight in await tenant.fetch(
                         "SELECT content, entity_ids FROM insights WHERE workspace_id = $1 "
-                        "AND entity_ids && $2::bigint[] ORDER BY id DESC LIMIT 2000", [r.id for r in rows]):
+                        "AND entity_ids && $2::bigint[] ORDER BY created_at DESC, id DESC LIMIT 2000",
+                        [r.id for r in rows]):
                     for entity in insight["entity_ids"]:
                         insights.setdefault(entity, []).append(insight["content"])
             candidates = [(r.id, primary_value(obj, r.data), read_attributes(obj, r.data), insights.get(r.id, []))

@@ -78,6 +78,8 @@ from workload_data import (
     vacuum_analyze,
 )
 
+from tessera.db.ids import EPOCH_S, SEQUENCE_BITS
+
 NAME = "activity"
 DATABASE = "tessera_bench_activity"
 TIMELINE_TARGET_MS = 20.0
@@ -139,22 +141,22 @@ def real_activity(client: Any, rng: random.Random) -> str:
 
 
 class IdClock:
-    """Strictly increasing ids for increasing times (sequence bits count within a millisecond)."""
+    """Strictly increasing ids for increasing times (sequence bits count within a second)."""
 
     def __init__(self, base: int = 0) -> None:
         self.base = base
-        self.last_ms = 0
+        self.last_s = 0
         self.seq = 0
 
     def take(self, at: datetime) -> int:
-        ms = int(at.timestamp() * 1000)
-        if ms <= self.last_ms:
-            ms = self.last_ms
+        second = int(at.timestamp())
+        if second <= self.last_s:
+            second = self.last_s
             self.seq += 1
         else:
             self.seq = 0
-        self.last_ms = ms
-        return tessera_id(ms, self.base + self.seq)
+        self.last_s = second
+        return tessera_id(second * 1000, self.base + self.seq)
 
 
 def _vary(template: dict[str, Any], rng: random.Random, new_resource: int | None) -> dict[str, Any]:
@@ -194,7 +196,7 @@ async def copy_timeline(url: str, workspace_id: int, record_id: int, total: int,
         wanted = total - len(real)
         oldest = min(r["id"] for r in real)
         # Times: two years back from just before the real events, bursts of updates within 60 s.
-        end = datetime.fromtimestamp(((oldest >> 22) + 1_704_067_200_000) / 1000 - 3600, tz=UTC)
+        end = datetime.fromtimestamp((oldest >> SEQUENCE_BITS) + EPOCH_S - 3600, tz=UTC)
         start = end - timedelta(days=2 * 365)
         mean_gap = (end - start).total_seconds() / max(1, wanted)
         rows: list[tuple[Any, ...]] = []

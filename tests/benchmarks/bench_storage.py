@@ -62,7 +62,7 @@ from tqdm import tqdm  # noqa: E402
 from schema_registry.definitions import AttributeDefinition, ObjectDefinition  # noqa: E402
 from schema_registry.query import parse_filter, parse_sorts  # noqa: E402
 from schema_registry.validation import validate_attributes  # noqa: E402
-from tessera.db.ids import EPOCH_MS, SEQUENCE_BITS  # noqa: E402
+from tessera.db.ids import compose_id  # noqa: E402
 from tessera.records.cursor import CursorCodec  # noqa: E402
 from tessera.records.listing import RecordQuery  # noqa: E402
 from tessera.records.values import ValueRows, add_value_rows, unique_keys  # noqa: E402
@@ -281,8 +281,7 @@ async def load(conn: asyncpg.Connection, obj: ObjectDefinition, args: argparse.N
     always goes first into a cold cache); only the COPY transactions are timed, per layout."""
     seconds = dict.fromkeys(layouts, 0.0)
     build_s = 0.0
-    millis = int(time.time() * 1000) - EPOCH_MS
-    next_id = millis << SEQUENCE_BITS
+    next_id = compose_id(time.time(), 0)
     chunks = (args.records + args.chunk - 1) // args.chunk
     value_rows = 0
     progress = tqdm(total=args.records, unit="rec", unit_scale=True, desc="load", mininterval=2.0, file=sys.stderr)

@@ -43,10 +43,9 @@ from harness import (  # noqa: E402
     write_result,
 )
 
+from tessera.db.ids import compose_id  # noqa: E402
+
 API = "/api/developers"
-EPOCH_MS = 1_704_067_200_000
-"""Tessera ids: 41 bits of milliseconds since 2024-01-01, then 22 bits of a sequence."""
-SEQUENCE_BITS = 22
 ARQ_HEALTH_KEY = "arq:queue:health-check"
 
 
@@ -80,8 +79,8 @@ def pin_self(cpu: int) -> bool:
 
 
 def tessera_id(unix_ms: int, sequence: int) -> int:
-    """An id with the layout of the database's ``next_id()`` for a given time."""
-    return ((unix_ms - EPOCH_MS) << SEQUENCE_BITS) | (sequence & ((1 << SEQUENCE_BITS) - 1))
+    """An id with the layout of the database's ``next_id()`` for a given time (its second)."""
+    return compose_id(unix_ms / 1000, sequence)
 
 
 def wait_for_quiet(quick: bool, force: bool, *, limit: float = 1.5, wait_s: float = 300.0) -> list[float]:
@@ -517,7 +516,10 @@ async def copy_records(url: str, workspace_id: int, slug: str, items: Iterator[d
     pool = [await asyncpg.connect(asyncpg_url(url), server_settings={"timezone": "UTC"})
             for _ in range(connections)]
     now = datetime.now(UTC)
-    counter = 0
+    # Values of the product's own sequence, so these ids cannot share a second and low bits with
+    # ids the API draws meanwhile.
+    sequence = iter([r[0] for r in await pool[0].fetch(
+        "SELECT nextval('tessera_id_seq') FROM generate_series(1, $1)", total)])
     done = 0
     value_count = 0
     started = time.monotonic()
@@ -527,9 +529,7 @@ async def copy_records(url: str, workspace_id: int, slug: str, items: Iterator[d
         millis = int(time.time() * 1000)
 
         def next_id() -> int:
-            nonlocal counter
-            counter += 1
-            return tessera_id(millis, counter)
+            return tessera_id(millis, next(sequence))
 
         return record_copy_rows(obj, workspace_id, itertools.islice(items, size), next_id, "bench-copy", now)
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -20,6 +21,7 @@ from schemathesis.core.parameters import ParameterLocation
 
 from tessera.settings import Settings
 from tests.isolated import free_port
+from tests.test_safe_ids import unsafe_integers
 
 EXAMPLES = int(os.environ.get("TESSERA_FUZZ_EXAMPLES", "8"))
 
@@ -45,8 +47,6 @@ def server(settings: Settings) -> Iterator[dict[str, str]]:
         time.sleep(0.1)
     made = subprocess.run([sys.executable, "-m", "tessera.cli", "admin", "create-workspace", "--name", "fuzz"],
                           env=env, capture_output=True, text=True, check=True)
-    import orjson
-
     key = orjson.loads(made.stdout)["api_key"]
     yield {"url": url, "key": key}
     process.terminate()
@@ -94,6 +94,17 @@ def _invalid_part_lost_in_transit(case: Any) -> bool:
     return True
 
 
+def integers_fit_javascript(ctx: Any, response: Any, case: Any) -> None:
+    """Every integer of a JSON body (an ``id``, a ``*_id``, ``*_ids``, or any other) is one the
+    vendor's JavaScript clients read exactly: at most 2^53 - 1 (issue 14)."""
+    content_type = ",".join(v for k, values in response.headers.items() if k.lower() == "content-type" for v in values)
+    if not response.content or "json" not in content_type:
+        return
+    unsafe = unsafe_integers(orjson.loads(response.content))
+    if unsafe:
+        raise AssertionError(f"integers beyond Number.MAX_SAFE_INTEGER: {unsafe[:5]}")
+
+
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
@@ -107,4 +118,4 @@ def test_no_5xx_and_responses_match_the_document(case: Any, server: dict[str, st
     if _invalid_part_lost_in_transit(case):
         excluded.append(schemathesis.checks.negative_data_rejection)
     case.call_and_validate(base_url=server["url"], headers={"Authorization": f"Bearer {server['key']}"},
-                           excluded_checks=excluded, timeout=30)
+                           additional_checks=[integers_fit_javascript], excluded_checks=excluded, timeout=30)

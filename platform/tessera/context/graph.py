@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from schema_registry.workspace import WorkspaceSchema
+from tessera.db.id_order import creation_page, order_by
 from tessera.db.tenant import Tenant
 from tessera.http.models import iso
 from tessera.records.repository import to_row
@@ -28,10 +29,10 @@ async def build_graph(tenant: Tenant, schema: WorkspaceSchema, limit: int) -> di
     object_ids = [o.id for o in schema.objects if not o.is_list]
     total_nodes = int((await tenant.fetchrow(
         "SELECT count(*) FROM records WHERE workspace_id = $1 AND object_id = ANY($2::bigint[])", object_ids))[0])
-    rows = await tenant.fetch(
-        "SELECT id, object_id, parent_record_id, data, value_meta, created_by, created_by_id, created_at, updated_at "
-        "FROM records WHERE workspace_id = $1 AND object_id = ANY($2::bigint[]) ORDER BY id LIMIT $3",
-        object_ids, limit)
+    rows = await creation_page(
+        tenant, "SELECT id, object_id, parent_record_id, data, value_meta, created_by, created_by_id, created_at, "
+        "updated_at FROM records WHERE workspace_id = $1 AND object_id = ANY($2::bigint[])", [object_ids],
+        newest_first=False, limit=limit)
     nodes, ids = [], []
     for raw in rows:
         row = to_row(raw)
@@ -47,7 +48,8 @@ async def build_graph(tenant: Tenant, schema: WorkspaceSchema, limit: int) -> di
         "SELECT r.id, r.definition_id, r.entity_1_id, r.entity_2_id, d.entity_1_to_2_predicate, d.type "
         "FROM relationships r JOIN relationship_definitions d ON d.workspace_id = r.workspace_id "
         "AND d.id = r.definition_id WHERE r.workspace_id = $1 AND r.entity_1_id = ANY($2::bigint[]) "
-        "AND r.entity_2_id = ANY($2::bigint[]) ORDER BY r.id LIMIT $3", ids, max_edges)
+        f"AND r.entity_2_id = ANY($2::bigint[]) ORDER BY {order_by(tenant.workspace_id, 'r.id')} LIMIT $3",
+        ids, max_edges)
     edges = [{"id": str(e["id"]), "source": str(e["entity_1_id"]), "target": str(e["entity_2_id"]),
               "label": e["entity_1_to_2_predicate"] or e["type"], "definition_id": str(e["definition_id"])}
              for e in edge_rows]
@@ -58,7 +60,8 @@ async def build_graph(tenant: Tenant, schema: WorkspaceSchema, limit: int) -> di
                             "entity_1_to_2": d.entity_1_to_2_predicate, "entity_2_to_1": d.entity_2_to_1_predicate})
     insight_rows = await tenant.fetch(
         "SELECT id, type, content, confidence, entity_ids FROM insights WHERE workspace_id = $1 "
-        "AND entity_ids && $2::bigint[] ORDER BY id DESC LIMIT $3", ids, MAX_INSIGHT_NODES)
+        f"AND entity_ids && $2::bigint[] ORDER BY {order_by(tenant.workspace_id, 'id', newest_first=True)} LIMIT $3",
+        ids, MAX_INSIGHT_NODES)
     in_graph = set(ids)
     insight_nodes: list[dict[str, Any]] = []
     context_edges: list[dict[str, Any]] = []
@@ -80,8 +83,8 @@ async def build_graph(tenant: Tenant, schema: WorkspaceSchema, limit: int) -> di
                                   "type": insight["type"]})
     mentions = await tenant.fetch(
         "SELECT artifact_id, array_agg(record_id ORDER BY record_id) AS records FROM artifact_entities "
-        "WHERE workspace_id = $1 AND record_id = ANY($2::bigint[]) GROUP BY artifact_id ORDER BY artifact_id DESC "
-        "LIMIT $3", ids, MAX_ARTIFACTS)
+        "WHERE workspace_id = $1 AND record_id = ANY($2::bigint[]) GROUP BY artifact_id "
+        f"ORDER BY {order_by(tenant.workspace_id, 'artifact_id', newest_first=True)} LIMIT $3", ids, MAX_ARTIFACTS)
     mention_edges = 0
     for mention in mentions:
         hub, *others = mention["records"]

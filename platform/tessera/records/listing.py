@@ -21,6 +21,7 @@ import orjson
 from schema_registry.definitions import ObjectDefinition
 from schema_registry.query import Condition, Node, SortKey
 from schema_registry.types.base import StorageClass
+from tessera.db.id_order import beyond, creation_page, order_by
 from tessera.db.tenant import Tenant
 from tessera.records.cursor import CursorCodec
 from tessera.records.repository import RECORD_COLUMNS, RecordRow, to_row
@@ -93,7 +94,11 @@ class RecordQuery:
     def _order(self, compiler: Compiler, alias: str = "r") -> tuple[list[str], str]:
         expressions = [compiler.sort_expression(k, alias) for k in self.sorts]
         order = [f"s{i} {'DESC' if k.descending else 'ASC'} NULLS LAST" for i, k in enumerate(self.sorts)]
-        return expressions, ", ".join([*order, f"{alias}.id ASC"])
+        return expressions, ", ".join([*order, self._tie_break(alias)])
+
+    def _tie_break(self, alias: str) -> str:
+        """Ties go by id; without sort keys that is the whole order, creation order (the id walk's)."""
+        return f"{alias}.id ASC" if self.sorts else order_by(self.tenant.workspace_id, f"{alias}.id")
 
     async def _run(self, sql: str, params: Params) -> tuple[list[RecordRow], list[list[Any]]]:
         rows = await self.tenant.fetch(sql, *params.values)
@@ -103,6 +108,9 @@ class RecordQuery:
                 id_column: str = "r.id") -> str:
         if after is None:
             return ""
+        if not self.sorts:
+            return " AND " + beyond(self.tenant.workspace_id, id_column,
+                                    compiler.params.add(after[1], "bigint"), after[1])
         keyed = [(e, k.descending, k.target.storage) for e, k in zip(expressions, self.sorts, strict=True)]
         return " AND " + compiler.keyset_after(keyed, after[0], after[1], id_column)
 
@@ -120,7 +128,7 @@ class RecordQuery:
             keyset = self._keyset(compiler, [f"q.s{i}" for i in range(len(expressions))], after, "q.id")
             sql = (f"SELECT q.* FROM ({inner}) q WHERE TRUE{keyset} ORDER BY "
                    + ", ".join([*(f"q.s{i} {'DESC' if k.descending else 'ASC'} NULLS LAST"
-                                  for i, k in enumerate(self.sorts)), "q.id ASC"])
+                                  for i, k in enumerate(self.sorts)), self._tie_break("q")])
                    + f" LIMIT {params.add(limit, 'bigint')}")
         else:
             sql = (f"SELECT {_ROW_COLUMNS}{selected} FROM records r WHERE {where} ORDER BY {order} "
@@ -134,12 +142,11 @@ class RecordQuery:
         where = f"r.workspace_id = $1 AND r.object_id = {params.add(self.obj.id, 'bigint')}"
         if self.node is not None:
             where += f" AND {compiler.row_predicate(self.node)}"
-        if after is not None:
-            where += f" AND r.id > {params.add(after[1], 'bigint')}"
-            offset = 0
-        sql = (f"SELECT {_ROW_COLUMNS} FROM records r WHERE {where} ORDER BY r.id "
-               f"LIMIT {params.add(limit, 'bigint')} OFFSET {params.add(offset, 'bigint')}")
-        return await self._run(sql, params)
+        rows = await creation_page(self.tenant, f"SELECT {_ROW_COLUMNS} FROM records r WHERE {where}", params.values,
+                                   column="r.id", newest_first=False, limit=limit,
+                                   offset=0 if after is not None else offset,
+                                   after=after[1] if after is not None else None)
+        return [to_row(r) for r in rows], [[] for _ in rows]
 
     async def _sort_index_walk(self, limit: int, offset: int, after: tuple[list[Any], int] | None
                                ) -> tuple[list[RecordRow], list[list[Any]]]:

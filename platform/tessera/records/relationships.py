@@ -6,6 +6,7 @@ from typing import Any
 
 from schema_registry.definitions import RelationshipDefinition
 from tessera.db.engine import IntegrityViolation
+from tessera.db.id_order import order_by
 from tessera.errors import BadRequest, Conflict, FieldError, NotFound
 from tessera.http.models import iso, parse_id
 from tessera.records.service import RecordService
@@ -71,5 +72,5 @@ class RelationshipService:
         _, row = await self.records.record(parse_id(record_id))
         rows = await self.tenant.fetch(
             "SELECT * FROM relationships WHERE workspace_id = $1 AND (entity_1_id = $2 OR entity_2_id = $2) "
-            "ORDER BY id", row.id)
+            f"ORDER BY {order_by(self.tenant.workspace_id, 'id')}", row.id)
         return [instance_to_json(r) for r in rows]

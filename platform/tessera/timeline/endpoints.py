@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from tessera.db.id_order import creation_page
 from tessera.errors import NotFound
 from tessera.http.context import RequestContext
 from tessera.http.models import iso, parse_id
@@ -60,14 +61,10 @@ async def record_timeline(ctx: RequestContext) -> dict[str, Any]:
     codec = CursorCodec(ctx.state.settings.key_pepper.get_secret_value().encode(), ctx.workspace_id,
                         f"timeline:{record.id}")
     before = codec.decode(query.cursor, [])[1] if query.cursor else None
-    args: list[Any] = [record.id, query.limit + 1]
-    where = "workspace_id = $1 AND record_id = $2"
-    if before is not None:
-        where += " AND id < $4"
-        args.append(before)
-    rows = await service.tenant.fetch(
-        f"SELECT id, resource_type, resource_id, event_type, payload, actor, actor_id, created_at "
-        f"FROM timeline_events WHERE {where} ORDER BY id DESC LIMIT $3", *args)
+    rows = await creation_page(
+        service.tenant, "SELECT id, resource_type, resource_id, event_type, payload, actor, actor_id, created_at "
+        "FROM timeline_events WHERE workspace_id = $1 AND record_id = $2", [record.id],
+        newest_first=True, limit=query.limit + 1, after=before)
     has_next = len(rows) > query.limit
     rows = rows[:query.limit]
     events = [_event_json(r) for r in rows]

@@ -9,6 +9,7 @@ import orjson
 
 from schema_registry.query import Changed, Condition, Node, Not, QueryError, parse_filter
 from schema_registry.workspace import WorkspaceSchema
+from tessera.db.id_order import creation_page, order_by
 from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest, FieldError, Forbidden, NotFound
@@ -126,7 +127,8 @@ class WebhookService:
 
     async def all(self) -> list[dict[str, Any]]:
         return [dict(r) for r in await self.tenant.fetch(
-            f"SELECT {_COLUMNS} FROM webhooks WHERE workspace_id = $1 ORDER BY id")]
+            f"SELECT {_COLUMNS} FROM webhooks WHERE workspace_id = $1 "
+            f"ORDER BY {order_by(self.tenant.workspace_id, 'id')}")]
 
     async def create(self, body: Any) -> tuple[dict[str, Any], str]:
         events = _check_events(body.events)
@@ -210,11 +212,10 @@ class WebhookService:
         if query.status is not None:
             args.append(query.status)
             where += " AND status = $3"
-        args.extend((query.limit + 1, query.offset))
-        rows = await self.tenant.fetch(
-            f"SELECT id, message_id, event_type, status, attempt, next_attempt_at, last_status_code, last_latency_ms, "
-            f"last_error, response_excerpt, created_at, delivered_at FROM webhook_deliveries WHERE {where} "
-            f"ORDER BY id DESC LIMIT ${len(args)} OFFSET ${len(args) + 1}", *args)
+        rows = await creation_page(
+            self.tenant, "SELECT id, message_id, event_type, status, attempt, next_attempt_at, last_status_code, "
+            f"last_latency_ms, last_error, response_excerpt, created_at, delivered_at FROM webhook_deliveries "
+            f"WHERE {where}", args, newest_first=True, limit=query.limit + 1, offset=query.offset)
         out = []
         for row in rows[:query.limit]:
             item = {"id": str(row["id"]), "message_id": row["message_id"], "event_type": row["event_type"],
