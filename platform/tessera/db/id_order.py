@@ -11,7 +11,8 @@ it plain id order is creation order, and these functions produce the same SQL as
 (Rows written during a rolling upgrade by processes still running older code carry old ids even
 there; they come out of creation order, never out of the results.) Only workspaces created before
 the upgrade pay for the two layouts: an in-memory sort key, or one more query when a page crosses
-from one layout to the other.
+from one layout to the other (two when an offset skips a whole layout: it is counted, up to the
+offset).
 """
 
 from __future__ import annotations
@@ -33,11 +34,6 @@ def _mixed(workspace_id: int) -> bool:
 def _add(params: list[Any], value: Any) -> str:
     params.append(value)
     return f"${len(params) + 1}"  # $1 is the workspace id, which Tenant.fetch binds
-
-
-def creation_key(workspace_id: int, id_: int) -> tuple[bool, int]:
-    """An id's sort key in its workspace's creation order (for ``sorted`` and ``min``)."""
-    return (id_ < FIRST_OLD_ID or not _mixed(workspace_id), id_)
 
 
 def order_by(workspace_id: int, column: str, *, newest_first: bool = False) -> str:
