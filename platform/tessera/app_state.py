@@ -55,8 +55,9 @@ class MemoryPort(Protocol):
     search and a local embedding model, PostgreSQL full text when Meilisearch is down)."""
 
     async def recall(self, tenant: Tenant, question: str, *, entity_ids: Sequence[int], entity_names: Sequence[str],
-                     now: datetime) -> Recollection:
-        """The passages that answer ``question`` best, ranked, and how confident recall is."""
+                     required_names: Sequence[str], now: datetime) -> Recollection:
+        """The passages that answer ``question`` best, ranked, and whether they answer it at all
+        (a passage that answers mentions every one of ``required_names``)."""
         ...
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tessera.clock import Clock, utcnow
+from tessera.context.memory import MEMORY_RELAY_LOCK
 from tessera.db.engine import translated
 from tessera.db.notify import announce
 from tessera.db.tables import workspaces
@@ -81,6 +82,9 @@ async def erase_workspace(engine: AsyncEngine, redis: RedisClient | None, worksp
     Every API process is told to forget the workspace's keys in the same transaction, and a
     ``receipt`` is stored in it. Returns False when there was no such workspace."""
     async with translated(), engine.begin() as conn:
+        # The memory relay locks outbox rows, then memory items; the cascade below takes items,
+        # then this deletes outbox rows. Holding the relay's lock keeps the two from deadlocking.
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MEMORY_RELAY_LOCK})
         found = (await conn.execute(text("SELECT id, prefix FROM api_keys WHERE workspace_id = :ws"),
                                     {"ws": workspace_id})).all()
         keys = [r[0] for r in found]

@@ -73,7 +73,7 @@ async def run(question_files: list[Path], show_misses: bool) -> dict[str, Any]:
 
     base = Settings()
     db_url = base.database_url.rsplit("/", 1)[0] + "/tessera_eval_recall"
-    redis_url = base.redis_url.rsplit("/", 1)[0] + "/13"
+    redis_url = base.redis_url.rsplit("/", 1)[0] + "/9"
     admin = await asyncpg.connect(db_url.rsplit("/", 1)[0] + "/postgres")
     await admin.execute('DROP DATABASE IF EXISTS "tessera_eval_recall" WITH (FORCE)')
     await admin.execute('CREATE DATABASE "tessera_eval_recall"')

@@ -19,6 +19,8 @@ import numpy as np
 import numpy.typing as npt
 
 DIMENSIONS: Final = 256
+MODEL_ID: Final = "wordllama-0.4-l2_supercat-256"
+"""Stored with every vector: a vector of another model is recomputed, never compared."""
 _TOKENIZER = Path("tokenizers") / "l2_supercat_tokenizer_config.json"
 _WEIGHTS = Path("weights") / "l2_supercat_256.safetensors"
 
@@ -29,6 +31,7 @@ class Embedder:
     """Unit-length vectors for texts (thread-safe; loaded once per process on first use)."""
 
     dimensions = DIMENSIONS
+    model_id = MODEL_ID
 
     def __init__(self) -> None:
         self._model: Any = None
@@ -55,6 +58,24 @@ class Embedder:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         vectors = self._load().embed(list(texts), norm=True)
         return np.asarray(vectors, dtype=np.float32)
+
+
+    def vectors_of(self, texts: Sequence[str], stored: Sequence[bytes | None], models: Sequence[str]) -> Vectors:
+        """Vectors of ``texts``, taken from ``stored`` where this model made them, computed otherwise."""
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        missing = []
+        for row, (blob, model) in enumerate(zip(stored, models, strict=True)):
+            if blob is not None and model == MODEL_ID and len(blob) == DIMENSIONS * 4:
+                out[row] = np.frombuffer(blob, dtype=np.float32)
+            else:
+                missing.append(row)
+        if missing:
+            out[missing] = self.embed([texts[i] for i in missing])
+        return out
+
+
+def to_blob(vector: npt.NDArray[np.float32]) -> bytes:
+    return np.asarray(vector, dtype=np.float32).tobytes()
 
 
 _SHARED = Embedder()

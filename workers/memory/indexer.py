@@ -18,13 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from search.client import SearchUnavailable, TaskFailed
 from search.memory import MemoryIndex, build_memory_document
-from tessera.context.memory import MEMORY, MemoryItem
-from workers.memory.embedding import Embedder
+from tessera.context.memory import MEMORY, MEMORY_RELAY_LOCK, MemoryItem
+from workers.memory.embedding import Embedder, to_blob
 
 log = structlog.get_logger(__name__)
 
 BATCH = 500
-RELAY_LOCK = 7_316_402_119  # pg advisory lock key of the memory relay (the search relay's + 1)
+RELAY_LOCK = MEMORY_RELAY_LOCK  # the search relay's + 1; erasure takes it too
 
 
 async def relay_memory_batch(db: AsyncEngine, index: MemoryIndex, embedder: Embedder, *, batch: int = BATCH) -> int:
@@ -44,11 +44,13 @@ async def relay_memory_batch(db: AsyncEngine, index: MemoryIndex, embedder: Embe
         keys = [(ws, kind, source_id) for ws, found in sources.items() for kind, source_id in sorted(found)]
         items = (await conn.execute(text(
             "SELECT m.workspace_id, m.id, m.source_type, m.source_id, m.position, m.context, m.content, "
-            "m.entity_ids, m.created_at FROM memory_items m JOIN unnest(CAST(:ws AS bigint[]), CAST(:kinds AS text[]), "
+            "m.entity_ids, m.created_at, m.vector, m.vector_model FROM memory_items m "
+            "JOIN unnest(CAST(:ws AS bigint[]), CAST(:kinds AS text[]), "
             "CAST(:ids AS bigint[])) AS k(ws, kind, sid) ON m.workspace_id = k.ws AND m.source_type = k.kind "
             "AND m.source_id = k.sid ORDER BY m.workspace_id, m.id"),
             {"ws": [k[0] for k in keys], "kinds": [k[1] for k in keys], "ids": [k[2] for k in keys]})).all()
-        vectors = embedder.embed([i.content for i in items])
+        vectors = embedder.vectors_of([i.content for i in items], [i.vector for i in items],
+                                      [i.vector_model or "" for i in items])
         documents: dict[int, list[dict[str, Any]]] = {}
         for row, vector in zip(items, vectors, strict=True):
             item = MemoryItem(id=row.id, source_type=row.source_type, source_id=row.source_id, position=row.position,
@@ -63,9 +65,11 @@ async def relay_memory_batch(db: AsyncEngine, index: MemoryIndex, embedder: Embe
             await index.client.wait_for_task(task, wait_seconds=120)
         if items:
             await conn.execute(text(
-                "UPDATE memory_items m SET indexed_at = now() FROM unnest(CAST(:ws AS bigint[]), "
-                "CAST(:ids AS bigint[])) AS k(ws, id) WHERE m.workspace_id = k.ws AND m.id = k.id"),
-                {"ws": [i.workspace_id for i in items], "ids": [i.id for i in items]})
+                "UPDATE memory_items m SET indexed_at = now(), vector = k.v, vector_model = :model "
+                "FROM unnest(CAST(:ws AS bigint[]), CAST(:ids AS bigint[]), CAST(:vs AS bytea[])) AS k(ws, id, v) "
+                "WHERE m.workspace_id = k.ws AND m.id = k.id"),
+                {"ws": [i.workspace_id for i in items], "ids": [i.id for i in items],
+                 "vs": [to_blob(v) for v in vectors], "model": embedder.model_id})
         await conn.execute(text("UPDATE outbox SET processed_at = now() WHERE id = ANY(CAST(:ids AS bigint[]))"),
                            {"ids": [r.id for r in rows]})
         return len(rows)

@@ -16,7 +16,7 @@ from tessera.context import memory
 from tessera.context.memory import MemoryItem, RecalledPassage, Recollection
 from tessera.db.tenant import Tenant
 from workers.memory.embedding import Embedder
-from workers.memory.ranking import ABSTAIN_BELOW, Ranked, rank
+from workers.memory.ranking import Ranked, rank
 
 CANDIDATES: Final = 30
 SEMANTIC_RATIO: Final = 0.6
@@ -33,7 +33,7 @@ class MemoryRecall:
         self.embedder = embedder
 
     async def recall(self, tenant: Tenant, question: str, *, entity_ids: Sequence[int], entity_names: Sequence[str],
-                     now: datetime) -> Recollection:
+                     required_names: Sequence[str], now: datetime) -> Recollection:
         vector = self.embedder.embed([question])[0]
         candidates: list[MemoryItem] = []
         retrieval, degraded = "hybrid", False
@@ -50,9 +50,9 @@ class MemoryRecall:
             candidates += await memory.search_text(tenant, question, limit=CANDIDATES)
         candidates += await memory.items_about(tenant, entity_ids, limit=20)
         ranking = rank(question, vector, candidates, self.embedder, entity_ids=entity_ids,
-                       entity_names=entity_names, now=now)
-        return Recollection(tuple(_recalled(r) for r in ranking.passages), ranking.confidence,
-                            ranking.confidence >= ABSTAIN_BELOW, retrieval, degraded)
+                       entity_names=entity_names, required_names=required_names, now=now)
+        return Recollection(tuple(_recalled(r) for r in ranking.passages), ranking.confidence, ranking.answerable,
+                            retrieval, degraded, ranking.why_not)
 
 
 def _with_keyword(item: MemoryItem, score: float) -> MemoryItem:

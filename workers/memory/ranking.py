@@ -22,6 +22,13 @@ import numpy as np
 
 from tessera.context.memory import MemoryItem, sentence_spans
 from workers.memory.embedding import Embedder
+from workers.memory.evidence import (
+    RESIDUAL_AT_LEAST,
+    expected_answer_type,
+    holds_answer_type,
+    mentions_all,
+    without_names,
+)
 
 STOP: Final = frozenset((
     "a", "about", "after", "again", "all", "also", "although", "am", "an", "and", "any", "are", "as", "at", "be",
@@ -43,7 +50,7 @@ W_MEANING: Final = 1.0
 W_WORDS: Final = 0.0
 W_ENTITY: Final = 0.05
 W_RECENCY: Final = 0.01
-ABSTAIN_BELOW: Final = 0.30
+EVIDENCE_DEPTH: Final = 3
 CLOSE_TO_BEST: Final = 0.85
 SAME_TOPIC: Final = 0.55
 
@@ -90,6 +97,8 @@ class Ranked:
 class Ranking:
     passages: tuple[Ranked, ...]
     confidence: float
+    answerable: bool = False
+    why_not: str = ""
 
 
 def _sentences(text: str) -> list[str]:
@@ -97,51 +106,74 @@ def _sentences(text: str) -> list[str]:
 
 
 def rank(question: str, question_vector: np.ndarray, candidates: Sequence[MemoryItem], embedder: Embedder, *,
-         entity_ids: Sequence[int], entity_names: Sequence[str], now: datetime, limit: int = 8) -> Ranking:
-    """Candidates ordered by relevance to ``question``, with the sentence each would contribute."""
+         entity_ids: Sequence[int], entity_names: Sequence[str], required_names: Sequence[str] = (),
+         now: datetime, limit: int = 8) -> Ranking:
+    """Candidates ordered by relevance to ``question``, with the sentence each would contribute,
+    and whether the best of them answers it (``evidence``): of the first ``EVIDENCE_DEPTH``, the
+    first that passes leads; if none does, the question is not answerable from memory."""
     unique = list({c.id: c for c in candidates}.values())
     if not unique:
         return Ranking((), 0.0)
     named = [n.casefold() for n in entity_names]
     name_stems = {stem(w) for n in entity_names for w in _WORD.findall(n)}
     focus = [w for w in dict.fromkeys(content_words(question)) if w not in name_stems]
-    vectors = embedder.embed([c.content for c in unique])
+    vectors = embedder.vectors_of([c.content for c in unique], [c.vector for c in unique],
+                                  [c.vector_model for c in unique])
     meanings = vectors @ question_vector
     wanted = set(entity_ids)
     newest = max(c.created_at for c in unique)
     scored: list[Ranked] = []
     for item, meaning in zip(unique, meanings, strict=True):
-        stems = set(content_words(item.content))
-        words = sum(1 for w in focus if _covers(w, stems)) / len(focus) if focus else 0.0
+        words = 0.0  # W_WORDS is 0: the question's words hurt paraphrases more than they help (docs)
         text = item.content.casefold()
         entity = bool(wanted.intersection(item.entity_ids)) or any(n in text for n in named)
         age_days = max(0.0, (newest - item.created_at).total_seconds() / 86_400)
         recency = 1.0 / (1.0 + age_days / 30)
         score = W_MEANING * float(meaning) + W_WORDS * words + W_ENTITY * entity + W_RECENCY * recency
-        sentence = _best_sentence(item.content, question_vector, focus, embedder)
-        scored.append(Ranked(item, round(score, 4), round(float(meaning), 4), round(words, 4), entity, sentence))
+        scored.append(Ranked(item, round(score, 4), round(float(meaning), 4), round(words, 4), entity, ""))
     scored.sort(key=lambda r: (-r.score, -r.item.created_at.timestamp(), -r.item.id))
+    scored = _with_sentences(scored[:limit + 5], question_vector, focus, embedder) + scored[limit + 5:]
     ordered = _newest_first(scored, {c.id: v for c, v in zip(unique, vectors, strict=True)})
-    best = ordered[0]
-    confidence = best.score
-    if named and not any(r.entity for r in ordered[:3]):
-        confidence *= 0.5  # the question is about someone no passage mentions
-    return Ranking(tuple(ordered[:limit]), round(confidence, 4))
+    kind = expected_answer_type(question)
+    residual_question = embedder.embed([without_names(question, required_names) or question])[0]
+    why_not = ""
+    for position, candidate in enumerate(ordered[:EVIDENCE_DEPTH]):
+        if not mentions_all(required_names, candidate.item.content):
+            why_not = why_not or "names"
+            continue
+        if not holds_answer_type(kind, candidate.item.content):
+            why_not = why_not or f"no {kind}"
+            continue
+        residual_text = without_names(candidate.sentence, required_names) or candidate.sentence
+        residual = float(embedder.embed([residual_text])[0] @ residual_question)
+        if residual < RESIDUAL_AT_LEAST:
+            why_not = why_not or "meaning"
+            continue
+        lead = [candidate, *ordered[:position], *ordered[position + 1:]]
+        return Ranking(tuple(lead[:limit]), round(candidate.score, 4), True)
+    return Ranking(tuple(ordered[:limit]), round(ordered[0].score, 4), False, why_not)
 
 
-def _best_sentence(text: str, question_vector: np.ndarray, focus: Sequence[str], embedder: Embedder) -> str:
-    sentences = _sentences(text)
-    if len(sentences) == 1:
-        return sentences[0]
-    vectors = embedder.embed(sentences)
-    best, best_score = sentences[0], -1.0
-    for sentence, vector in zip(sentences, vectors, strict=True):
-        stems = set(content_words(sentence))
-        words = sum(1 for w in focus if _covers(w, stems)) / len(focus) if focus else 0.0
-        score = W_MEANING * float(vector @ question_vector) + W_WORDS * words
-        if score > best_score:
-            best, best_score = sentence, score
-    return best
+def _with_sentences(ranked: list[Ranked], question_vector: np.ndarray, focus: Sequence[str], embedder: Embedder
+                    ) -> list[Ranked]:
+    """Each passage with its sentence that answers best (meaning, then the question's words);
+    all sentences are embedded in one call."""
+    split = [_sentences(r.item.content) for r in ranked]
+    flat = [s for sentences in split for s in sentences if len(sentences) > 1]
+    vectors = iter(embedder.embed(flat)) if flat else iter(())
+    out = []
+    for r, sentences in zip(ranked, split, strict=True):
+        best = sentences[0]
+        if len(sentences) > 1:
+            best_score = -1.0
+            for sentence in sentences:
+                stems = set(content_words(sentence))
+                words = sum(1 for w in focus if _covers(w, stems)) / len(focus) if focus else 0.0
+                score = float(next(vectors) @ question_vector) + 0.35 * words
+                if score > best_score:
+                    best, best_score = sentence, score
+        out.append(Ranked(r.item, r.score, r.meaning, r.words, r.entity, best, r.replaces))
+    return out
 
 
 def _newest_first(scored: list[Ranked], vectors: dict[int, np.ndarray]) -> list[Ranked]:

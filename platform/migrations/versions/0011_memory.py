@@ -2,7 +2,8 @@
 recall (``POST /v1/context/ask``). Written in the transaction of their source, with an outbox row
 (topic ``memory``) that the worker relays to the Meilisearch memory index (keyword + vector).
 ``search`` is PostgreSQL's own full text, used when Meilisearch cannot answer and for items the
-relay has not indexed yet (``indexed_at IS NULL``).
+relay has not indexed yet (``indexed_at IS NULL``). ``vector`` (float32, of ``vector_model``) is
+the embedding the relay computed, kept so ranking never recomputes it.
 
 Revision ID: 0011
 Revises: 0010
@@ -30,6 +31,8 @@ CREATE TABLE memory_items (
     entity_ids bigint[] NOT NULL DEFAULT '{}',
     created_at timestamptz NOT NULL,
     indexed_at timestamptz,
+    vector bytea,
+    vector_model text,
     search tsvector GENERATED ALWAYS AS (to_tsvector('english', content)) STORED,
     CONSTRAINT pk_memory_items PRIMARY KEY (workspace_id, id),
     CONSTRAINT uq_memory_items_source UNIQUE (workspace_id, source_type, source_id, position),

@@ -238,9 +238,10 @@ async def _link_artifacts(tenant: Tenant, passages: list[dict[str, Any]]) -> Non
 
 
 async def _recall(tenant: Tenant, memory: MemoryPort | None, query: str, entity_ids: list[int],
-                  names: list[str], now: datetime) -> Recollection:
+                  names: list[str], required: list[str], now: datetime) -> Recollection:
     if memory is not None:
-        return await memory.recall(tenant, query, entity_ids=entity_ids, entity_names=names, now=now)
+        return await memory.recall(tenant, query, entity_ids=entity_ids, entity_names=names, required_names=required,
+                                   now=now)
     found = await search_text(tenant, query, limit=10)  # no ranking model in this process: keywords only
     return Recollection(tuple(RecalledPassage(i, i.keyword_score, i.content) for i in found),
                         found[0].keyword_score if found else 0.0, False, "postgres_fulltext", True)
@@ -273,7 +274,8 @@ async def ask(tenant: Tenant, schema: WorkspaceSchema, search: SearchPort | None
     entities, searched = await resolve(tenant, schema, search, terms, list(turn.entity_ids))
     facts = await gather(tenant, schema, entities)
     names = [f["name"] for f in facts] or list(turn.entity_names)
-    recollection = await _recall(tenant, memory, turn.query, [f["id"] for f in facts], names, now)
+    required = list(terms.get("names", [])) + [n for n in turn.entity_names if n not in terms.get("names", [])]
+    recollection = await _recall(tenant, memory, turn.query, [f["id"] for f in facts], names, required, now)
     passages = [_passage_json(p) for p in recollection.passages]
     await _link_artifacts(tenant, passages)
     answer = await intelligence.answer(question, {
@@ -292,6 +294,8 @@ async def ask(tenant: Tenant, schema: WorkspaceSchema, search: SearchPort | None
         "passages_considered": len(passages), "answered_from_memory": bool(cited),
         "passages_ranked": [{"memory_item_id": p["id"], "source_type": p["source_type"], "source_id": p["source_id"],
                              "score": p["score"]} for p in passages[:5]]}
+    if not recollection.answerable and recollection.why_not:
+        metadata["not_answered_because"] = recollection.why_not
     if recollection.degraded:
         metadata["degraded_reason"] = ("the search engine could not answer; keyword matches from PostgreSQL full "
                                        "text were used without vector search")

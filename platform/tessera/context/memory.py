@@ -20,6 +20,8 @@ from tessera.db.tenant import Tenant
 
 MEMORY = "memory"
 """The outbox topic of memory items (relayed by ``workers.memory.indexer``)."""
+MEMORY_RELAY_LOCK: Final = 7_316_402_119
+"""The advisory lock the memory relay holds while it indexes (erasure waits on it)."""
 WINDOW: Final = 2
 MAX_UNIT: Final = 400
 """A sentence longer than this many characters is cut at a word boundary into several units."""
@@ -116,7 +118,7 @@ async def tag_entities(tenant: Tenant, source_type: str, source_id: int, names: 
             tags.append("{" + ",".join(str(m) for m in mentioned) + "}")
     if ids:
         await tenant.fetch(
-            "UPDATE memory_items m SET entity_ids = t.e::bigint[], indexed_at = NULL FROM unnest($2::bigint[], "
+            "UPDATE memory_items m SET entity_ids = t.e::bigint[] FROM unnest($2::bigint[], "
             "$3::text[]) AS t(id, e) WHERE m.workspace_id = $1 AND m.id = t.id", ids, tags)
         await _queue(tenant, source_type, source_id)
 
@@ -138,16 +140,19 @@ class MemoryItem:
     entity_ids: tuple[int, ...]
     created_at: datetime
     keyword_score: float = 0.0
-    vector_score: float = 0.0
+    vector: bytes | None = None
+    """The stored embedding (float32) when it was made by ``vector_model`` of the reader's model."""
+    vector_model: str = ""
 
 
-_ITEM_COLUMNS = "id, source_type, source_id, position, context, content, entity_ids, created_at"
+_ITEM_COLUMNS = "id, source_type, source_id, position, context, content, entity_ids, created_at, vector, vector_model"
 
 
 def _item(row: Any, keyword: float = 0.0) -> MemoryItem:
     return MemoryItem(id=row["id"], source_type=row["source_type"], source_id=row["source_id"],
                       position=row["position"], context=row["context"], content=row["content"],
-                      entity_ids=tuple(row["entity_ids"]), created_at=row["created_at"], keyword_score=keyword)
+                      entity_ids=tuple(row["entity_ids"]), created_at=row["created_at"], keyword_score=keyword,
+                      vector=row["vector"], vector_model=row["vector_model"] or "")
 
 
 _TS_WORD = re.compile(r"[^\W_]{2,}")
@@ -218,3 +223,5 @@ class Recollection:
     answerable: bool
     retrieval: str
     degraded: bool = False
+    why_not: str = ""
+    """When not answerable: the check the best passages failed (``names``, ``no time``, ``meaning``)."""
