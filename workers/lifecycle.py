@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -18,7 +19,7 @@ from tessera.redis_client import RedisClient
 from tessera.registry.cache import SchemaCache
 from tessera.settings import Settings
 from workers.leases import JobLeases
-from workers.memory.embedding import DIMENSIONS, shared_embedder
+from workers.memory.embedding import DIMENSIONS, Embedder, shared_embedder
 from workers.search_indexer import Schemas
 from workers.webhook_delivery import DeliverySender, delivery_client
 
@@ -34,6 +35,11 @@ def memory_index(settings: Settings, client: MeiliClient) -> MemoryIndex:
     return MemoryIndex(client, f"{settings.meili_index_prefix}_memory", DIMENSIONS)
 
 
+def embedder(settings: Settings) -> Embedder:
+    """The process's embedding model, quantized into ``MODEL_CACHE_DIR`` on first use."""
+    return shared_embedder(Path(settings.model_cache_dir) if settings.model_cache_dir else None)
+
+
 async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx.get("settings") or Settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -41,7 +47,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["engine"] = create_engine(settings, pool_size=5)
     ctx["search"] = search_engine(settings)
     ctx["memory_index"] = memory_index(settings, ctx["search"].client)
-    ctx["embedder"] = shared_embedder()
+    ctx["embedder"] = embedder(settings)
     ctx["schemas"] = Schemas()
     ctx["schemas_cache"] = SchemaCache(ttl_seconds=settings.schema_cache_seconds, clock=time.time)
     ctx["ids"] = IdAllocator()

@@ -16,8 +16,7 @@ from schema_registry.definitions import ObjectDefinition
 from search.documents import build_document
 from tessera.db.engine import create_engine
 from tessera.settings import Settings
-from workers.lifecycle import memory_index, search_engine
-from workers.memory.embedding import shared_embedder
+from workers.lifecycle import embedder, memory_index, search_engine
 from workers.memory.maintenance import reindex_memory, verify_memory
 from workers.search_indexer import Schemas, apply, confirm, documents_for, submit
 
@@ -89,7 +88,7 @@ async def reindex(settings: Settings, *, workspace_id: int | None, object_slug: 
         if object_slug is None:  # memory items belong to no object: a whole-workspace reindex covers them
             async with db.connect() as conn:
                 workspaces = await _workspaces(conn, workspace_id)
-            await reindex_memory(db, memory_index(settings, engine.client), shared_embedder(), workspaces)
+            await reindex_memory(db, memory_index(settings, engine.client), embedder(settings), workspaces)
     finally:
         await engine.client.close()
         await db.dispose()
@@ -180,7 +179,7 @@ async def verify(settings: Settings, *, workspace_id: int | None, repair: bool) 
             report["stale"] += len(stale)
             if repair and (missing or extra or stale):
                 await apply(engine, [expected[i] for i in missing + stale], extra)
-        memory = await verify_memory(db, memory_index(settings, engine.client), shared_embedder(), workspaces,
+        memory = await verify_memory(db, memory_index(settings, engine.client), embedder(settings), workspaces,
                                      repair=repair)
     finally:
         await engine.client.close()

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     """People and companies one context artifact may create or update; the rest are reported in
     its result as ``entities_skipped``."""
     context_max_insights_per_artifact: int = Field(default=100, ge=1)
+    model_cache_dir: str = ""
+    """Where the embedding model, quantized once from its wheel, is kept (default
+    ``$XDG_CACHE_HOME/tessera/models``, else ``~/.cache/tessera/models``)."""
     ask_session_ttl_hours: float = Field(default=24.0, gt=0)
     """An ask session (``session_id``) not used for this long expires: continuing it is a 404."""
     """Insights one context artifact may create; the rest are reported as ``insights_skipped``."""

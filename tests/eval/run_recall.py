@@ -41,7 +41,9 @@ sys.path.insert(0, str(REPO / "platform"))
 DATA = REPO / "tests" / "data" / "recall_eval"
 RESULTS = REPO / "tests" / "benchmarks" / "results" / "recall_eval.json"
 TARGETS = {"hit_at_5": 0.95, "answer_hit": 0.9, "update_accuracy": 0.85, "abstention_accuracy": 0.9}
-FLOORS = {"hit_at_5": 0.0, "answer_hit": 0.0, "update_accuracy": 0.0, "abstention_accuracy": 0.0}
+FLOORS = {"hit_at_5": 0.81, "answer_hit": 0.62, "update_accuracy": 0.6, "abstention_accuracy": 0.4}
+"""The tuned figures of 2026-12-03 (0.860, 0.673, 0.667, 0.458) less 0.05: a regression guard. The
+targets above are the issue's; docs/intelligence.md says by how much each is missed."""
 ABSTAINED = "I have no information"
 
 
@@ -146,6 +148,8 @@ async def run(question_files: list[Path], show_misses: bool) -> dict[str, Any]:
                                  "answer_hit": (not abstained) and contains_any(body["answer"], q["answer_contains"]),
                                  "support": q["support"], "expected": q["answer_contains"],
                                  "confidence": body["metadata"]["recall_confidence"],
+                                 "why_not": body["metadata"].get("not_answered_because", ""),
+                                 "residual": body["metadata"].get("recall_residual", 0.0),
                                  "scores": [p["score"] for p in body["metadata"]["passages_ranked"]]})
         finally:
             task.cancel()
@@ -166,6 +170,7 @@ async def run(question_files: list[Path], show_misses: bool) -> dict[str, Any]:
     def share(items: list[Any]) -> float:
         return round(sum(1 for i in items if i) / len(items), 3) if items else 0.0
 
+    claims = [r for r in rows if r["kind"] != "update" and "That changed what was noted before" in r["answer"]]
     figures = {
         "hit_at_5": share([r["hit5"] for r in answerable]),
         "answer_hit": share([r["answer_hit"] for r in answerable]),
@@ -178,7 +183,8 @@ async def run(question_files: list[Path], show_misses: bool) -> dict[str, Any]:
                for kind in ("direct", "paraphrase", "update", "unanswerable")
                if (group := [r for r in rows if r["kind"] == kind])}
     latencies.sort()
-    report = {"figures": figures, "targets": TARGETS, "by_kind": by_kind, "memories": len(memories),
+    report = {"figures": figures, "targets": TARGETS, "by_kind": by_kind,
+              "update_claims_elsewhere": len(claims), "memories": len(memories),
               "passages": passages, "questions": len(rows), "ingest_seconds": round(ingest_s, 1),
               "ask_p50_ms": round(latencies[len(latencies) // 2] * 1000, 1),
               "ask_p95_ms": round(latencies[int(len(latencies) * 0.95)] * 1000, 1)}

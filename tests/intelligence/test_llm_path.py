@@ -13,7 +13,7 @@ from fake_llm import FakeLLM, Reply
 from workers.intelligence import build_extractor, build_reasoner
 from workers.intelligence.extractor import RuleExtractor, extract_entities
 from workers.intelligence.llm import LLMError, LLMExtractor, LLMReasoner, OpenAICompatibleClient
-from workers.intelligence.reasoner import AskFacts, EntityFacts, InsightFact, SummaryReasoner
+from workers.intelligence.reasoner import AskFacts, EntityFacts, InsightFact, PassageFact, SummaryReasoner
 
 TEXT = ("From: Sarah Chen <sarah.chen@techflow.io>\n\nHi Dan,\n\nCould you send over pricing for 40 seats? "
         "We'd like to sign before the end of Q3.\n\nBest,\nSarah Chen\nVP of Operations, TechFlow")
@@ -170,3 +170,33 @@ async def test_out_of_range_model_numbers_are_clamped_not_fatal(fake_llm: FakeLL
     fake_llm.script(Reply(sloppy))
     result = await LLMExtractor(_client(fake_llm), RuleExtractor()).extract(TEXT, None)
     assert result.signals[0] == result.signals[0].__class__("buying_signal", "Wants pricing.", (), 1.0)
+
+
+PASSAGE = PassageFact(id=501, source_type="artifact", source_id=77, content="My favorite color is blue.",
+                      sentence="My favorite color is blue.", created_at=None, score=0.8)
+
+
+async def test_reasoner_answers_from_given_passages_and_cites_only_those(fake_llm: FakeLLM) -> None:
+    fake_llm.script(Reply({"answer": "Your favorite color is blue.", "confidence": 0.9, "insight_ids": [],
+                           "passage_ids": [501, 999]}))
+    facts = AskFacts(passages=(PASSAGE,), answerable=True)
+    answer = await LLMReasoner(_client(fake_llm), SummaryReasoner()).answer("What is my favorite color?", facts)
+    assert answer.answer == "Your favorite color is blue."
+    assert [p.id for p in answer.passages_cited] == [501]
+    assert "My favorite color is blue." in fake_llm.requests[0]["messages"][1]["content"]
+
+
+async def test_passages_recall_could_not_vouch_for_are_not_shown_to_the_model(fake_llm: FakeLLM) -> None:
+    fake_llm.script(Reply({"answer": "I have no information on that.", "confidence": 0.1, "insight_ids": [],
+                           "passage_ids": [501]}))
+    facts = AskFacts(passages=(PASSAGE,), answerable=False)
+    answer = await LLMReasoner(_client(fake_llm), SummaryReasoner()).answer("What is my shoe size?", facts)
+    assert answer.passages_cited == ()
+    assert "favorite color" not in fake_llm.requests[0]["messages"][1]["content"]
+
+
+async def test_a_failing_model_falls_back_to_the_default_recall_answer(fake_llm: FakeLLM) -> None:
+    fake_llm.script(Reply(status=500), Reply(status=500), Reply(status=500))
+    facts = AskFacts(passages=(PASSAGE,), answerable=True)
+    answer = await LLMReasoner(_client(fake_llm), SummaryReasoner()).answer("What is my favorite color?", facts)
+    assert "blue" in answer.answer and [p.id for p in answer.passages_cited] == [501]

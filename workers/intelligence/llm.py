@@ -29,7 +29,7 @@ from workers.intelligence.extractor import Extractor
 from workers.intelligence.grounding import ground_extraction, merge_extractions, normalize_model_json
 from workers.intelligence.identifiers import find_domains, find_emails
 from workers.intelligence.model import EXTRACTION_JSON_SCHEMA, SIGNAL_TYPES, Extraction, from_json
-from workers.intelligence.reasoner import Answer, AskFacts, Reasoner, SignalUsed, render_value
+from workers.intelligence.reasoner import Answer, AskFacts, PassageFact, Reasoner, SignalUsed, render_value
 
 log = logging.getLogger(__name__)
 
@@ -166,16 +166,25 @@ class LLMExtractor:
         return merge_extractions(model, rules)
 
 
+PASSAGES_IN_PROMPT: Final = 6
 ANSWER_SCHEMA: Final[dict[str, Any]] = {
     "type": "object", "additionalProperties": False, "required": ["answer", "confidence", "insight_ids"],
     "properties": {"answer": {"type": "string"}, "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-                   "insight_ids": {"type": "array", "items": {"type": "integer"}}},
+                   "insight_ids": {"type": "array", "items": {"type": "integer"}},
+                   "passage_ids": {"type": "array", "items": {"type": "integer"}}},
 }
 ANSWER_PROMPT: Final = (
-    "You answer questions about a CRM workspace using ONLY the facts given as JSON. Do not add any "
-    "fact, number, name, address or date that is not in them. If the facts do not answer the "
-    "question, say so. insight_ids lists the ids of the insights your answer relies on. Answer with JSON only."
+    "You answer questions about a CRM workspace using ONLY the facts given as JSON: records with their "
+    "insights, and remembered passages (what the user told the workspace, with the date it was told). Do "
+    "not add any fact, number, name, address or date that is not in them. When two passages disagree, the "
+    "newer one is true now; say what changed. If the facts do not answer the question, say that you have "
+    "no information on it. insight_ids and passage_ids list the ids your answer relies on. Answer with JSON only."
 )
+
+
+def _passage(passage: PassageFact) -> dict[str, Any]:
+    return {"id": passage.id, "text": passage.content,
+            "remembered_at": passage.created_at.isoformat() if passage.created_at else None}
 
 
 def facts_to_prompt(facts: AskFacts) -> dict[str, Any]:
@@ -193,6 +202,8 @@ def facts_to_prompt(facts: AskFacts) -> dict[str, Any]:
                            for t in e.tasks],
             "relationships": [{"predicate": r.predicate, "other": r.other_name} for r in e.relationships],
         } for e in facts.entities],
+        "passages": [{**_passage(p), "replaces": [_passage(r) for r in p.replaces]}
+                     for p in (facts.passages[:PASSAGES_IN_PROMPT] if facts.answerable else ())],
     }
 
 
@@ -232,5 +243,8 @@ class LLMReasoner:
             return await self.fallback.answer(question, facts)
         cited = [(i, e) for e in facts.entities for i in e.insights if i.id in {x for x in ids if isinstance(x, int)}]
         used = tuple(SignalUsed(i.id, e.id, i.content, 1.0, i.type) for i, e in cited)
+        wanted = {x for x in raw.get("passage_ids") or [] if isinstance(x, int)}
+        shown = facts.passages[:PASSAGES_IN_PROMPT] if facts.answerable else ()
+        passages = tuple(p for p in shown if p.id in wanted)  # only ids it was given
         return Answer(" ".join(text.split()) if "\n" not in text else text.strip(),
-                      round(min(1.0, max(0.0, float(confidence))), 2), used)
+                      round(min(1.0, max(0.0, float(confidence))), 2), used, passages)

@@ -270,8 +270,8 @@ def answer_from_memory(question: str, facts: AskFacts) -> Answer:
             break
     parts = [quote(lead.sentence, lead.created_at)]
     for old in lead.replaces[:2]:
-        when = f" on {old.created_at.date().isoformat()}" if old.created_at else ""
-        parts.append(f"This replaces what was remembered{when}: \"{' '.join(old.sentence.split())}\"")
+        when = f" ({old.created_at.date().isoformat()})" if old.created_at else ""
+        parts.append(f"That changed what was noted before{when}: \"{' '.join(old.sentence.split())}\"")
     parts += [quote(p.sentence, p.created_at) for p in chosen[1:]]
     confidence = round(min(0.95, max(0.3, lead.score)), 2)
     return Answer(" ".join(parts), confidence, passages_cited=tuple(chosen))

@@ -40,7 +40,7 @@ _QUANTITY: Final = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
     r"hundred|thousand|million|billion|dozen|half|twice|double|triple|once|several|few)\b", re.I)
 
-RESIDUAL_AT_LEAST: Final = 0.15
+RESIDUAL_AT_LEAST: Final = 0.2
 
 
 def expected_answer_type(question: str) -> str | None:
@@ -61,13 +61,24 @@ def holds_answer_type(kind: str | None, sentence: str) -> bool:
     return pattern is None or bool(pattern.search(sentence))
 
 
-_NAME_WORD: Final = re.compile(r"[^\W\d_][\w-]*", re.UNICODE)
+_NAME_WORD: Final = re.compile(r"[^\W_][\w-]*", re.UNICODE)
+
+
+GENERIC_NAME_WORDS: Final = frozenset({
+    "the", "and", "of", "dr", "mr", "mrs", "ms", "prof", "inc", "ltd", "llc", "gmbh", "ag", "sa", "plc", "co", "corp",
+    "company", "group", "holdings", "logistics", "labs", "lab", "bank", "energy", "energie", "health", "foods",
+    "freight", "data", "robotics", "systems", "solutions", "technologies", "technology", "partners", "capital",
+    "consulting", "services", "software", "industries", "international", "global", "retail", "media", "studio",
+})
 
 
 def name_words(name: str) -> list[str]:
-    """The words a name can be mentioned by (``Sarah Okonkwo's`` -> ``sarah``, ``okonkwo``)."""
+    """The words a name can be mentioned by (``Sarah Okonkwo's`` -> ``sarah``, ``okonkwo``); the
+    generic words of company names (``Logistics``, ``Bank``) do not count, unless they are all it has."""
     words = [re.sub(r"['’]s$", "", w).casefold() for w in _NAME_WORD.findall(name)]
-    return [w for w in words if len(w) >= 3 and w not in ("the", "and", "dr", "mr", "mrs", "ms")]
+    words = [w for w in words if len(w) >= 3 or any(c.isdigit() for c in w)]
+    distinctive = [w for w in words if w not in GENERIC_NAME_WORDS]
+    return distinctive or words
 
 
 def mentions_all(names: Sequence[str], text: str) -> bool:

@@ -6,6 +6,7 @@ the recollection says it is degraded."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
@@ -52,9 +53,8 @@ class MemoryRecall:
         ranking = rank(question, vector, candidates, self.embedder, entity_ids=entity_ids,
                        entity_names=entity_names, required_names=required_names, now=now)
         return Recollection(tuple(_recalled(r) for r in ranking.passages), ranking.confidence, ranking.answerable,
-                            retrieval, degraded, ranking.why_not)
+                            retrieval, degraded, ranking.why_not, ranking.residual)
 
 
 def _with_keyword(item: MemoryItem, score: float) -> MemoryItem:
-    return MemoryItem(item.id, item.source_type, item.source_id, item.position, item.context, item.content,
-                      item.entity_ids, item.created_at, keyword_score=score)
+    return dataclasses.replace(item, keyword_score=score)

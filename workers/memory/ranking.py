@@ -1,19 +1,23 @@
 """Ranking remembered passages for a question (pure; the vectors come from ``embedding``).
 
-Each candidate gets four signals: meaning (cosine of question and passage vectors), words (the
-share of the question's content words the passage holds, by crude stem), entity (the passage
-mentions an entity the question names) and recency. Their weighted sum orders the candidates.
-The best sentence of each passage is what an answer quotes. ``confidence`` is the evidence that
-the best passage answers the question at all: the answer abstains below a threshold.
+Order: meaning (cosine of the question's and the passage's vectors), plus a little for a
+passage that mentions an entity the question names and for recency. The question's own words
+are not a signal: they helped direct questions, which meaning already finds, and hurt
+paraphrases (measured, docs/intelligence.md).
 
-Knowledge updates: among the passages close to the best one that speak of the same thing (their
-own vectors agree), the newest leads; the older ones are kept as what it replaced.
+Answering (``evidence``): of the first ``EVIDENCE_DEPTH`` passages, the first that passes the
+evidence checks leads; if none does, memory holds no answer and ask says so.
+
+Knowledge updates: a passage close to the lead in score, from another source, on the same thing
+(their vectors agree, and the newer one words a change, or they agree closely) and passing the
+same checks competes with it; the newest of them leads and the older ones go with it
+(``replaces``), so the answer says what changed.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
@@ -47,12 +51,26 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)?")
 _SUFFIXES: Final = ("ations", "ation", "ings", "ing", "ies", "ied", "ers", "er", "ed", "es", "s", "ly")
 
 W_MEANING: Final = 1.0
-W_WORDS: Final = 0.0
 W_ENTITY: Final = 0.05
 W_RECENCY: Final = 0.01
+W_TERMS: Final = 0.1
+"""For the question's identifiers (``Vendor17``, ``B-KT 4821``): meaning barely tells them apart."""
 EVIDENCE_DEPTH: Final = 3
-CLOSE_TO_BEST: Final = 0.85
-SAME_TOPIC: Final = 0.55
+UPDATE_DEPTH: Final = 6
+CLOSE_TO_BEST: Final = 0.6
+"""A passage competes with the lead (as an update of it, or it of them) from this share of its score."""
+SAME_TOPIC: Final = 0.45
+"""...when the two passages' vectors are this close and the newer one words a change (``CHANGE``),"""
+SAME_TOPIC_ALONE: Final = 0.8
+"""...or this close without one."""
+CHANGE: Final = re.compile(
+    r"\b(?:now|no longer|any more|anymore|instead|changed?|moved?|switch(?:ed)?|replac(?:ed|es)|overt[ao]ken|"
+    r"updated?|new|latest|postponed|rescheduled|slipped|delayed|brought forward|pushed|left|joined|"
+    r"promoted|became|from\s+\S+(?:\s+\S+)?\s+to|raised|lowered|cut|dropped|went up|went down|"
+    r"renewed|renegotiated|cancelled|canceled|back (?:on|from))\b", re.IGNORECASE)
+SENTENCE_WORDS: Final = 0.35
+BOTH_SENTENCES_AT: Final = 0.8
+"""The lead passage is quoted whole when its weaker sentence scores this share of the stronger."""
 
 
 def stem(word: str) -> str:
@@ -99,6 +117,17 @@ class Ranking:
     confidence: float
     answerable: bool = False
     why_not: str = ""
+    residual: float = 0.0
+    """Meaning without the question's names, of the lead (or of the best passage when none answers)."""
+
+
+_TERM: Final = re.compile(r"[^\W_]*\d[\w-]*|(?<=\w\s)[A-Z][\w-]*[A-Z0-9][\w-]*")
+
+
+def key_terms(question: str) -> list[str]:
+    """The question's identifiers, casefolded: words with a digit (``Vendor17``, ``Q3``) and
+    mixed-case words past its first (``iPhone``, ``SKU-A``)."""
+    return list(dict.fromkeys(m.group(0).casefold() for m in _TERM.finditer(question)))
 
 
 def _sentences(text: str) -> list[str]:
@@ -108,88 +137,114 @@ def _sentences(text: str) -> list[str]:
 def rank(question: str, question_vector: np.ndarray, candidates: Sequence[MemoryItem], embedder: Embedder, *,
          entity_ids: Sequence[int], entity_names: Sequence[str], required_names: Sequence[str] = (),
          now: datetime, limit: int = 8) -> Ranking:
-    """Candidates ordered by relevance to ``question``, with the sentence each would contribute,
-    and whether the best of them answers it (``evidence``): of the first ``EVIDENCE_DEPTH``, the
-    first that passes leads; if none does, the question is not answerable from memory."""
+    """Candidates ordered by relevance to ``question``, the sentence each contributes, and whether
+    the best of them answers it: of the first ``EVIDENCE_DEPTH``, the first that passes the
+    evidence checks leads; if none does, the question is not answerable from memory. A newer
+    passage on the same thing then takes the lead and the older ones go with it (``replaces``)."""
     unique = list({c.id: c for c in candidates}.values())
     if not unique:
         return Ranking((), 0.0)
     named = [n.casefold() for n in entity_names]
     name_stems = {stem(w) for n in entity_names for w in _WORD.findall(n)}
     focus = [w for w in dict.fromkeys(content_words(question)) if w not in name_stems]
-    vectors = embedder.vectors_of([c.content for c in unique], [c.vector for c in unique],
-                                  [c.vector_model for c in unique])
-    meanings = vectors @ question_vector
+    matrix = embedder.vectors_of([c.content for c in unique], [c.vector for c in unique],
+                                 [c.vector_model for c in unique])
+    vectors = {c.id: v for c, v in zip(unique, matrix, strict=True)}
     wanted = set(entity_ids)
     newest = max(c.created_at for c in unique)
+    terms = key_terms(question)
     scored: list[Ranked] = []
-    for item, meaning in zip(unique, meanings, strict=True):
-        words = 0.0  # W_WORDS is 0: the question's words hurt paraphrases more than they help (docs)
+    for item, meaning in zip(unique, matrix @ question_vector, strict=True):
         text = item.content.casefold()
         entity = bool(wanted.intersection(item.entity_ids)) or any(n in text for n in named)
         age_days = max(0.0, (newest - item.created_at).total_seconds() / 86_400)
         recency = 1.0 / (1.0 + age_days / 30)
-        score = W_MEANING * float(meaning) + W_WORDS * words + W_ENTITY * entity + W_RECENCY * recency
-        scored.append(Ranked(item, round(score, 4), round(float(meaning), 4), round(words, 4), entity, ""))
+        exact = sum(1 for t in terms if re.search(rf"(?<!\w){re.escape(t)}(?!\w)", text)) / len(terms) if terms else 0.0
+        score = W_MEANING * float(meaning) + W_ENTITY * entity + W_RECENCY * recency + W_TERMS * exact
+        scored.append(Ranked(item, round(score, 4), round(float(meaning), 4), 0.0, entity, ""))
     scored.sort(key=lambda r: (-r.score, -r.item.created_at.timestamp(), -r.item.id))
-    scored = _with_sentences(scored[:limit + 5], question_vector, focus, embedder) + scored[limit + 5:]
-    ordered = _newest_first(scored, {c.id: v for c, v in zip(unique, vectors, strict=True)})
     kind = expected_answer_type(question)
-    residual_question = embedder.embed([without_names(question, required_names) or question])[0]
-    why_not = ""
-    for position, candidate in enumerate(ordered[:EVIDENCE_DEPTH]):
+    residual_question = embedder.embed([without_names(question, required_names) or question])[0] \
+        if required_names else question_vector
+
+    def fails(candidate: Ranked) -> str:
         if not mentions_all(required_names, candidate.item.content):
-            why_not = why_not or "names"
-            continue
+            return "names"
         if not holds_answer_type(kind, candidate.item.content):
-            why_not = why_not or f"no {kind}"
+            return f"no {kind}"
+        if float(vectors[candidate.item.id] @ residual_question) < RESIDUAL_AT_LEAST:
+            return "meaning"
+        return ""
+
+    why_not = ""
+    for position, candidate in enumerate(scored[:EVIDENCE_DEPTH]):
+        failed = fails(candidate)
+        if failed:
+            why_not = why_not or failed
             continue
-        residual_text = without_names(candidate.sentence, required_names) or candidate.sentence
-        residual = float(embedder.embed([residual_text])[0] @ residual_question)
-        if residual < RESIDUAL_AT_LEAST:
-            why_not = why_not or "meaning"
-            continue
-        lead = [candidate, *ordered[:position], *ordered[position + 1:]]
-        return Ranking(tuple(lead[:limit]), round(candidate.score, 4), True)
-    return Ranking(tuple(ordered[:limit]), round(ordered[0].score, 4), False, why_not)
+        rest = [*scored[:position], *scored[position + 1:]]
+        lead, rest = _newest_first(candidate, rest, vectors, fails)
+        lead = _with_sentence(lead, question_vector, embedder, focus)
+        ordered = [lead, *(_with_lexical_sentence(r, focus) for r in rest[:limit - 1])]
+        residual = float(vectors[candidate.item.id] @ residual_question)
+        return Ranking(tuple(ordered), round(candidate.score, 4), True, "", round(residual, 4))
+    ordered = [_with_lexical_sentence(r, focus) for r in scored[:limit]]
+    residual = float(vectors[scored[0].item.id] @ residual_question)
+    return Ranking(tuple(ordered), round(scored[0].score, 4), False, why_not, round(residual, 4))
 
 
-def _with_sentences(ranked: list[Ranked], question_vector: np.ndarray, focus: Sequence[str], embedder: Embedder
-                    ) -> list[Ranked]:
-    """Each passage with its sentence that answers best (meaning, then the question's words);
-    all sentences are embedded in one call."""
-    split = [_sentences(r.item.content) for r in ranked]
-    flat = [s for sentences in split for s in sentences if len(sentences) > 1]
-    vectors = iter(embedder.embed(flat)) if flat else iter(())
-    out = []
-    for r, sentences in zip(ranked, split, strict=True):
-        best = sentences[0]
-        if len(sentences) > 1:
-            best_score = -1.0
-            for sentence in sentences:
-                stems = set(content_words(sentence))
-                words = sum(1 for w in focus if _covers(w, stems)) / len(focus) if focus else 0.0
-                score = float(next(vectors) @ question_vector) + 0.35 * words
-                if score > best_score:
-                    best, best_score = sentence, score
-        out.append(Ranked(r.item, r.score, r.meaning, r.words, r.entity, best, r.replaces))
-    return out
+def _lexical_best(sentences: list[str], focus: Sequence[str]) -> str:
+    best, best_words = sentences[0], -1.0
+    for sentence in sentences:
+        stems = set(content_words(sentence))
+        words = sum(1 for w in focus if _covers(w, stems)) / len(focus) if focus else 0.0
+        if words > best_words:
+            best, best_words = sentence, words
+    return best
 
 
-def _newest_first(scored: list[Ranked], vectors: dict[int, np.ndarray]) -> list[Ranked]:
-    """Put the newest of the passages that compete with the best one first; the older ones it
-    supersedes go with it (``replaces``) and leave the list."""
-    if len(scored) < 2:
-        return scored
-    top = scored[0]
-    rivals = [r for r in scored[1:6] if r.score >= CLOSE_TO_BEST * top.score and r.item.source_id != top.item.source_id
-              and float(vectors[r.item.id] @ vectors[top.item.id]) >= SAME_TOPIC]
+def _with_lexical_sentence(ranked: Ranked, focus: Sequence[str]) -> Ranked:
+    """The passage with the sentence that holds most of the question's words (the first on ties)."""
+    sentence = _lexical_best(_sentences(ranked.item.content), focus)
+    return Ranked(ranked.item, ranked.score, ranked.meaning, ranked.words, ranked.entity, sentence,
+                  tuple(_with_lexical_sentence(r, focus) for r in ranked.replaces))
+
+
+def _with_sentence(ranked: Ranked, question_vector: np.ndarray, embedder: Embedder, focus: Sequence[str]) -> Ranked:
+    """The lead passage with its sentence closest in meaning to the question (the question's words
+    break near-ties); what it replaces gets sentences by words."""
+    sentences = _sentences(ranked.item.content)
+    best = sentences[0]
+    if len(sentences) > 1:
+        scores = []
+        for sentence, vector in zip(sentences, embedder.embed(sentences), strict=True):
+            stems = set(content_words(sentence))
+            words = sum(1 for w in focus if _covers(w, stems)) / len(focus) if focus else 0.0
+            scores.append(float(vector @ question_vector) + SENTENCE_WORDS * words)
+        top = max(range(len(sentences)), key=lambda i: scores[i])
+        best = sentences[top]
+        if min(scores) >= BOTH_SENTENCES_AT * scores[top]:  # both say something on it: keep the window
+            best = ranked.item.content
+    return Ranked(ranked.item, ranked.score, ranked.meaning, ranked.words, ranked.entity, best,
+                  tuple(_with_lexical_sentence(r, focus) for r in ranked.replaces))
+
+
+def _newest_first(lead: Ranked, rest: list[Ranked], vectors: dict[int, np.ndarray],
+                  fails: Callable[[Ranked], str]) -> tuple[Ranked, list[Ranked]]:
+    """The newest of the passages competing with ``lead`` (close in score, from another source, on
+    the same thing, and passing the same checks) leads instead; the older ones go with it."""
+    def updates(newer: Ranked, older: Ranked) -> bool:
+        topic = float(vectors[newer.item.id] @ vectors[older.item.id])
+        return newer.item.created_at > older.item.created_at and (
+            topic >= SAME_TOPIC_ALONE or (topic >= SAME_TOPIC and CHANGE.search(newer.item.content) is not None))
+
+    rivals = [r for r in rest[:UPDATE_DEPTH] if r.score >= CLOSE_TO_BEST * lead.score
+              and r.item.source_id != lead.item.source_id and not fails(r)
+              and (updates(r, lead) or updates(lead, r))]
     if not rivals:
-        return scored
-    group = sorted([top, *rivals], key=lambda r: r.item.created_at, reverse=True)
-    lead = group[0]
-    older = tuple(r for r in group[1:] if r.item.created_at < lead.item.created_at)
-    merged = Ranked(lead.item, max(r.score for r in group), lead.meaning, lead.words, lead.entity, lead.sentence,
-                    older)
-    rest = [r for r in scored if r not in group]
-    return [merged, *rest]
+        return lead, rest
+    group = sorted([lead, *rivals], key=lambda r: r.item.created_at, reverse=True)
+    newest = group[0]
+    older = tuple(r for r in group[1:] if r.item.created_at < newest.item.created_at)
+    merged = Ranked(newest.item, max(r.score for r in group), newest.meaning, newest.words, newest.entity, "", older)
+    return merged, [r for r in rest if r not in group]

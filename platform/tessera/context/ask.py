@@ -196,6 +196,19 @@ def follow_up(question: str, names: list[str], last: dict[str, Any] | None) -> F
     return FollowUp(question)
 
 
+def required_names(question: str, named: list[str], resolved: list[str], leaned_on: tuple[str, ...]) -> list[str]:
+    """The names a passage must mention to answer ``question`` (pure): the records it names, its
+    names of two words or more (``Yuki Tanaka``) and those it asks something of (``Kenji's``),
+    and the entities a follow-up leans on. A lone capitalized word is often a description
+    (``Swedish``, ``Golang``, ``Portugal's capital`` for Lisbon), so it alone is not required."""
+    out: list[str] = []
+    for name in named:
+        possessive = re.search(rf"{re.escape(name)}['’]s\b", question) is not None
+        if name in resolved or len(name.split()) > 1 or possessive:
+            out.append(name)
+    return out + [n for n in leaned_on if n not in out]
+
+
 async def load_session(tenant: Tenant, session_id: str | None, now: datetime, ttl: timedelta
                        ) -> tuple[str, list[dict[str, Any]]]:
     if session_id is None:
@@ -274,7 +287,7 @@ async def ask(tenant: Tenant, schema: WorkspaceSchema, search: SearchPort | None
     entities, searched = await resolve(tenant, schema, search, terms, list(turn.entity_ids))
     facts = await gather(tenant, schema, entities)
     names = [f["name"] for f in facts] or list(turn.entity_names)
-    required = list(terms.get("names", [])) + [n for n in turn.entity_names if n not in terms.get("names", [])]
+    required = required_names(question, terms.get("names", []), [f["name"] for f in facts], turn.entity_names)
     recollection = await _recall(tenant, memory, turn.query, [f["id"] for f in facts], names, required, now)
     passages = [_passage_json(p) for p in recollection.passages]
     await _link_artifacts(tenant, passages)
@@ -291,6 +304,7 @@ async def ask(tenant: Tenant, schema: WorkspaceSchema, search: SearchPort | None
         "query_type": "entity_specific" if facts else "workspace_wide", "total_entities_searched": searched,
         "confidence": answer.get("confidence", 0.0), "retrieval": recollection.retrieval,
         "degraded": recollection.degraded, "recall_confidence": recollection.confidence,
+        "recall_residual": recollection.residual,
         "passages_considered": len(passages), "answered_from_memory": bool(cited),
         "passages_ranked": [{"memory_item_id": p["id"], "source_type": p["source_type"], "source_id": p["source_id"],
                              "score": p["score"]} for p in passages[:5]]}

@@ -39,7 +39,25 @@ class Passage:
     content: str
 
 
+_ABBREVIATION = re.compile(
+    r"(?:^|[\s(])(?:dr|mr|mrs|ms|prof|st|sr|jr|mt|no|vs|etc|approx|inc|ltd|co|corp|dept|e\.g|i\.e|a\.m|p\.m|"
+    r"[A-Z])\.$", re.IGNORECASE)
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the sentences of ``text``: a line break or a sentence end breaks it, but not
+    the dot of an abbreviation (``Dr. Halvorsen``, ``e.g.``, an initial); long ones are cut."""
+    merged: list[tuple[int, int]] = []
+    for start, end in _raw_spans(text):
+        if merged and _ABBREVIATION.search(text[merged[-1][0]:merged[-1][1]]) and \
+                "\n" not in text[merged[-1][1]:start] and end - merged[-1][0] <= MAX_UNIT:
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _raw_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of the sentences of ``text`` (lines and sentence ends break it), long ones cut."""
     units: list[tuple[int, int]] = []
     start = 0
@@ -225,3 +243,5 @@ class Recollection:
     degraded: bool = False
     why_not: str = ""
     """When not answerable: the check the best passages failed (``names``, ``no time``, ``meaning``)."""
+    residual: float = 0.0
+    """How close the lead passage is to the question once the question's names are taken out."""
