@@ -98,3 +98,29 @@ async def test_ask_answers_from_postgres_while_meilisearch_is_down(stack: Isolat
         assert took < 5, f"the degraded answer took {took:.1f} s"
     finally:
         stack.meili.start()
+
+
+async def test_one_workspace_backlog_does_not_hold_up_another(stack: IsolatedStack) -> None:
+    from tessera.workspaces import create_workspace
+    from workers.lifecycle import embedder, memory_index, search_engine
+    from workers.memory.indexer import relay_memory_batch
+
+    app: Any = stack.app
+    engine = app.state.tessera.engine
+    other = await create_workspace(engine, name="quiet", pepper=stack.settings.key_pepper.get_secret_value().encode(),
+                                   clock=time.time)
+    for i in range(6):  # the busy workspace's backlog, older than the quiet one's single text
+        assert (await stack.call("POST", "/v1/context/text", {"content": f"Backlog note {i} about pallets."})
+                ).status_code == 200
+    quiet = await stack.http.post("/api/developers/v1/context/text", json={"content": "The quiet note."},
+                                  headers={"Authorization": f"Bearer {other.api_key}"})
+    assert quiet.status_code == 200
+    index = memory_index(stack.settings, search_engine(stack.settings).client)
+    try:
+        await index.ensure_index()
+        assert await relay_memory_batch(engine, index, embedder(stack.settings), batch=2) == 2
+    finally:
+        await index.client.close()
+    indexed_quiet = await stack.scalar(
+        "SELECT count(*) FROM memory_items WHERE workspace_id = $1 AND indexed_at IS NOT NULL", other.workspace_id)
+    assert indexed_quiet == 1, "the quiet workspace waited behind the busy one's backlog"

@@ -24,6 +24,11 @@ from workers.memory.embedding import Embedder, to_blob
 log = structlog.get_logger(__name__)
 
 BATCH = 500
+"""Outbox rows (sources) per batch at most..."""
+MAX_ITEMS = 1000
+"""...and about this many memory items (~7 s of embedding on one core); one large source may exceed it."""
+WINDOW = 5000
+"""The oldest pending rows the fair ordering looks at."""
 RELAY_LOCK = MEMORY_RELAY_LOCK  # the search relay's + 1; erasure takes it too
 
 
@@ -32,10 +37,27 @@ async def relay_memory_batch(db: AsyncEngine, index: MemoryIndex, embedder: Embe
     async with db.connect() as conn, conn.begin():
         if not (await conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": RELAY_LOCK})).scalar():
             return 0
+        # Fair shares: of the oldest pending rows, each workspace's first ones come first, so one
+        # workspace's backlog does not hold up another's (its items are found meanwhile through
+        # PostgreSQL full text). A batch stops at about MAX_ITEMS items: embedding is the cost.
         rows = (await conn.execute(text(
-            "SELECT id, workspace_id, aggregate_type, aggregate_id FROM outbox WHERE topic = :topic "
-            "AND processed_at IS NULL AND available_at <= now() ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED"),
-            {"topic": MEMORY, "n": batch})).all()
+            "WITH pending AS (SELECT id, workspace_id, aggregate_type, aggregate_id FROM outbox WHERE topic = :topic "
+            "AND processed_at IS NULL AND available_at <= now() ORDER BY id LIMIT :window), "
+            "ranked AS (SELECT p.*, row_number() OVER (PARTITION BY workspace_id ORDER BY id) AS turn, "
+            "(SELECT count(*) FROM memory_items m WHERE m.workspace_id = p.workspace_id "
+            "AND m.source_type = p.aggregate_type AND m.source_id = p.aggregate_id) AS items FROM pending p) "
+            "SELECT id, workspace_id, aggregate_type, aggregate_id, items FROM ranked ORDER BY turn, id LIMIT :n"),
+            {"topic": MEMORY, "window": WINDOW, "n": batch})).all()
+        kept: list[Any] = []
+        total = 0
+        for row in rows:
+            if kept and total + row.items > MAX_ITEMS:
+                break
+            kept.append(row)
+            total += row.items
+        rows = (await conn.execute(text(
+            "SELECT id, workspace_id, aggregate_type, aggregate_id FROM outbox WHERE id = ANY(CAST(:ids AS bigint[])) "
+            "AND processed_at IS NULL ORDER BY id FOR UPDATE SKIP LOCKED"), {"ids": [r.id for r in kept]})).all()
         if not rows:
             return 0
         sources: dict[int, set[tuple[str, int]]] = {}
