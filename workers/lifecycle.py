@@ -82,7 +82,8 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 async def purge_expired(ctx: dict[str, Any]) -> int:
     """Delete idempotency records and erasure receipts past their expiry (kept at least 24 h),
     outbox rows done more than a day ago, the files of exports past their retention (the export
-    reads ``expired``) and of failed imports and exports (nothing reads them again)."""
+    reads ``expired``) and of failed imports and exports (nothing reads them again), and ask
+    sessions past ``ASK_SESSION_TTL_HOURS``."""
     retention_s = ctx["settings"].export_retention_days * 86_400
     async with ctx["engine"].begin() as conn:
         expired = await conn.execute(text(
@@ -103,8 +104,11 @@ async def purge_expired(ctx: dict[str, Any]) -> int:
         done = await conn.execute(text(
             "DELETE FROM outbox WHERE workspace_id IS NOT NULL AND processed_at < now() - interval '1 day'"))
         receipts = await conn.execute(text("DELETE FROM erasure_receipts WHERE expires_at <= now()"))
+        sessions = await conn.execute(text(
+            "DELETE FROM ask_sessions WHERE workspace_id IS NOT NULL "
+            "AND updated_at < now() - make_interval(secs => :s)"), {"s": ctx["settings"].ask_session_ttl_hours * 3600})
     return sum(int(getattr(r, "rowcount", 0) or 0) for r in (keys, done, receipts, expired, failed_exports,
-                                                              failed_imports))
+                                                              failed_imports, sessions))
 
 
 ANALYZED_TABLES = ("records", "record_values", "unique_values", "attribute_history", "tasks", "task_entities")

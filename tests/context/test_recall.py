@@ -166,3 +166,14 @@ async def test_erasure_removes_the_memory_and_its_index_documents(ws: Workspace,
     while await documents():
         assert time.monotonic() < deadline, "the erased workspace's memory documents stayed in Meilisearch"
         await asyncio.sleep(0.1)
+
+
+async def test_expired_sessions_are_purged(ws: Workspace, db: asyncpg.Connection, worker: Any) -> None:
+    from workers.lifecycle import purge_expired
+
+    first = await ask(ws, "What do we know about anything?")
+    await db.execute("UPDATE ask_sessions SET updated_at = now() - interval '25 hours' WHERE workspace_id = $1",
+                     int(ws.id))
+    await purge_expired(worker.ctx)
+    assert await db.fetchval("SELECT count(*) FROM ask_sessions WHERE workspace_id = $1 AND id = $2", int(ws.id),
+                             first["session_id"]) == 0

@@ -169,10 +169,6 @@ class FollowUp:
     entity_ids: tuple[int, ...] = ()
     entity_names: tuple[str, ...] = ()
 
-    @property
-    def rewritten(self) -> bool:
-        return bool(self.entity_ids) or bool(self.entity_names)
-
 
 def follow_up(question: str, names: list[str], last: dict[str, Any] | None) -> FollowUp:
     """Resolve a follow-up against the session's last turn (pure): a pronoun with no name in the
