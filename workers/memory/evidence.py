@@ -8,8 +8,9 @@ color is blue" but its meaning. Three checks, each cheap:
   by one of its words (first or last name, possessive dropped);
 - **answer type**: a question that asks for a phone number, an e-mail address, a time or a
   quantity is answered only by a sentence that holds one;
-- **meaning without the names**: the question and the sentence, with the names taken out of both,
-  are still close (cosine of their vectors at least ``RESIDUAL_AT_LEAST``).
+- **meaning without the names**: the question with its names taken out is still close to the
+  passage (cosine of their vectors at least ``RESIDUAL_AT_LEAST``); the passage keeps its names,
+  which then match nothing in the question.
 """
 
 from __future__ import annotations
