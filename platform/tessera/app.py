@@ -56,7 +56,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
         schemas = SchemaCache(ttl_seconds=settings.schema_cache_seconds, clock=clock)
         gate = QueryGate(settings.query_concurrency_per_workspace, settings.query_queue_seconds)
         state = AppState(settings=settings, engine=engine, redis=redis,
-                         authenticator=authenticator, clock=clock, schemas=schemas, query_gate=gate)
+                         authenticator=authenticator, clock=clock, schemas=schemas, query_gate=gate,
+                         ask_gate=QueryGate(settings.ask_concurrency_per_workspace, settings.query_queue_seconds,
+                                            "questions (ask)"))
         state.caches.append(schemas.invalidate)
         listener = InvalidationListener(settings.asyncpg_dsn)
         listener.subscribe(lambda payload: _invalidate(state, payload))

@@ -70,6 +70,8 @@ class AppState:
     clock: Clock
     schemas: SchemaCache
     query_gate: QueryGate
+    ask_gate: QueryGate = field(default_factory=lambda: QueryGate(2, 2.0, "questions (ask)"))
+    """Asks of one workspace at once in this process (``ASK_CONCURRENCY_PER_WORKSPACE``)."""
     ids: IdAllocator = field(default_factory=IdAllocator)
     search: SearchPort | None = None
     intelligence: IntelligencePort | None = None

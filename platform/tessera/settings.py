@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     model_cache_dir: str = ""
     """Where the embedding model, quantized once from its wheel, is kept (default
     ``$XDG_CACHE_HOME/tessera/models``, else ``~/.cache/tessera/models``)."""
+    ask_concurrency_per_workspace: int = Field(default=2, ge=1)
+    """Asks of one workspace at once per API process (each costs a few embeddings); the next waits
+    ``QUERY_QUEUE_SECONDS``, then 429."""
     ask_session_ttl_hours: float = Field(default=24.0, gt=0)
     """An ask session (``session_id``) not used for this long expires: continuing it is a 404."""
     """Insights one context artifact may create; the rest are reported as ``insights_skipped``."""

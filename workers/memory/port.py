@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
@@ -35,7 +36,9 @@ class MemoryRecall:
 
     async def recall(self, tenant: Tenant, question: str, *, entity_ids: Sequence[int], entity_names: Sequence[str],
                      required_names: Sequence[str], now: datetime) -> Recollection:
-        vector = self.embedder.embed([question])[0]
+        # Embedding and ranking are CPU work (ONNX Runtime lets go of the GIL): off the event loop,
+        # so other requests, of other workspaces too, go on meanwhile.
+        vector = (await asyncio.to_thread(self.embedder.embed, [question]))[0]
         candidates: list[MemoryItem] = []
         retrieval, degraded = "hybrid", False
         try:
@@ -50,8 +53,9 @@ class MemoryRecall:
             retrieval, degraded = "postgres_fulltext", True
             candidates += await memory.search_text(tenant, question, limit=CANDIDATES)
         candidates += await memory.items_about(tenant, entity_ids, limit=20)
-        ranking = rank(question, vector, candidates, self.embedder, entity_ids=entity_ids,
-                       entity_names=entity_names, required_names=required_names, now=now)
+        ranking = await asyncio.to_thread(functools.partial(
+            rank, question, vector, candidates, self.embedder, entity_ids=entity_ids, entity_names=entity_names,
+            required_names=required_names, now=now))
         return Recollection(tuple(_recalled(r) for r in ranking.passages), ranking.confidence, ranking.answerable,
                             retrieval, degraded, ranking.why_not, ranking.residual)
 

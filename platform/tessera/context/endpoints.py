@@ -56,9 +56,10 @@ async def list_insights_endpoint(ctx: RequestContext) -> dict[str, Any]:
 async def ask_endpoint(ctx: RequestContext) -> dict[str, Any]:
     if ctx.state.intelligence is None:
         raise ServiceUnavailable("No reasoner is configured in this process")
-    return await ask(await ctx.tenant(), await ctx.schema(), ctx.state.search, ctx.state.intelligence,
-                     ctx.state.memory, ctx.body.query, ctx.body.session_id, utcnow(ctx.state.clock),
-                     timedelta(hours=ctx.state.settings.ask_session_ttl_hours))
+    async with ctx.state.ask_gate.slot(ctx.workspace_id):
+        return await ask(await ctx.tenant(), await ctx.schema(), ctx.state.search, ctx.state.intelligence,
+                         ctx.state.memory, ctx.body.query, ctx.body.session_id, utcnow(ctx.state.clock),
+                         timedelta(hours=ctx.state.settings.ask_session_ttl_hours))
 
 
 async def create_list_job(ctx: RequestContext) -> dict[str, Any]:

@@ -34,6 +34,7 @@ class _Slots:
 class QueryGate:
     limit: int
     wait_seconds: float
+    what: str = "record queries"
     _slots: dict[int, _Slots] = field(default_factory=dict)
 
     @asynccontextmanager
@@ -46,7 +47,7 @@ class QueryGate:
             try:
                 await asyncio.wait_for(slots.semaphore.acquire(), self.wait_seconds)
             except TimeoutError:
-                raise TooManyRequests(f"Too many record queries of this workspace at once (at most {self.limit}); "
+                raise TooManyRequests(f"Too many {self.what} of this workspace at once (at most {self.limit}); "
                                       "retry shortly", retry_after=1) from None
             try:
                 yield
