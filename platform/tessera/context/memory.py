@@ -174,19 +174,29 @@ def _item(row: Any, keyword: float = 0.0) -> MemoryItem:
 
 
 _TS_WORD = re.compile(r"[^\W_]{2,}")
+SCAN: Final = 2000
 
 
 async def search_text(tenant: Tenant, query: str, *, limit: int, only_unindexed: bool = False) -> list[MemoryItem]:
-    """Items matching any word of ``query`` (PostgreSQL full text, English stemming), best first."""
+    """Items matching any word of ``query`` (PostgreSQL full text, English stemming), best first.
+    The work is bounded: at most ``SCAN`` matching items are ranked (the newest not-yet-indexed
+    ones with ``only_unindexed``, found through their partial index, not through the words)."""
     words = _TS_WORD.findall(query)[:32]
     if not words:
         return []
-    unindexed = " AND indexed_at IS NULL" if only_unindexed else ""
-    rows = await tenant.fetch(
-        f"SELECT {_ITEM_COLUMNS}, ts_rank_cd(search, q) AS rank FROM memory_items, "
-        f"to_tsquery('english', $2) AS q WHERE workspace_id = $1 AND search @@ q{unindexed} "
-        f"ORDER BY rank DESC, id DESC LIMIT $3",
-        " | ".join(f"'{w}'" for w in words), limit)
+    terms = " | ".join(f"'{w}'" for w in words)
+    if only_unindexed:
+        rows = await tenant.fetch(
+            f"WITH fresh AS MATERIALIZED (SELECT {_ITEM_COLUMNS}, search FROM memory_items WHERE workspace_id = $1 "
+            f"AND indexed_at IS NULL ORDER BY id DESC LIMIT {SCAN}) "
+            f"SELECT {_ITEM_COLUMNS}, ts_rank_cd(search, q) AS rank FROM fresh, to_tsquery('english', $2) AS q "
+            f"WHERE search @@ q ORDER BY rank DESC, id DESC LIMIT $3", terms, limit)
+    else:
+        rows = await tenant.fetch(
+            f"WITH hits AS MATERIALIZED (SELECT {_ITEM_COLUMNS}, search FROM memory_items, "
+            f"to_tsquery('english', $2) AS q WHERE workspace_id = $1 AND search @@ q LIMIT {SCAN}) "
+            f"SELECT {_ITEM_COLUMNS}, ts_rank_cd(search, q) AS rank FROM hits, to_tsquery('english', $2) AS q "
+            f"ORDER BY rank DESC, id DESC LIMIT $3", terms, limit)
     return [_item(r, float(r["rank"])) for r in rows]
 
 
