@@ -213,6 +213,7 @@ def main() -> None:
         verdict = "met" if value >= TARGETS[name] else f"MISSED by {TARGETS[name] - value:.3f}"
         print(f"{name:22} {value:.3f}  target {TARGETS[name]:.2f}  {verdict}")
     report["benchmark"] = args.json.stem
+    report["date"] = time.strftime("%Y-%m-%d")
     report["headline"] = {name: {"value": value, "min": TARGETS[name]} for name, value in report["figures"].items()}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")
