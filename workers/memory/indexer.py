@@ -14,12 +14,12 @@ from typing import Any
 
 import structlog
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from search.client import SearchUnavailable, TaskFailed
 from search.memory import MemoryIndex, build_memory_document
 from tessera.context.memory import MEMORY, MEMORY_RELAY_LOCK, MemoryItem
-from workers.memory.embedding import Embedder, to_blob
+from workers.memory.embedding import Embedder, Vectors, to_blob
 
 log = structlog.get_logger(__name__)
 
@@ -30,6 +30,23 @@ MAX_ITEMS = 1000
 WINDOW = 5000
 """The oldest pending rows the fair ordering looks at."""
 RELAY_LOCK = MEMORY_RELAY_LOCK  # the search relay's + 1; erasure takes it too
+
+
+def to_item(row: Any) -> MemoryItem:
+    """A ``MemoryItem`` from a row of ``memory_items`` columns read through SQLAlchemy."""
+    return MemoryItem(id=row.id, source_type=row.source_type, source_id=row.source_id, position=row.position,
+                      context=row.context, content=row.content, entity_ids=tuple(row.entity_ids),
+                      created_at=row.created_at)
+
+
+async def mark_indexed(conn: AsyncConnection, rows: list[Any], vectors: Vectors, model: str) -> None:
+    """Record that ``rows`` (with ``workspace_id`` and ``id``) are in the index, with their vectors."""
+    await conn.execute(text(
+        "UPDATE memory_items m SET indexed_at = now(), vector = k.v, vector_model = :model "
+        "FROM unnest(CAST(:ws AS bigint[]), CAST(:ids AS bigint[]), CAST(:vs AS bytea[])) AS k(ws, id, v) "
+        "WHERE m.workspace_id = k.ws AND m.id = k.id"),
+        {"ws": [r.workspace_id for r in rows], "ids": [r.id for r in rows], "vs": [to_blob(v) for v in vectors],
+         "model": model})
 
 
 async def relay_memory_batch(db: AsyncEngine, index: MemoryIndex, embedder: Embedder, *, batch: int = BATCH) -> int:
@@ -75,10 +92,8 @@ async def relay_memory_batch(db: AsyncEngine, index: MemoryIndex, embedder: Embe
                                       [i.vector_model or "" for i in items])
         documents: dict[int, list[dict[str, Any]]] = {}
         for row, vector in zip(items, vectors, strict=True):
-            item = MemoryItem(id=row.id, source_type=row.source_type, source_id=row.source_id, position=row.position,
-                              context=row.context, content=row.content, entity_ids=tuple(row.entity_ids),
-                              created_at=row.created_at)
-            documents.setdefault(row.workspace_id, []).append(build_memory_document(item, row.workspace_id, vector))
+            documents.setdefault(row.workspace_id, []).append(
+                build_memory_document(to_item(row), row.workspace_id, vector))
         tasks = []
         for workspace_id, found in sources.items():
             tasks += await index.replace_sources(workspace_id, [f"{k}:{s}" for k, s in sorted(found)],
@@ -86,12 +101,7 @@ async def relay_memory_batch(db: AsyncEngine, index: MemoryIndex, embedder: Embe
         for task in tasks:
             await index.client.wait_for_task(task, wait_seconds=120)
         if items:
-            await conn.execute(text(
-                "UPDATE memory_items m SET indexed_at = now(), vector = k.v, vector_model = :model "
-                "FROM unnest(CAST(:ws AS bigint[]), CAST(:ids AS bigint[]), CAST(:vs AS bytea[])) AS k(ws, id, v) "
-                "WHERE m.workspace_id = k.ws AND m.id = k.id"),
-                {"ws": [i.workspace_id for i in items], "ids": [i.id for i in items],
-                 "vs": [to_blob(v) for v in vectors], "model": embedder.model_id})
+            await mark_indexed(conn, list(items), vectors, embedder.model_id)
         await conn.execute(text("UPDATE outbox SET processed_at = now() WHERE id = ANY(CAST(:ids AS bigint[]))"),
                            {"ids": [r.id for r in rows]})
         return len(rows)

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tqdm import tqdm
 
 from search.memory import MemoryIndex, build_memory_document
-from tessera.context.memory import MemoryItem
-from workers.memory.embedding import Embedder, to_blob
+from workers.memory.embedding import Embedder
+from workers.memory.indexer import mark_indexed, to_item
 
 PAGE = 1000
 
@@ -20,24 +20,13 @@ _COLUMNS = ("workspace_id, id, source_type, source_id, position, context, conten
             "vector_model")
 
 
-def _item(row: Any) -> MemoryItem:
-    return MemoryItem(id=row.id, source_type=row.source_type, source_id=row.source_id, position=row.position,
-                      context=row.context, content=row.content, entity_ids=tuple(row.entity_ids),
-                      created_at=row.created_at)
-
-
 async def _upsert(db: AsyncEngine, index: MemoryIndex, embedder: Embedder, rows: list[Any]) -> None:
     vectors = embedder.vectors_of([r.content for r in rows], [r.vector for r in rows],
                                   [r.vector_model or "" for r in rows])
-    documents = [build_memory_document(_item(r), r.workspace_id, v) for r, v in zip(rows, vectors, strict=True)]
+    documents = [build_memory_document(to_item(r), r.workspace_id, v) for r, v in zip(rows, vectors, strict=True)]
     await index.client.wait_for_task(await index.client.add_documents(index.index_uid, documents), wait_seconds=300)
     async with db.begin() as conn:
-        await conn.execute(text(
-            "UPDATE memory_items m SET indexed_at = now(), vector = k.v, vector_model = :model "
-            "FROM unnest(CAST(:ws AS bigint[]), CAST(:ids AS bigint[]), CAST(:vs AS bytea[])) AS k(ws, id, v) "
-            "WHERE m.workspace_id = k.ws AND m.id = k.id"),
-            {"ws": [r.workspace_id for r in rows], "ids": [r.id for r in rows], "vs": [to_blob(v) for v in vectors],
-             "model": embedder.model_id})
+        await mark_indexed(conn, rows, vectors, embedder.model_id)
 
 
 async def reindex_memory(db: AsyncEngine, index: MemoryIndex, embedder: Embedder, workspaces: list[int]) -> int:

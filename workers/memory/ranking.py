@@ -16,6 +16,7 @@ same checks competes with it; the newest of them leads and the older ones go wit
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -102,12 +103,19 @@ def _covers(question_stem: str, stems: set[str]) -> bool:
     return False
 
 
+def coverage(focus: Sequence[str], text: str) -> float:
+    """The share of the question's content words (``focus``, stems) that ``text`` holds."""
+    if not focus:
+        return 0.0
+    stems = set(content_words(text))
+    return sum(1 for w in focus if _covers(w, stems)) / len(focus)
+
+
 @dataclass(frozen=True, slots=True)
 class Ranked:
     item: MemoryItem
     score: float
     meaning: float
-    words: float
     entity: bool
     sentence: str
     replaces: tuple[Ranked, ...] = field(default=())
@@ -163,7 +171,7 @@ def rank(question: str, question_vector: np.ndarray, candidates: Sequence[Memory
         recency = 1.0 / (1.0 + age_days / 30)
         exact = sum(1 for t in terms if re.search(rf"(?<!\w){re.escape(t)}(?!\w)", text)) / len(terms) if terms else 0.0
         score = W_MEANING * float(meaning) + W_ENTITY * entity + W_RECENCY * recency + W_TERMS * exact
-        scored.append(Ranked(item, round(score, 4), round(float(meaning), 4), 0.0, entity, ""))
+        scored.append(Ranked(item, round(score, 4), round(float(meaning), 4), entity, ""))
     scored.sort(key=lambda r: (-r.score, -r.item.created_at.timestamp(), -r.item.id))
     kind = expected_answer_type(question)
     residual_question = embedder.embed([without_names(question, required_names) or question])[0] \
@@ -198,8 +206,7 @@ def rank(question: str, question_vector: np.ndarray, candidates: Sequence[Memory
 def _lexical_best(sentences: list[str], focus: Sequence[str]) -> str:
     best, best_words = sentences[0], -1.0
     for sentence in sentences:
-        stems = set(content_words(sentence))
-        words = sum(1 for w in focus if _covers(w, stems)) / len(focus) if focus else 0.0
+        words = coverage(focus, sentence)
         if words > best_words:
             best, best_words = sentence, words
     return best
@@ -208,8 +215,8 @@ def _lexical_best(sentences: list[str], focus: Sequence[str]) -> str:
 def _with_lexical_sentence(ranked: Ranked, focus: Sequence[str]) -> Ranked:
     """The passage with the sentence that holds most of the question's words (the first on ties)."""
     sentence = _lexical_best(_sentences(ranked.item.content), focus)
-    return Ranked(ranked.item, ranked.score, ranked.meaning, ranked.words, ranked.entity, sentence,
-                  tuple(_with_lexical_sentence(r, focus) for r in ranked.replaces))
+    return dataclasses.replace(ranked, sentence=sentence,
+                               replaces=tuple(_with_lexical_sentence(r, focus) for r in ranked.replaces))
 
 
 def _with_sentence(ranked: Ranked, question_vector: np.ndarray, embedder: Embedder, focus: Sequence[str],
@@ -222,9 +229,7 @@ def _with_sentence(ranked: Ranked, question_vector: np.ndarray, embedder: Embedd
     best = sentences[0]
     if len(sentences) > 1:
         def lexical(sentence: str) -> float:
-            stems = set(content_words(sentence))
-            words = sum(1 for w in focus if _covers(w, stems)) / len(focus) if focus else 0.0
-            return words + (1.0 if kind is not None and holds_answer_type(kind, sentence) else 0.0)
+            return coverage(focus, sentence) + (1.0 if kind is not None and holds_answer_type(kind, sentence) else 0.0)
 
         plain = [lexical(sentence) for sentence in sentences]
         ranked_plain = sorted(plain, reverse=True)
@@ -237,8 +242,8 @@ def _with_sentence(ranked: Ranked, question_vector: np.ndarray, embedder: Embedd
             best = sentences[top]
             if min(scores) >= BOTH_SENTENCES_AT * scores[top]:  # both say something on it: keep the window
                 best = ranked.item.content
-    return Ranked(ranked.item, ranked.score, ranked.meaning, ranked.words, ranked.entity, best,
-                  tuple(_with_lexical_sentence(r, focus) for r in ranked.replaces))
+    return dataclasses.replace(ranked, sentence=best,
+                               replaces=tuple(_with_lexical_sentence(r, focus) for r in ranked.replaces))
 
 
 def _newest_first(lead: Ranked, rest: list[Ranked], vectors: dict[int, np.ndarray],
@@ -258,5 +263,5 @@ def _newest_first(lead: Ranked, rest: list[Ranked], vectors: dict[int, np.ndarra
     group = sorted([lead, *rivals], key=lambda r: r.item.created_at, reverse=True)
     newest = group[0]
     older = tuple(r for r in group[1:] if r.item.created_at < newest.item.created_at)
-    merged = Ranked(newest.item, max(r.score for r in group), newest.meaning, newest.words, newest.entity, "", older)
+    merged = dataclasses.replace(newest, score=max(r.score for r in group), sentence="", replaces=older)
     return merged, [r for r in rest if r not in group]
