@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tessera.http.models import parse_rfc3339
+from tessera.wire import parse_rfc3339
 from workers.intelligence import (
     AskFacts,
     EntityFacts,

@@ -105,9 +105,9 @@ def create_key(workspace_id: int, name: str, scopes: str, rate_limit: int | None
     from tessera.db.engine import create_engine
     from tessera.db.tenant import Tenant
     from tessera.errors import TesseraError
-    from tessera.http.models import parse_rfc3339
     from tessera.keys import service
     from tessera.scopes import SCOPES
+    from tessera.wire import parse_rfc3339
     from tessera.workspaces import workspace_exists
 
     settings = Settings()

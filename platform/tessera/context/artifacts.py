@@ -11,7 +11,7 @@ from tessera.context import memory
 from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
 from tessera.errors import NotFound
-from tessera.http.models import iso, parse_id
+from tessera.wire import iso, parse_id
 
 ARTIFACT_JOB = "process_artifact"
 LIST_JOB = "process_list_job"

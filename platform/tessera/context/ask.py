@@ -18,9 +18,9 @@ from tessera.context.memory import RecalledPassage, Recollection, mention_counts
 from tessera.db.tenant import Tenant
 from tessera.errors import NotFound
 from tessera.fulltext.service import find
-from tessera.http.models import iso
 from tessera.records.repository import find_by_unique, get_records
 from tessera.records.values import primary_value, read_attributes, unique_keys
+from tessera.wire import iso
 
 MAX_ENTITIES = 10
 MAX_TURNS = 10

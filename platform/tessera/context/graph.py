@@ -14,9 +14,9 @@ from typing import Any
 from schema_registry.workspace import WorkspaceSchema
 from tessera.db.id_order import creation_page, order_by
 from tessera.db.tenant import Tenant
-from tessera.http.models import iso
 from tessera.records.repository import to_row
 from tessera.records.values import primary_value
+from tessera.wire import iso
 
 MAX_INSIGHT_NODES = 1000
 MAX_INSIGHTS_PER_ENTITY = 5

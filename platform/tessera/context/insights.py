@@ -12,9 +12,9 @@ from schema_registry.workspace import WorkspaceSchema
 from tessera.db.id_order import creation_page
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest, FieldError
-from tessera.http.models import iso, parse_rfc3339
 from tessera.records.repository import get_records
 from tessera.records.values import primary_value
+from tessera.wire import iso, parse_rfc3339
 
 _WINDOW = re.compile(r"^(\d{1,6})(s|m|h|d|w)$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from tessera.http.models import RequestModel, ResponseModel
+from tessera.wire import RequestModel, ResponseModel
 
 
 class SearchRequest(RequestModel):

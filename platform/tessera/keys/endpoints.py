@@ -7,8 +7,8 @@ from typing import Any
 from tessera import quotas
 from tessera.clock import utcnow
 from tessera.http.context import RequestContext
-from tessera.http.models import parse_id
 from tessera.keys import repository, service
+from tessera.wire import parse_id
 
 
 def _pepper(ctx: RequestContext) -> bytes:

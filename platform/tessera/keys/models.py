@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from tessera.http.models import Name, QueryModel, RequestModel, ResponseModel, Rfc3339
 from tessera.scopes import SCOPES
+from tessera.wire import Name, QueryModel, RequestModel, ResponseModel, Rfc3339
 
 Scope = Literal[SCOPES]  # type: ignore[valid-type]
 

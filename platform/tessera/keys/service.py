@@ -12,11 +12,11 @@ from typing import Any
 from tessera.db.notify import announce
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest, Conflict, Forbidden, NotFound
-from tessera.http.models import iso
 from tessera.keys import repository
 from tessera.keys.crypto import PREFIX_LEN, generate_key, hash_key
 from tessera.principal import Principal
 from tessera.scopes import ALL_SCOPES
+from tessera.wire import iso
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from tessera.http.models import QueryModel, RequestModel, ResponseModel
+from tessera.wire import QueryModel, RequestModel, ResponseModel
 
 MAX_CONTENT = 100_000
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]

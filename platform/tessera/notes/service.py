@@ -11,7 +11,7 @@ from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
 from tessera.errors import NotFound
 from tessera.events import Actor, EventBatch, flush
-from tessera.http.models import iso, parse_id
+from tessera.wire import iso, parse_id
 
 LIST_CAP = 200
 _COLUMNS = ("id, title, content, entity_id, created_by, created_by_id, created_at, updated_at, archived_at")

@@ -10,7 +10,6 @@ from tessera.clock import utcnow
 from tessera.errors import BadRequest, FieldError
 from tessera.events import Actor
 from tessera.http.context import RequestContext
-from tessera.http.models import iso, parse_id
 from tessera.records import repository
 from tessera.records.admission import check_cost
 from tessera.records.batch import BatchWriter
@@ -19,6 +18,7 @@ from tessera.records.listing import RecordQuery, query_fingerprint
 from tessera.records.relationships import RelationshipService
 from tessera.records.service import RecordService, entry_to_json, record_to_json
 from tessera.records.values import read_attributes
+from tessera.wire import iso, parse_id
 
 
 def actor(ctx: RequestContext) -> Actor:

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from tessera.http.models import RequestModel, ResponseModel
+from tessera.wire import RequestModel, ResponseModel
 
 AttributesMode = Literal["all", "primary", "none"]
 

@@ -8,8 +8,8 @@ from schema_registry.definitions import RelationshipDefinition
 from tessera.db.engine import IntegrityViolation
 from tessera.db.id_order import order_by
 from tessera.errors import BadRequest, Conflict, FieldError, NotFound
-from tessera.http.models import iso, parse_id
 from tessera.records.service import RecordService
+from tessera.wire import iso, parse_id
 
 _CARDINALITY_MESSAGES = {
     "uq_relationships_one_to_one": "entity_1 already has a relationship of this one_to_one definition",

@@ -22,7 +22,6 @@ from tessera.db.ids import IdAllocator, id_from_text
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest, Conflict, FieldError, NotFound
 from tessera.events import SEARCH, Actor, EventBatch
-from tessera.http.models import iso
 from tessera.records import repository
 from tessera.records.repository import Claims, History, RecordRow
 from tessera.records.values import (
@@ -34,6 +33,7 @@ from tessera.records.values import (
     read_attributes,
     unique_keys,
 )
+from tessera.wire import iso
 
 MAX_UPSERT_RETRIES = 3
 

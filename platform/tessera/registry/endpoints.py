@@ -8,10 +8,10 @@ from schema_registry.compiler import compile_schema
 from tessera.errors import BadRequest, NotFound
 from tessera.http.context import RequestContext
 from tessera.http.endpoint import RawJSON
-from tessera.http.models import parse_id
 from tessera.jsonio import dump_json
 from tessera.registry.serialize import attribute_to_json, object_to_json, relationship_to_json
 from tessera.registry.service import RegistryService
+from tessera.wire import parse_id
 
 
 async def _service(ctx: RequestContext) -> RegistryService:

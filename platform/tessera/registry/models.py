@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from tessera.http.models import Name, QueryModel, RequestModel, ResponseModel
+from tessera.wire import Name, QueryModel, RequestModel, ResponseModel
 
 Description = str
 SLUG_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from schema_registry.definitions import AttributeDefinition, ObjectDefinition, RelationshipDefinition
-from tessera.http.models import iso
+from tessera.wire import iso
 
 
 def attribute_to_json(attribute: AttributeDefinition) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from tessera.http.models import QueryModel, RequestModel, ResponseModel, Rfc3339
+from tessera.wire import QueryModel, RequestModel, ResponseModel, Rfc3339
 
 Priority = Literal["unspecified", "low", "medium", "high", "urgent"]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]

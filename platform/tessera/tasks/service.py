@@ -11,7 +11,7 @@ from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
 from tessera.errors import NotFound
 from tessera.events import Actor, EventBatch, flush
-from tessera.http.models import iso, parse_id
+from tessera.wire import iso, parse_id
 
 _COLUMNS = ("t.id, t.title, t.description, t.priority, t.due_date, t.is_completed, t.completed_at, t.assignee_ids, "
             "t.created_by, t.created_by_id, t.created_at, t.updated_at, t.archived_at, "

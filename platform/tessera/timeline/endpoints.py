@@ -10,11 +10,11 @@ import orjson
 from tessera.db.id_order import creation_page
 from tessera.errors import NotFound
 from tessera.http.context import RequestContext
-from tessera.http.models import iso, parse_id
 from tessera.records.cursor import CursorCodec
 from tessera.records.endpoints import reader
 from tessera.records.values import read_value
 from tessera.timeline.aggregate import fold_bursts
+from tessera.wire import iso, parse_id
 
 
 def _event_json(row: Any) -> dict[str, Any]:

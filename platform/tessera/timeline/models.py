@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from tessera.http.models import QueryModel, ResponseModel
+from tessera.wire import QueryModel, ResponseModel
 
 
 class TimelineQuery(QueryModel):

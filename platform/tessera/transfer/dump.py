@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from schema_registry.definitions import ObjectDefinition
 from schema_registry.workspace import WorkspaceSchema
 from tessera.db.tenant import Tenant
-from tessera.http.models import iso
 from tessera.records.repository import to_row
 from tessera.records.values import read_value
 from tessera.registry.repository import load_schema
 from tessera.registry.serialize import attribute_to_json
 from tessera.transfer.cells import escape_formula
+from tessera.wire import iso
 
 PAGE = 2000
 FORMAT_VERSION = 1

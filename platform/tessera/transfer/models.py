@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from tessera.http.models import QueryModel, RequestModel, ResponseModel
+from tessera.wire import QueryModel, RequestModel, ResponseModel
 
 
 class ImportResponse(ResponseModel):

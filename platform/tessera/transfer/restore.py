@@ -17,12 +17,12 @@ from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest
 from tessera.events import Actor
-from tessera.http.models import parse_rfc3339
 from tessera.records.batch import BatchWriter
 from tessera.records.repository import get_record
 from tessera.records.service import RecordService
 from tessera.registry.cache import SchemaCache
 from tessera.registry.service import RegistryService
+from tessera.wire import parse_rfc3339
 from tessera.workspaces import NewWorkspace, create_workspace
 
 BATCH = 1000

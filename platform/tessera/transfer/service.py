@@ -19,11 +19,11 @@ from schema_registry.workspace import WorkspaceSchema
 from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest, FieldError, NotFound
-from tessera.http.models import iso, parse_id
 from tessera.transfer.cells import escape_formula, infer_type
 from tessera.transfer.files import store_file
 from tessera.transfer.imports import RowReader, plan_import
 from tessera.transfer.parsing import Deadline, ParseBudget, parse_off_loop
+from tessera.wire import iso, parse_id
 
 PREVIEW_BYTES = 1024 * 1024
 PREVIEW_ROWS = 50

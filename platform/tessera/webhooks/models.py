@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from tessera.http.models import QueryModel, RequestModel, ResponseModel
+from tessera.wire import QueryModel, RequestModel, ResponseModel
 
 EVENT_TYPES = (
     "record.created", "record.updated", "record.deleted",

@@ -13,13 +13,13 @@ from tessera.db.id_order import creation_page, order_by
 from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest, FieldError, Forbidden, NotFound
-from tessera.http.models import iso, parse_id
 from tessera.quotas import Quota, check_rows
 from tessera.registry import repository
 from tessera.registry.cache import SchemaCache
 from tessera.webhooks.address import UnsafeTarget, check_literal
 from tessera.webhooks.models import EVENT_TYPES
 from tessera.webhooks.signing import new_secret, seal
+from tessera.wire import iso, parse_id
 
 GROUPS = frozenset(e.split(".", 1)[0] for e in EVENT_TYPES)
 READ_SCOPE = {"record": "record.read", "list_entry": "record.read", "task": "task.read", "note": "note.read",
