@@ -15,13 +15,13 @@ from tessera.clock import Clock, system_clock
 from tessera.db.engine import create_engine, enforce_tenant_scope
 from tessera.db.notify import InvalidationListener
 from tessera.db.tables import tenant_table_names
-from tessera.http.auth import Authenticator
 from tessera.http.discovery import HEALTH_OPENAPI, discovery_routes
 from tessera.http.endpoint import build_routes
 from tessera.http.errors import EXCEPTION_HANDLERS
 from tessera.http.middleware import RequestMiddleware
 from tessera.http.openapi import build_openapi
 from tessera.jsonio import dump_json
+from tessera.keys.authentication import Authenticator
 from tessera.logs import configure_logging
 from tessera.plugins import Plugin
 from tessera.records.admission import QueryGate

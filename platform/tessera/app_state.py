@@ -14,7 +14,7 @@ from tessera.clock import Clock
 from tessera.context.memory import Recollection
 from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
-from tessera.http.auth import Authenticator
+from tessera.keys.authentication import Authenticator
 from tessera.records.admission import QueryGate
 from tessera.redis_client import RedisClient
 from tessera.registry.cache import SchemaCache
