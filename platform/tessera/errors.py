@@ -47,11 +47,6 @@ class NotFound(TesseraError):
     default_message = "Not found"
 
 
-class MethodNotAllowed(TesseraError):
-    status = 405
-    default_message = "Method not allowed"
-
-
 class Conflict(TesseraError):
     status = 409
     default_message = "Conflict"

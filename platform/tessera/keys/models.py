@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from tessera.scopes import SCOPES
-from tessera.wire import Name, QueryModel, RequestModel, ResponseModel, Rfc3339
+from tessera.wire import Name, RequestModel, ResponseModel, Rfc3339
 
 Scope = Literal[SCOPES]  # type: ignore[valid-type]
 
@@ -45,7 +45,3 @@ class NewApiKeyResponse(ApiKeyResponse):
 
 class ApiKeyListResponse(ResponseModel):
     data: list[ApiKeyResponse]
-
-
-class NoQuery(QueryModel):
-    pass

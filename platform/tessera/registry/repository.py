@@ -127,11 +127,6 @@ async def delete_object(tenant: Tenant, object_id: int) -> None:
     await tenant.execute(tenant.delete(object_definitions).where(object_definitions.c.id == object_id))
 
 
-async def count_attributes(tenant: Tenant, object_id: int) -> int:
-    stmt = tenant.select(attribute_definitions, func.count()).where(attribute_definitions.c.object_id == object_id)
-    return int((await tenant.execute(stmt)).scalar_one())
-
-
 async def insert_attribute(tenant: Tenant, **values: Any) -> int:
     position = (await tenant.execute(
         tenant.select(attribute_definitions, func.coalesce(func.max(attribute_definitions.c.position) + 1, 0))
