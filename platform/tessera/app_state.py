@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -55,7 +54,7 @@ class MemoryPort(Protocol):
     search and a local embedding model, PostgreSQL full text when Meilisearch is down)."""
 
     async def recall(self, tenant: Tenant, question: str, *, entity_ids: Sequence[int], entity_names: Sequence[str],
-                     required_names: Sequence[str], now: datetime) -> Recollection:
+                     required_names: Sequence[str]) -> Recollection:
         """The passages that answer ``question`` best, ranked, and whether they answer it at all
         (a passage that answers mentions every one of ``required_names``)."""
         ...

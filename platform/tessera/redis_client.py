@@ -155,8 +155,7 @@ class RedisClient:
         finally:
             self._flushing = False
 
-    async def enqueue(self, function: str, *args: Any, job_id: str | None = None,
-                      defer_ms: int = 0, now_ms: int = 0) -> bool:
+    async def enqueue(self, function: str, *args: Any, job_id: str | None = None, defer_ms: int = 0) -> bool:
         """Queue an arq job by function name (no import of the worker code). Returns False when
         Redis is unreachable; callers rely on the workers' periodic sweep in that case."""
         from arq.connections import ArqRedis

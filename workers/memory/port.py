@@ -9,7 +9,6 @@ import asyncio
 import dataclasses
 import functools
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Final
 
 from search.client import SearchRequestError, SearchUnavailable
@@ -35,7 +34,7 @@ class MemoryRecall:
         self.embedder = embedder
 
     async def recall(self, tenant: Tenant, question: str, *, entity_ids: Sequence[int], entity_names: Sequence[str],
-                     required_names: Sequence[str], now: datetime) -> Recollection:
+                     required_names: Sequence[str]) -> Recollection:
         # Embedding and ranking are CPU work (ONNX Runtime lets go of the GIL): off the event loop,
         # so other requests, of other workspaces too, go on meanwhile.
         vector = (await asyncio.to_thread(self.embedder.embed, [question]))[0]
@@ -55,7 +54,7 @@ class MemoryRecall:
         candidates += await memory.items_about(tenant, entity_ids, limit=20)
         ranking = await asyncio.to_thread(functools.partial(
             rank, question, vector, candidates, self.embedder, entity_ids=entity_ids, entity_names=entity_names,
-            required_names=required_names, now=now))
+            required_names=required_names))
         return Recollection(tuple(_recalled(r) for r in ranking.passages), ranking.confidence, ranking.answerable,
                             retrieval, degraded, ranking.why_not, ranking.residual)
 

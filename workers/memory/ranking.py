@@ -20,7 +20,6 @@ import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Final
 
 import numpy as np
@@ -146,7 +145,7 @@ def _sentences(text: str) -> list[str]:
 
 def rank(question: str, question_vector: np.ndarray, candidates: Sequence[MemoryItem], embedder: Embedder, *,
          entity_ids: Sequence[int], entity_names: Sequence[str], required_names: Sequence[str] = (),
-         now: datetime, limit: int = 8) -> Ranking:
+         limit: int = 8) -> Ranking:
     """Candidates ordered by relevance to ``question``, the sentence each contributes, and whether
     the best of them answers it: of the first ``EVIDENCE_DEPTH``, the first that passes the
     evidence checks leads; if none does, the question is not answerable from memory. A newer

@@ -247,10 +247,9 @@ async def _link_artifacts(tenant: Tenant, passages: list[dict[str, Any]]) -> Non
 
 
 async def _recall(tenant: Tenant, memory: MemoryPort | None, query: str, entity_ids: list[int],
-                  names: list[str], required: list[str], now: datetime) -> Recollection:
+                  names: list[str], required: list[str]) -> Recollection:
     if memory is not None:
-        return await memory.recall(tenant, query, entity_ids=entity_ids, entity_names=names, required_names=required,
-                                   now=now)
+        return await memory.recall(tenant, query, entity_ids=entity_ids, entity_names=names, required_names=required)
     found = await search_text(tenant, query, limit=10)  # no ranking model in this process: keywords only
     return Recollection(tuple(RecalledPassage(i, i.keyword_score, i.content) for i in found),
                         found[0].keyword_score if found else 0.0, False, "postgres_fulltext", True)
@@ -284,7 +283,7 @@ async def ask(tenant: Tenant, schema: WorkspaceSchema, search: SearchPort | None
     facts = await gather(tenant, schema, entities)
     names = [f["name"] for f in facts] or list(turn.entity_names)
     required = required_names(question, terms.get("names", []), [f["name"] for f in facts], turn.entity_names)
-    recollection = await _recall(tenant, memory, turn.query, [f["id"] for f in facts], names, required, now)
+    recollection = await _recall(tenant, memory, turn.query, [f["id"] for f in facts], names, required)
     passages = [_passage_json(p) for p in recollection.passages]
     await _link_artifacts(tenant, passages)
     answer = await intelligence.answer(question, {

@@ -25,7 +25,7 @@ def _encode_value(value: Any) -> Any:
     return value
 
 
-def _decode_value(value: Any, storage: StorageClass) -> Any:
+def _decode_value(value: Any) -> Any:
     if isinstance(value, dict) and "n" in value:
         return Decimal(value["n"])
     if isinstance(value, dict) and "t" in value:
@@ -51,6 +51,6 @@ class CursorCodec:
             values, last_id = orjson.loads(body)
             if len(values) != len(storages) or not isinstance(last_id, int):
                 raise ValueError("shape")
-            return [_decode_value(v, s) for v, s in zip(values, storages, strict=True)], last_id
+            return [_decode_value(v) for v in values], last_id
         except (ValueError, TypeError, orjson.JSONDecodeError) as err:
             raise BadRequest("Invalid cursor: it does not belong to this query") from err
