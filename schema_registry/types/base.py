@@ -4,12 +4,15 @@ An attribute type turns a value as a client writes it (the *write form*) into th
 stores (the *stored form*, plain JSON), and back into what a client reads (the *read form*). It
 also says how the stored value is projected into typed, indexed *facets* (the rows the record
 engine writes into its EAV value table), how it sorts, how it is searched and how it is compared
-for uniqueness. Everything type-specific lives behind this interface so the record engine, the
-query compiler and search stay generic (one registry keyed by type, no if/elif chains).
+for uniqueness. It declares which attribute options it takes (``is_unique``, the type-specific
+``TypeOption``s) and how a spreadsheet cell's text becomes its write form (imports). Everything
+type-specific lives behind this interface so the record engine, the query compiler, search, the
+registry's option checks and imports stay generic (one registry keyed by type, no if/elif chains).
 """
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
@@ -77,6 +80,20 @@ DEFAULT_OPERATORS: dict[StorageClass, frozenset[str]] = {
 }
 
 
+class TypeOption(StrEnum):
+    """Attribute options that only some types take (``AttributeType.options``)."""
+
+    SELECT_OPTIONS = "select_options"
+    IS_WHOLE_NUMBER = "is_whole_number"
+    USE_RAW_FORMAT = "use_raw_format"
+
+
+CELL_SEPARATORS = re.compile(r"[;\n]")
+"""What separates the values of a multi-value spreadsheet cell."""
+CELL_SEPARATORS_WITH_COMMA = re.compile(r"[;,\n]")
+"""The same, and commas, for types whose values never hold one (addresses, phone numbers, domains)."""
+
+
 class AttributeType(ABC):
     """One attribute type. Implementations are stateless singletons registered in
     ``schema_registry.types.REGISTRY``."""
@@ -86,6 +103,14 @@ class AttributeType(ABC):
     """All facets of the type; ``facets[0]`` is the main facet and is named ``""``."""
     composite: ClassVar[bool] = False
     """True when the stored form is a JSON object (currency, location, full_name, social_profile)."""
+    unique_capable: ClassVar[bool]
+    """Whether an attribute of this type may be ``is_unique`` (every type says so itself)."""
+    options: ClassVar[frozenset[TypeOption]] = frozenset()
+    """The type-specific attribute options this type takes; setting another one is refused."""
+    members: ClassVar[tuple[str, ...]] = ()
+    """Members of the write form that an import column may fill on its own (``price.amount``)."""
+    cell_separators: ClassVar[re.Pattern[str]] = CELL_SEPARATORS
+    """What separates the values of a multi-value spreadsheet cell of this type."""
 
     @abstractmethod
     def value_schema(self, attribute: AttributeDefinition) -> dict[str, JSON]:
@@ -138,3 +163,18 @@ class AttributeType(ABC):
         select option name resolved to its id...). For $contains/$starts_with/$ends_with the
         result is a plain string matched case-insensitively. Raise ``InvalidValue`` when the
         operand cannot be compared with the facet."""
+
+    def coerce_cell(self, text: str) -> JSON:
+        """The write form of one value in a spreadsheet cell (never blank; one part of a
+        multi-value cell). Text the type cannot read is handed on unchanged, so the attribute's
+        validation refuses it with the row and column. Surrounding whitespace goes."""
+        return text.strip()
+
+    def coerce_member(self, member: str, text: str) -> JSON:
+        """The write form of one of ``members`` from a spreadsheet cell (never blank)."""
+        return text.strip()
+
+    def looks_like(self, text: str) -> bool:
+        """Whether a cell's text (stripped, never empty) looks like a value of this type, for
+        guessing what an import column holds. Types nobody guesses say no."""
+        return False

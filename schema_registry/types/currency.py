@@ -6,6 +6,7 @@ uppercase; the amount obeys the number bounds (see ``storable_number``).
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import ClassVar
 
@@ -21,6 +22,7 @@ from schema_registry.types.base import (
     InvalidValue,
     StorageClass,
 )
+from schema_registry.types.cell_text import parse_number
 from schema_registry.types.number import number_schema
 from schema_registry.types.operands import SUBSTRING_OPERATORS, check_operator, scalar_operand
 from schema_registry.types.storable import describe, member_path, require_object, storable_number, to_decimal
@@ -42,10 +44,17 @@ def normalize_currency_code(raw: JSON) -> str:
     return code
 
 
+# Linear in the cell: possessive quantifiers (see schema_registry.types.cell_text).
+_MONEY = re.compile(r"\s*+(?:([A-Za-z]{3})\s*+)?([$€£¥])?\s*+([+-]?[\d,]*+(?:\.\d++|(?<=\d)))\s*+([A-Za-z]{3})?\s*+")
+_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
+
+
 class CurrencyType(AttributeType):
     """An amount of money. Facets: the amount (main, numeric) and the currency code."""
 
     name: ClassVar[AttributeTypeName] = AttributeTypeName.CURRENCY
+    unique_capable: ClassVar[bool] = False
+    members: ClassVar[tuple[str, ...]] = ("amount", "currency_code")
     facets: ClassVar[tuple[Facet, ...]] = (
         Facet("", StorageClass.NUMERIC),
         Facet("currency_code", StorageClass.TEXT),
@@ -100,3 +109,16 @@ class CurrencyType(AttributeType):
         if facet.name == "currency_code" and operator not in SUBSTRING_OPERATORS:
             return normalize_currency_code(raw)
         return scalar_operand(self, operator, raw, facet)
+
+    def coerce_cell(self, text: str) -> JSON:
+        """``USD 12.50``, ``$12.50``, ``12.50 EUR`` (a code or one of $ € £ ¥)."""
+        match = _MONEY.fullmatch(text)
+        if match:
+            code = match.group(1) or match.group(4) or _SYMBOLS.get(match.group(2) or "", "")
+            amount = parse_number(match.group(3))
+            if code and not isinstance(amount, str):
+                return {"amount": amount, "currency_code": code}
+        return text
+
+    def coerce_member(self, member: str, text: str) -> JSON:
+        return parse_number(text) if member == "amount" else text.strip()

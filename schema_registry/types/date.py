@@ -8,6 +8,7 @@ a zone means different instants to different readers.
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from schema_registry.definitions import AttributeDefinition, AttributeTypeName
@@ -22,11 +23,16 @@ from schema_registry.types.base import (
 from schema_registry.types.operands import scalar_operand
 from schema_registry.types.timestamps import format_temporal, parse_temporal, to_timestamp
 
+_LOOKS_LIKE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{2}:?\d{2})?)?$")
+"""What a date column's cells look like; looser than ``normalize`` (a naive date-time matches, and
+is then refused cell by cell)."""
+
 
 class DateType(AttributeType):
     """A calendar date or an instant."""
 
     name: ClassVar[AttributeTypeName] = AttributeTypeName.DATE
+    unique_capable: ClassVar[bool] = True
     facets: ClassVar[tuple[Facet, ...]] = (Facet("", StorageClass.TIMESTAMP),)
 
     def value_schema(self, attribute: AttributeDefinition) -> dict[str, JSON]:
@@ -58,3 +64,6 @@ class DateType(AttributeType):
         self, operator: str, raw: JSON, facet: Facet, attribute: AttributeDefinition
     ) -> FacetScalar:
         return scalar_operand(self, operator, raw, facet)
+
+    def looks_like(self, text: str) -> bool:
+        return bool(_LOOKS_LIKE_DATE.match(text))

@@ -10,6 +10,7 @@ or the disk. Private suffixes (``github.io``) are not honoured: ``foo.github.io`
 from __future__ import annotations
 
 import ipaddress
+import re
 from functools import cache, lru_cache
 from typing import ClassVar
 
@@ -17,6 +18,7 @@ import tldextract
 
 from schema_registry.definitions import AttributeDefinition, AttributeTypeName
 from schema_registry.types.base import (
+    CELL_SEPARATORS_WITH_COMMA,
     JSON,
     AttributeType,
     Facet,
@@ -87,10 +89,15 @@ def normalize_domain(raw: JSON) -> str:
     return registered_domain(host_of(raw))
 
 
+_LOOKS_LIKE_DOMAIN = re.compile(r"^(?:www\.)?[a-z0-9-]+(\.[a-z0-9-]+)+$", re.IGNORECASE)
+
+
 class DomainType(AttributeType):
     """A company's web domain."""
 
     name: ClassVar[AttributeTypeName] = AttributeTypeName.DOMAIN
+    unique_capable: ClassVar[bool] = True
+    cell_separators: ClassVar[re.Pattern[str]] = CELL_SEPARATORS_WITH_COMMA
     facets: ClassVar[tuple[Facet, ...]] = (Facet("", StorageClass.TEXT),)
 
     def value_schema(self, attribute: AttributeDefinition) -> dict[str, JSON]:
@@ -115,3 +122,6 @@ class DomainType(AttributeType):
         if operator in SUBSTRING_OPERATORS:
             return scalar_operand(self, operator, raw, facet)
         return normalize_domain(raw)
+
+    def looks_like(self, text: str) -> bool:
+        return bool(_LOOKS_LIKE_DOMAIN.match(text))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import ClassVar
 
@@ -9,6 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from schema_registry.definitions import AttributeDefinition, AttributeTypeName
 from schema_registry.types.base import (
+    CELL_SEPARATORS_WITH_COMMA,
     JSON,
     AttributeType,
     Facet,
@@ -77,10 +79,15 @@ def normalize_email(raw: JSON) -> str:
     return _normalize_address(storable_string(raw, max_length=_MAX_INPUT_LENGTH))[0]
 
 
+_LOOKS_LIKE_EMAIL = re.compile(r"[^@\s]++@([^@\s]++)")  # and a dot inside the domain
+
+
 class EmailType(AttributeType):
     """An email address. Facets: the address and its (ASCII, lowercase) domain."""
 
     name: ClassVar[AttributeTypeName] = AttributeTypeName.EMAIL
+    unique_capable: ClassVar[bool] = True
+    cell_separators: ClassVar[re.Pattern[str]] = CELL_SEPARATORS_WITH_COMMA
     facets: ClassVar[tuple[Facet, ...]] = (
         Facet("", StorageClass.TEXT),
         Facet("domain", StorageClass.TEXT),
@@ -113,3 +120,7 @@ class EmailType(AttributeType):
         if facet.name == "domain":
             return ascii_host(str(scalar_operand(self, operator, raw, facet)))
         return normalize_email(raw)
+
+    def looks_like(self, text: str) -> bool:
+        match = _LOOKS_LIKE_EMAIL.fullmatch(text)
+        return match is not None and "." in match.group(1)[1:-1]

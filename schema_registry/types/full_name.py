@@ -73,6 +73,8 @@ class FullNameType(AttributeType):
     """A person's name. Facets: full_name (main, sorts), first_name, last_name."""
 
     name: ClassVar[AttributeTypeName] = AttributeTypeName.FULL_NAME
+    unique_capable: ClassVar[bool] = True
+    members: ClassVar[tuple[str, ...]] = _PARTS
     facets: ClassVar[tuple[Facet, ...]] = (
         Facet("", StorageClass.TEXT),
         Facet("first_name", StorageClass.TEXT),

@@ -27,6 +27,7 @@ from schema_registry.types.base import (
     InvalidValue,
     StorageClass,
 )
+from schema_registry.types.cell_text import parse_number
 from schema_registry.types.operands import SUBSTRING_OPERATORS, check_operator, scalar_operand
 from schema_registry.types.storable import (
     MAX_SHORT_TEXT_LENGTH,
@@ -98,6 +99,8 @@ class LocationType(AttributeType):
     """A place. Main facet: a display string such as ``Boston, MA, US``."""
 
     name: ClassVar[AttributeTypeName] = AttributeTypeName.LOCATION
+    unique_capable: ClassVar[bool] = False
+    members: ClassVar[tuple[str, ...]] = _KEYS
     facets: ClassVar[tuple[Facet, ...]] = (
         Facet("", StorageClass.TEXT),
         *(Facet(key, StorageClass.TEXT) for key in _TEXT_KEYS),
@@ -157,3 +160,9 @@ class LocationType(AttributeType):
         if facet.name == "country_code" and operator not in SUBSTRING_OPERATORS:
             return normalize_country_code(raw)
         return scalar_operand(self, operator, raw, facet)
+
+    def coerce_cell(self, text: str) -> JSON:
+        return {"line_1": text.strip()}
+
+    def coerce_member(self, member: str, text: str) -> JSON:
+        return parse_number(text) if member in _COORDINATES else text.strip()

@@ -17,7 +17,9 @@ from schema_registry.types.base import (
     FacetScalar,
     FacetValue,
     StorageClass,
+    TypeOption,
 )
+from schema_registry.types.cell_text import is_number, parse_number
 from schema_registry.types.operands import scalar_operand
 from schema_registry.types.storable import MAX_SAFE_INTEGER, storable_number, to_decimal
 
@@ -35,6 +37,8 @@ class NumberType(AttributeType):
     """A number; sorted and compared as ``Decimal``."""
 
     name: ClassVar[AttributeTypeName] = AttributeTypeName.NUMBER
+    unique_capable: ClassVar[bool] = True
+    options: ClassVar[frozenset[TypeOption]] = frozenset({TypeOption.IS_WHOLE_NUMBER, TypeOption.USE_RAW_FORMAT})
     facets: ClassVar[tuple[Facet, ...]] = (Facet("", StorageClass.NUMERIC),)
 
     def value_schema(self, attribute: AttributeDefinition) -> dict[str, JSON]:
@@ -58,3 +62,9 @@ class NumberType(AttributeType):
         # Operands are not held to is_whole_number: "price > 2.5" is a fair question to ask
         # of whole numbers.
         return scalar_operand(self, operator, raw, facet)
+
+    def coerce_cell(self, text: str) -> JSON:
+        return parse_number(text)
+
+    def looks_like(self, text: str) -> bool:
+        return is_number(text)

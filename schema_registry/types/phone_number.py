@@ -13,6 +13,7 @@ Extensions are refused: E.164 cannot hold them.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import ClassVar
 
@@ -20,6 +21,7 @@ import phonenumbers
 
 from schema_registry.definitions import AttributeDefinition, AttributeTypeName
 from schema_registry.types.base import (
+    CELL_SEPARATORS_WITH_COMMA,
     JSON,
     AttributeType,
     Facet,
@@ -27,6 +29,7 @@ from schema_registry.types.base import (
     FacetValue,
     InvalidValue,
     StorageClass,
+    TypeOption,
 )
 from schema_registry.types.operands import SUBSTRING_OPERATORS, check_operator, scalar_operand
 from schema_registry.types.storable import describe, member_path, require_object, storable_string
@@ -110,10 +113,16 @@ def normalize_phone(raw: JSON) -> str:
     return phonenumbers.format_number(parse_phone(raw), phonenumbers.PhoneNumberFormat.E164)
 
 
+_LOOKS_LIKE_PHONE = re.compile(r"^\+?[\d\s().-]{7,20}$")
+
+
 class PhoneType(AttributeType):
     """A phone number. Facets: E.164, and the number's region (``US``) when it has one."""
 
     name: ClassVar[AttributeTypeName] = AttributeTypeName.PHONE
+    unique_capable: ClassVar[bool] = True
+    options: ClassVar[frozenset[TypeOption]] = frozenset({TypeOption.USE_RAW_FORMAT})
+    cell_separators: ClassVar[re.Pattern[str]] = CELL_SEPARATORS_WITH_COMMA
     facets: ClassVar[tuple[Facet, ...]] = (
         Facet("", StorageClass.TEXT),
         Facet("country_code", StorageClass.TEXT),
@@ -161,3 +170,6 @@ class PhoneType(AttributeType):
         if facet.name == "country_code":
             return _region(raw, "country_code")
         return normalize_phone(raw)
+
+    def looks_like(self, text: str) -> bool:
+        return bool(_LOOKS_LIKE_PHONE.match(text)) and sum(c.isdigit() for c in text) >= 7

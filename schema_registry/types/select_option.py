@@ -19,6 +19,7 @@ from schema_registry.types.base import (
     FacetValue,
     InvalidValue,
     StorageClass,
+    TypeOption,
 )
 from schema_registry.types.operands import check_operator
 from schema_registry.types.storable import MAX_SHORT_TEXT_LENGTH, describe
@@ -46,6 +47,8 @@ class SelectType(AttributeType):
     """A choice among named options; operators ``$eq``, ``$ne``, ``$in``, ``$nin``, ``$exists``."""
 
     name: ClassVar[AttributeTypeName] = AttributeTypeName.SELECT
+    unique_capable: ClassVar[bool] = False
+    options: ClassVar[frozenset[TypeOption]] = frozenset({TypeOption.SELECT_OPTIONS})
     facets: ClassVar[tuple[Facet, ...]] = (Facet("", StorageClass.TEXT),)
 
     def value_schema(self, attribute: AttributeDefinition) -> dict[str, JSON]:

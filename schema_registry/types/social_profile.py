@@ -105,6 +105,7 @@ class SocialProfileType(AttributeType):
     """A profile on a social platform. Facets: url (main), platform, handle (when known)."""
 
     name: ClassVar[AttributeTypeName] = AttributeTypeName.SOCIAL_PROFILE
+    unique_capable: ClassVar[bool] = True
     facets: ClassVar[tuple[Facet, ...]] = (
         Facet("", StorageClass.TEXT),
         Facet("platform", StorageClass.TEXT),

@@ -21,6 +21,7 @@ class TextType(AttributeType):
     """Free text. Whitespace is kept as written; the empty string is a value like any other."""
 
     name: ClassVar[AttributeTypeName] = AttributeTypeName.TEXT
+    unique_capable: ClassVar[bool] = True
     facets: ClassVar[tuple[Facet, ...]] = (Facet("", StorageClass.TEXT),)
 
     def value_schema(self, attribute: AttributeDefinition) -> dict[str, JSON]:

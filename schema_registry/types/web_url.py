@@ -9,6 +9,7 @@ serialisation: lowercase scheme and host, IDNA hosts in punycode, an empty path 
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from pydantic_core import SchemaValidator, Url, ValidationError, core_schema
@@ -64,10 +65,14 @@ def normalize_url(raw: JSON) -> str:
     return normalized
 
 
+_LOOKS_LIKE_URL = re.compile(r"^https?://", re.IGNORECASE)
+
+
 class UrlType(AttributeType):
     """A web address. Facets: the URL and its host."""
 
     name: ClassVar[AttributeTypeName] = AttributeTypeName.URL
+    unique_capable: ClassVar[bool] = True
     facets: ClassVar[tuple[Facet, ...]] = (
         Facet("", StorageClass.TEXT),
         Facet("domain", StorageClass.TEXT),
@@ -101,3 +106,6 @@ class UrlType(AttributeType):
         if facet.name == "domain":
             return ascii_host(str(scalar_operand(self, operator, raw, facet)))
         return normalize_url(raw)
+
+    def looks_like(self, text: str) -> bool:
+        return bool(_LOOKS_LIKE_URL.match(text))
