@@ -11,7 +11,7 @@ WITH_STACK_ENV := set -a; source .stack/env; set +a;
 # everything started from this Makefile is a development run.
 export TESSERA_ENV ?= development
 
-.PHONY: run test check lint typecheck bench faults soak eval test-llm bench-peers stack stop install clean lock
+.PHONY: run test check lint typecheck imports bench faults soak eval test-llm bench-peers stack stop install clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,7 +56,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-check: lint typecheck test
+# The import contracts of pyproject.toml ([tool.importlinter]): which package may import which.
+imports: install
+	$(BIN)/lint-imports
+
+check: lint typecheck imports test
 
 bench: install stack
 	$(WITH_STACK_ENV) $(BIN)/python tests/benchmarks/run.py
@@ -85,4 +89,4 @@ test-llm: install
 	$(BIN)/pytest tests/llm -p no:cacheprovider
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache
