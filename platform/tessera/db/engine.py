@@ -1,22 +1,29 @@
-"""The only module that talks to PostgreSQL directly: engine creation and error translation.
+"""Engine creation, database error translation and the tenant-scope guard of the tests.
 
-Driver and SQLAlchemy exceptions never leave this module untranslated: a lost connection becomes
-``ServiceUnavailable`` (503), a value PostgreSQL refuses becomes ``BadRequest`` (400). Integrity
-errors are re-raised as ``IntegrityViolation`` so repositories can map a constraint to the error a
-client should see (409 for uniqueness, 404 for a vanished parent...).
+Statements reach PostgreSQL through the engine built here: workspace-scoped ones through
+``tessera.db.tenant.Tenant`` (SQLAlchemy, or its asyncpg connection on hot paths), the others
+(workspace administration, maintenance, the workers' relays) on the engine's connections. Two
+connections live outside it: ``tessera.db.notify``'s LISTEN connection and the session advisory
+locks of ``workers.leases``.
+
+Driver and SQLAlchemy exceptions are translated here (``translate_error``, ``translated``): a lost
+connection becomes ``ServiceUnavailable`` (503), a value PostgreSQL refuses becomes ``BadRequest``
+(400). Integrity errors are re-raised as ``IntegrityViolation`` so repositories can map a
+constraint to the error a client should see (409 for uniqueness, 404 for a vanished parent...).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
 import orjson
 import structlog
-from sqlalchemy import event, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -133,21 +140,34 @@ async def translated() -> AsyncIterator[None]:
         raise translate_error(err) from err
 
 
-TENANT_TABLES: frozenset[str] = frozenset()
-"""Names of tables holding tenant data; filled by ``tessera.db.tables``."""
+TenantScopeCheck = Callable[[str], None]
+"""Raises ``AssertionError`` for a statement that touches a tenant table without ``workspace_id``."""
+
+_tenant_scope_checks: weakref.WeakKeyDictionary[Engine, TenantScopeCheck] = weakref.WeakKeyDictionary()
 
 
 def enforce_tenant_scope(engine: AsyncEngine, tenant_tables: frozenset[str]) -> None:
-    """Refuse, at execution time, any statement that touches a tenant table without naming
-    ``workspace_id``. Enabled in tests so a forgotten scope fails loudly."""
+    """Refuse, before it reaches PostgreSQL, any statement that touches one of ``tenant_tables``
+    (``tessera.db.tables.tenant_table_names()``) without naming ``workspace_id``: SQLAlchemy's
+    statements (an engine event) and those a ``Tenant`` sends straight to the driver, which that
+    event never sees (``Tenant.driver`` applies ``tenant_scope_check``). Enabled in tests so a
+    forgotten scope fails loudly."""
     pattern = re.compile(r"\b(" + "|".join(sorted(tenant_tables)) + r")\b")
+
+    def check(statement: str) -> None:
+        if "workspace_id" not in statement and pattern.search(statement):
+            raise AssertionError(f"statement touches a tenant table without workspace_id: {statement[:200]}")
+
+    _tenant_scope_checks[engine.sync_engine] = check
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _check(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
-        if "workspace_id" in statement:
-            return
-        if pattern.search(statement):
-            raise AssertionError(f"statement touches a tenant table without workspace_id: {statement[:200]}")
+        check(statement)
+
+
+def tenant_scope_check(conn: AsyncConnection) -> TenantScopeCheck | None:
+    """The check ``enforce_tenant_scope`` installed on ``conn``'s engine; None when it is off."""
+    return _tenant_scope_checks.get(conn.sync_engine)
 
 
 async def ping(conn: AsyncConnection) -> None:

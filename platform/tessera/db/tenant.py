@@ -2,8 +2,9 @@
 
 A ``Tenant`` is a database connection bound to one workspace. Every statement it builds is
 filtered (or, for inserts, stamped) with that workspace's id, so a repository cannot forget the
-scope; raw SQL must name ``:workspace_id`` and gets it bound automatically. In tests, the engine
-additionally refuses any statement that touches a tenant table without ``workspace_id``
+scope; raw SQL (``fetch``, ``fetchrow``) must filter on ``workspace_id = $1`` and gets ``$1`` bound
+to it. In tests, any statement that touches a tenant table without ``workspace_id`` is refused
+before it reaches PostgreSQL, whether it goes through SQLAlchemy or straight to the driver
 (``tessera.db.engine.enforce_tenant_scope``).
 """
 
@@ -12,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Delete, Insert, Result, Select, Table, Update, delete, insert, select, text
+from sqlalchemy import Delete, Insert, Result, Select, Table, Update, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from tessera.db.engine import translate_error, translated
+from tessera.db.engine import TenantScopeCheck, tenant_scope_check, translate_error, translated
 
 
 class Tenant:
@@ -57,7 +58,8 @@ class Tenant:
         return result
 
     async def driver(self) -> Any:
-        """The underlying asyncpg connection (same transaction), for hot paths and bulk I/O.
+        """The underlying asyncpg connection (same transaction), for hot paths and bulk I/O. Where
+        ``enforce_tenant_scope`` is on (tests), it comes wrapped so its statements pass that check.
 
         SQLAlchemy's asyncpg adapter sends BEGIN lazily, on its own first statement: a statement
         sent straight to the driver before that would run in autocommit, outside the caller's
@@ -69,7 +71,8 @@ class Tenant:
                 await adapted._start_transaction()  # private: the adapter has no public hook for this
             except Exception as err:  # the adapter's own DB-API error: a lost connection is a 503
                 raise translate_error(err) from err
-        return raw.driver_connection
+        check = tenant_scope_check(self.conn)
+        return raw.driver_connection if check is None else _CheckedDriver(raw.driver_connection, check)
 
     async def fetch(self, statement: str, *args: Any) -> list[Any]:
         """Run raw SQL on the driver; ``$1`` is bound to this workspace and must filter on it."""
@@ -93,11 +96,33 @@ class Tenant:
     async def release(self, name: str) -> None:
         await (await self.driver()).execute(f"RELEASE SAVEPOINT {name}")
 
-    async def sql(self, statement: str, **params: Any) -> Result[Any]:
-        """Run raw SQL that must reference ``:workspace_id`` (bound to this workspace)."""
-        if ":workspace_id" not in statement:
-            raise AssertionError("raw SQL against tenant data must filter on :workspace_id")
-        async with translated():
-            result: Result[Any] = await self.conn.execute(
-                text(statement), {**params, "workspace_id": self.workspace_id})
-        return result
+
+_STATEMENT_METHODS = frozenset({"execute", "executemany", "fetch", "fetchrow", "fetchval", "fetchmany", "prepare",
+                                "cursor", "copy_from_query"})
+_TABLE_METHODS = frozenset({"copy_from_table", "copy_to_table", "copy_records_to_table"})
+
+
+class _CheckedDriver:
+    """An asyncpg connection whose every statement passes the tenant-scope check first: SQLAlchemy's
+    ``before_cursor_execute`` event, where ``enforce_tenant_scope`` checks the rest, never sees
+    them. A table copy counts as naming ``workspace_id`` when its columns do."""
+
+    __slots__ = ("_check", "_driver")
+
+    def __init__(self, driver: Any, check: TenantScopeCheck) -> None:
+        self._driver = driver
+        self._check = check
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._driver, name)
+        if name in _STATEMENT_METHODS:
+            def checked(statement: str, *args: Any, **kwargs: Any) -> Any:
+                self._check(statement)
+                return attribute(statement, *args, **kwargs)
+            return checked
+        if name in _TABLE_METHODS:
+            def checked_copy(table_name: str, *args: Any, columns: Sequence[str] | None = None, **kwargs: Any) -> Any:
+                self._check(f"COPY {table_name} ({', '.join(columns or ())})")
+                return attribute(table_name, *args, columns=columns, **kwargs)
+            return checked_copy
+        return attribute
