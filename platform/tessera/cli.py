@@ -106,6 +106,7 @@ def create_key(workspace_id: int, name: str, scopes: str, rate_limit: int | None
     from tessera.db.tenant import Tenant
     from tessera.errors import TesseraError
     from tessera.keys import service
+    from tessera.keys.serialize import ApiKeyJson, key_to_json
     from tessera.scopes import SCOPES
     from tessera.wire import parse_rfc3339
     from tessera.workspaces import workspace_exists
@@ -114,7 +115,7 @@ def create_key(workspace_id: int, name: str, scopes: str, rate_limit: int | None
     chosen = list(SCOPES) if scopes.strip() == "all" else [s.strip() for s in scopes.split(",") if s.strip()]
     expiry: datetime | None = parse_rfc3339(expires_at) if expires_at else None
 
-    async def run() -> dict[str, object]:
+    async def run() -> ApiKeyJson:
         engine = create_engine(settings, pool_size=1)
         try:
             async with engine.begin() as conn:
@@ -128,7 +129,7 @@ def create_key(workspace_id: int, name: str, scopes: str, rate_limit: int | None
             raise click.ClickException(err.message) from err
         finally:
             await engine.dispose()
-        return service.public(row, key)
+        return key_to_json(row, key)
 
     click.echo(orjson.dumps(asyncio.run(run())).decode())
 

@@ -47,7 +47,7 @@ async def create_workspace(engine: AsyncEngine, *, name: str, pepper: bytes, clo
         row, key = await keys.create_key(
             tenant, pepper, name="admin", scopes=list(SCOPES), rate_limit_per_minute=None,
             expires_at=None, now=utcnow(clock), granter=None)
-    return NewWorkspace(workspace_id=workspace_id, api_key=key, api_key_id=row["id"])
+    return NewWorkspace(workspace_id=workspace_id, api_key=key, api_key_id=row.id)
 
 
 async def workspace_exists(conn: AsyncConnection, workspace_id: int) -> bool:

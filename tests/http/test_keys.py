@@ -63,6 +63,18 @@ async def test_patch_updates_settings(ws: Workspace) -> None:
     assert (await ws.get("/v1/api-keys", key=key)).status_code == 200
 
 
+async def test_patch_refuses_null_name_or_scopes_and_null_clears_limits(ws: Workspace) -> None:
+    key = await ws.new_key(["object.read"], rate_limit_per_minute=30)
+    key_id = next(k["id"] for k in (await ws.get("/v1/api-keys")).json()["data"] if key.startswith(k["prefix"]))
+    for field in ("name", "scopes"):
+        response = await ws.patch(f"/v1/api-keys/{key_id}", {field: None})
+        assert response.status_code == 400, response.text
+        assert response.json()["errors"] == [{"path": field, "message": "Value error, may not be null"}]
+    response = await ws.patch(f"/v1/api-keys/{key_id}", {"rate_limit_per_minute": None})
+    assert response.status_code == 200
+    assert response.json()["rate_limit_per_minute"] is None and response.json()["name"] == "test"
+
+
 async def test_rotate_issues_new_key_and_revokes_old(ws: Workspace) -> None:
     old = await ws.new_key(["api_key.read"], rate_limit_per_minute=77)
     old_id = next(k["id"] for k in (await ws.get("/v1/api-keys")).json()["data"] if old.startswith(k["prefix"]))

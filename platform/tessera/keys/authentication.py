@@ -122,17 +122,17 @@ class Authenticator:
                     self._unknown.clear()
                 self._unknown[prefix] = now
             return None
-        last_used: datetime | None = row["last_used_at"]
+        key = row.key
         entry = _Entry(
             principal=Principal(
-                api_key_id=row["id"], workspace_id=row["workspace_id"], name=row["name"],
-                prefix=row["prefix"], scopes=frozenset(row["scopes"]),
-                rate_limit_per_minute=row["rate_limit_per_minute"], expires_at=row["expires_at"],
+                api_key_id=key.id, workspace_id=key.workspace_id, name=key.name,
+                prefix=key.prefix, scopes=frozenset(key.scopes),
+                rate_limit_per_minute=key.rate_limit_per_minute, expires_at=key.expires_at,
             ),
-            key_hash=bytes(row["key_hash"]),
-            revoked_at=row["revoked_at"],
+            key_hash=row.key_hash,
+            revoked_at=key.revoked_at,
             fetched_at=now,
-            last_used_written=last_used.timestamp() if last_used else 0.0,
+            last_used_written=key.last_used_at.timestamp() if key.last_used_at else 0.0,
         )
         if keep:
             self._cache[prefix] = entry

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
-from tessera import quotas
 from tessera.clock import utcnow
 from tessera.http.context import RequestContext
 from tessera.keys import repository, service
+from tessera.keys.models import CreateApiKeyRequest, UpdateApiKeyRequest
+from tessera.keys.serialize import ApiKeyJson, key_to_json
+from tessera.quotas import Quota
 from tessera.wire import parse_id
+
+
+class ApiKeyListJson(TypedDict):
+    data: list[ApiKeyJson]
 
 
 def _pepper(ctx: RequestContext) -> bytes:
@@ -26,43 +32,41 @@ def _forget_after_commit(ctx: RequestContext, prefix: str) -> None:
     ctx.uow.after_commit(forget)
 
 
-async def list_keys(ctx: RequestContext) -> dict[str, Any]:
-    rows = await repository.list_keys(await ctx.tenant())
-    return {"data": [service.public(r) for r in rows]}
+async def list_keys(ctx: RequestContext) -> ApiKeyListJson:
+    return {"data": [key_to_json(k) for k in await repository.list_keys(await ctx.tenant())]}
 
 
-async def create_key(ctx: RequestContext) -> dict[str, Any]:
-    body = ctx.body
-    await quotas.check_rows(await ctx.tenant(), "api_keys", "revoked_at IS NULL", quotas.Quota(
-        ctx.state.settings.max_api_keys_per_workspace, "API keys", "MAX_API_KEYS_PER_WORKSPACE"))
+async def create_key(ctx: RequestContext) -> ApiKeyJson:
+    body: CreateApiKeyRequest = ctx.body
     row, key = await service.create_key(
-        await ctx.tenant(), _pepper(ctx), name=body.name, scopes=list(body.scopes),
+        await ctx.tenant(), _pepper(ctx), name=body.name, scopes=body.scopes,
         rate_limit_per_minute=body.rate_limit_per_minute, expires_at=body.expires_at,
-        now=utcnow(ctx.state.clock), granter=_granter(ctx))
-    return service.public(row, key)
+        now=utcnow(ctx.state.clock), granter=_granter(ctx),
+        quota=Quota(ctx.state.settings.max_api_keys_per_workspace, "API keys", "MAX_API_KEYS_PER_WORKSPACE"))
+    return key_to_json(row, key)
 
 
-async def get_key(ctx: RequestContext) -> dict[str, Any]:
-    return service.public(await service.get_key(await ctx.tenant(), parse_id(ctx.path["id"])))
+async def get_key(ctx: RequestContext) -> ApiKeyJson:
+    return key_to_json(await service.get_key(await ctx.tenant(), parse_id(ctx.path["id"])))
 
 
-async def update_key(ctx: RequestContext) -> dict[str, Any]:
-    changes = ctx.body.model_dump(exclude_unset=True)
-    row = await service.update_key(await ctx.tenant(), parse_id(ctx.path["id"]), changes,
+async def update_key(ctx: RequestContext) -> ApiKeyJson:
+    body: UpdateApiKeyRequest = ctx.body
+    row = await service.update_key(await ctx.tenant(), parse_id(ctx.path["id"]), body,
                                    now=utcnow(ctx.state.clock), granter=_granter(ctx))
-    _forget_after_commit(ctx, row["prefix"])
-    return service.public(row)
+    _forget_after_commit(ctx, row.prefix)
+    return key_to_json(row)
 
 
 async def revoke_key(ctx: RequestContext) -> None:
     row = await service.revoke_key(await ctx.tenant(), parse_id(ctx.path["id"]),
                                    now=utcnow(ctx.state.clock), granter=_granter(ctx))
-    _forget_after_commit(ctx, row["prefix"])
+    _forget_after_commit(ctx, row.prefix)
 
 
-async def rotate_key(ctx: RequestContext) -> dict[str, Any]:
+async def rotate_key(ctx: RequestContext) -> ApiKeyJson:
     row, key, old_prefix = await service.rotate_key(
         await ctx.tenant(), _pepper(ctx), parse_id(ctx.path["id"]), now=utcnow(ctx.state.clock),
         granter=_granter(ctx))
     _forget_after_commit(ctx, old_prefix)
-    return service.public(row, key)
+    return key_to_json(row, key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from tessera.scopes import SCOPES
 from tessera.wire import Name, RequestModel, ResponseModel, Rfc3339
@@ -20,10 +20,20 @@ class CreateApiKeyRequest(RequestModel):
 
 
 class UpdateApiKeyRequest(RequestModel):
+    """Only the fields sent change; ``null`` clears the rate limit (the default) or the expiry."""
+
     name: Name | None = None
     scopes: list[Scope] | None = Field(default=None, min_length=1, max_length=len(SCOPES))
     rate_limit_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
     expires_at: Rfc3339 | None = None
+
+    @field_validator("name", "scopes", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # None is only the default ("unchanged"): a key always has a name and scopes.
+        if value is None:
+            raise ValueError("may not be null")
+        return value
 
 
 class ApiKeyResponse(ResponseModel):
