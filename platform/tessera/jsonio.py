@@ -7,30 +7,29 @@ absurd nesting and absurdly many members.
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 
 from tessera.errors import BadRequest
+from tessera.wire import JsonValue
 
 MAX_MEMBERS = 100_000
 """Total number of values (objects, arrays, scalars) accepted in one body."""
 
 
-def parse_json(body: bytes, *, max_depth: int) -> Any:
+def parse_json(body: bytes, *, max_depth: int) -> JsonValue:
     """Parse a request body, refusing what cannot be stored. Raises ``BadRequest``."""
     try:
-        value = orjson.loads(body)
+        value: JsonValue = orjson.loads(body)
     except orjson.JSONDecodeError as err:
         raise BadRequest(f"Malformed JSON: {err.msg} at position {err.pos}") from err
     check_storable(value, max_depth=max_depth)
     return value
 
 
-def check_storable(value: Any, *, max_depth: int) -> None:
+def check_storable(value: JsonValue, *, max_depth: int) -> None:
     """Walk a parsed document iteratively and refuse NUL characters, depth beyond ``max_depth``
     and more than ``MAX_MEMBERS`` values."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
+    stack: list[tuple[JsonValue, int]] = [(value, 1)]
     seen = 0
     while stack:
         node, depth = stack.pop()
@@ -53,6 +52,7 @@ def check_storable(value: Any, *, max_depth: int) -> None:
             stack.extend((item, depth + 1) for item in node)
 
 
-def dump_json(value: Any) -> bytes:
-    """Serialize a response. Datetimes become RFC3339 with ``Z``; non-str dict keys are allowed."""
+def dump_json(value: object) -> bytes:
+    """Serialize a response: JSON values, TypedDicts, dataclasses, whatever orjson encodes (else
+    ``TypeError``). Datetimes become RFC3339 with ``Z``; non-str dict keys are allowed."""
     return orjson.dumps(value, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS)

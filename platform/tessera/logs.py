@@ -7,14 +7,15 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from typing import Any
 
 import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
 
 _SECRET = re.compile(r"sk-[A-Za-z0-9]{20,}|(?i:bearer)\s+[A-Za-z0-9._~+/=-]{8,}")
 
 
-def _scrub(value: Any) -> Any:
+def _scrub(value: object) -> object:
+    """``value`` with secrets replaced, inside strings, dicts, lists and tuples; anything else as is."""
     if isinstance(value, str):
         return _SECRET.sub("[REDACTED]", value)
     if isinstance(value, dict):
@@ -24,13 +25,13 @@ def _scrub(value: Any) -> Any:
     return value
 
 
-def scrub_secrets(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def scrub_secrets(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
     return {key: _scrub(value) for key, value in event_dict.items()}
 
 
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     """Route structlog and the standard library (uvicorn, arq, alembic) through one renderer."""
-    shared: list[Any] = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
@@ -38,8 +39,8 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         structlog.processors.format_exc_info,
         scrub_secrets,
     ]
-    renderer: Any = (structlog.processors.JSONRenderer() if fmt == "json"
-                     else structlog.dev.ConsoleRenderer(colors=False))
+    renderer: Processor = (structlog.processors.JSONRenderer() if fmt == "json"
+                           else structlog.dev.ConsoleRenderer(colors=False))
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

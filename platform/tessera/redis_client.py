@@ -12,14 +12,20 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import orjson
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+if TYPE_CHECKING:
+    from arq.connections import ArqRedis
+
 log = structlog.get_logger(__name__)
+
+JobArg: TypeAlias = int | str
+"""What our jobs take as arguments (workspace and row ids, names): arq pickles them."""
 
 # GCRA (generic cell rate algorithm): one key per API key holding the theoretical arrival time.
 # Several checks travel in one call: KEYS[i] with ARGV[3i-2..3i] = now_ms, limit, period_ms, in
@@ -72,6 +78,11 @@ class RateDecision:
     retry_after_ms: int
 
 
+NUDGE_PATIENCE_S = 5.0
+"""How long a nudge waits for a running job of the same name to end before it gives up (the
+per-second sweep covers the rest)."""
+
+
 class RedisClient:
     def __init__(self, url: str) -> None:
         self.redis: Redis = Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0,
@@ -82,7 +93,7 @@ class RedisClient:
         self._stream_slot = self.redis.register_script(_STREAM_SLOT)
         self._nudges: dict[str, bool] = {}  # function -> another nudge wanted after the one in flight
         self._tasks: set[asyncio.Task[None]] = set()
-        self._arq: Any = None
+        self._arq: ArqRedis | None = None
 
     async def close(self) -> None:
         for task in list(self._tasks):
@@ -106,12 +117,27 @@ class RedisClient:
     async def _send_nudges(self, function: str) -> None:
         try:
             while True:
-                await self.enqueue(function, job_id=function)
+                await self._nudge_once(function)
                 if not self._nudges.get(function):
                     return
                 self._nudges[function] = False
         finally:
             self._nudges.pop(function, None)
+
+    async def _nudge_once(self, function: str) -> None:
+        """Queue ``function`` under its own name. arq refuses a job id that is queued (fine: that
+        run is still to come and will see the rows just committed) or running (not fine: the run
+        may be past them), so while a run is in progress the nudge is retried until that run ends,
+        for at most ``NUDGE_PATIENCE_S``; the sweep covers a longer run."""
+        deadline = asyncio.get_running_loop().time() + NUDGE_PATIENCE_S
+        while not await self.enqueue(function, job_id=function):
+            try:
+                running = bool(await self.redis.exists(f"arq:in-progress:{function}"))
+            except (RedisError, OSError):
+                return
+            if not running or asyncio.get_running_loop().time() > deadline:
+                return
+            await asyncio.sleep(0.02)
 
     async def ping(self) -> bool:
         try:
@@ -155,7 +181,7 @@ class RedisClient:
         finally:
             self._flushing = False
 
-    async def enqueue(self, function: str, *args: Any, job_id: str | None = None, defer_ms: int = 0) -> bool:
+    async def enqueue(self, function: str, *args: JobArg, job_id: str | None = None, defer_ms: int = 0) -> bool:
         """Queue an arq job by function name (no import of the worker code). Returns False when
         Redis is unreachable; callers rely on the workers' periodic sweep in that case."""
         from arq.connections import ArqRedis
@@ -171,7 +197,7 @@ class RedisClient:
             log.warning("enqueue_failed", function=function, error_type=type(err).__name__)
             return False
 
-    async def requeue(self, function: str, *args: Any, job_id: str) -> bool:
+    async def requeue(self, function: str, *args: JobArg, job_id: str) -> bool:
         """Queue again a job that PostgreSQL says is stranded. A job still waiting in the queue is
         left alone. Otherwise arq's marks of the dead run go first: its in-progress mark outlives a
         killed worker by the longest job timeout (hours, for imports) and would make every worker
