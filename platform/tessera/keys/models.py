@@ -20,7 +20,7 @@ class CreateApiKeyRequest(RequestModel):
 
 
 class UpdateApiKeyRequest(RequestModel):
-    """Only the fields sent change; ``null`` clears the rate limit (the default) or the expiry."""
+    """Only the fields sent change; null clears the rate limit (back to the default) or the expiry."""
 
     name: Name | None = None
     scopes: list[Scope] | None = Field(default=None, min_length=1, max_length=len(SCOPES))
