@@ -19,29 +19,25 @@ from typing import Any
 
 import orjson
 import structlog
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from schema_registry.definitions import ObjectDefinition, RelationshipType
 from schema_registry.workspace import WorkspaceSchema
+from tessera.changes import Actor, Changes, Stamp
 from tessera.context import memory
 from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest, Conflict, NotFound
-from tessera.events import Actor
 from tessera.records.repository import RecordRow, find_by_unique
 from tessera.records.service import RecordService
 from tessera.records.values import read_attributes, unique_keys
 from tessera.registry.cache import SchemaCache
 from tessera.registry.service import RegistryService
+from workers.deps import deps
 from workers.intelligence.model import CompanyMention, Extraction, PersonMention
 from workers.intelligence.model import to_json as extraction_to_json
-from workers.job_errors import describe_failure
-from workers.leases import lease_key_sql, leased
+from workers.jobs import ARTIFACT, claim, fail, leased
 
 log = structlog.get_logger(__name__)
-MAX_ATTEMPTS = 3  # failures the job saw itself
-MAX_CLAIMS = 10  # starts in all, including those a dead worker never finished
 WORKS_AT = ("employs", "works at")
 MAX_UNNAMED_SUBJECTS = 5
 """A signal that names no one (``our budget is $40,000``) is about the artifact's entities only
@@ -60,44 +56,16 @@ class Resolved:
     relationships: int = 0
 
 
-async def _claim(db: AsyncEngine, table: str, workspace_id: int, row_id: int) -> dict[str, Any] | None:
-    """Mark a pending/processing row as processing (first transaction). None if done or busy."""
-    async with db.begin() as conn:
-        row = (await conn.execute(text(
-            f"UPDATE {table} SET status = 'processing', attempts = attempts + 1, updated_at = now() "
-            f"WHERE workspace_id = :ws AND id = :id AND status IN ('pending', 'processing') RETURNING *"),
-            {"ws": workspace_id, "id": row_id})).mappings().first()
-        if row is not None and row["attempts"] > MAX_CLAIMS:  # its worker died every time: give up
-            await conn.execute(text(
-                f"UPDATE {table} SET status = 'failed', error = :e, updated_at = now() "
-                f"WHERE workspace_id = :ws AND id = :id"),
-                {"e": f"the worker stopped {MAX_CLAIMS} times while running this job", "ws": workspace_id,
-                 "id": row_id})
-            return None
-    return dict(row) if row else None
-
-
-async def _fail(db: AsyncEngine, table: str, workspace_id: int, row_id: int, attempts: int, reason: str) -> None:
-    status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
-    async with db.begin() as conn:
-        await conn.execute(text(
-            f"UPDATE {table} SET status = :s, error = :e, updated_at = now() WHERE workspace_id = :ws AND id = :id "
-            f"AND status <> 'completed'"), {"s": status, "e": reason[:500], "ws": workspace_id, "id": row_id})
-
-
 async def _find_by_name(tenant: Tenant, obj: ObjectDefinition, name: str) -> RecordRow | None:
     attribute = obj.primary_attribute
     if attribute is None or not name.strip():
         return None
-    facet = ""
-    row = await tenant.fetchrow(
-        "SELECT record_id FROM record_values WHERE workspace_id = $1 AND attribute_id = $2 AND facet = $3 "
-        "AND lower(v_text) = lower($4) ORDER BY record_id LIMIT 1", attribute.id, facet, name.strip())
-    if row is None:
-        return None
-    from tessera.records.repository import lock_record
+    from tessera.records.repository import find_by_text, lock_record
 
-    return await lock_record(tenant, row["record_id"])
+    record_id = await find_by_text(tenant, attribute.id, name.strip())
+    if record_id is None:
+        return None
+    return await lock_record(tenant, record_id)
 
 
 def _props(mention: PersonMention | CompanyMention) -> dict[str, Any]:
@@ -260,8 +228,8 @@ async def apply_extraction(tenant: Tenant, schemas: SchemaCache, ids: IdAllocato
                                           f"tessera:context:{tenant.workspace_id}")
     extraction, skipped_entities, skipped_insights = capped(extraction, caps)
     schema = await schemas.for_write(tenant)
-    actor = Actor("context_extraction", str(artifact_id))
-    service = RecordService(tenant, schema, ids=ids, actor=actor, now=now)
+    changes = Changes(ids, Stamp(Actor("context_extraction", str(artifact_id)), now))
+    service = RecordService(tenant, schema, changes)
     person, company = schema.object("person"), schema.object("company")
     resolved = Resolved()
     for index, company_mention in enumerate(extraction.companies):
@@ -282,7 +250,7 @@ async def apply_extraction(tenant: Tenant, schemas: SchemaCache, ids: IdAllocato
         if row is not None:
             resolved.people[index] = row
     if person is not None and company is not None:
-        registry = RegistryService(tenant, schemas)
+        registry = RegistryService(tenant, schemas, changes)
         definition_id: int | None = None
         for index, mention in enumerate(extraction.people):
             target = _company_of(mention, extraction, resolved)
@@ -308,15 +276,16 @@ async def apply_extraction(tenant: Tenant, schemas: SchemaCache, ids: IdAllocato
             key, now)
         insight_ids.extend(r["id"] for r in inserted)
         for r in inserted:
-            await memory.remember(tenant, "insight", r["id"], signal.content, context=signal.type,
+            await memory.remember(tenant, changes, "insight", r["id"], signal.content, context=signal.type,
                                   created_at=told_at or now, entity_ids=entity_ids)
     touched = sorted({r.id for r in (*resolved.people.values(), *resolved.companies.values())})
-    await memory.tag_entities(tenant, "artifact", artifact_id, _names(extraction, resolved))
+    await memory.tag_entities(tenant, changes, "artifact", artifact_id, _names(extraction, resolved))
     if touched:
         await tenant.fetch(
             "INSERT INTO artifact_entities (workspace_id, artifact_id, record_id, is_new) "
             "SELECT $1, $2, r, r = ANY($4::bigint[]) FROM unnest($3::bigint[]) AS r ON CONFLICT DO NOTHING",
             artifact_id, touched, [e["canonical_entity_id"] for e in resolved.extracted if e["is_new"]])
+    await changes.flush(tenant)
     result = {"entities_extracted": resolved.extracted, "entities_created": resolved.created,
               "entities_updated": resolved.updated, "relationships_created": resolved.relationships,
               "insights_created": len(insight_ids), "tasks_suggested": 0,
@@ -354,31 +323,19 @@ def _company_of(mention: PersonMention, extraction: Extraction, resolved: Resolv
     return None
 
 
-def extractor_of(ctx: dict[str, Any]) -> Any:
-    """The worker's extractor, built on first use from the settings (an LLM when configured)."""
-    if "extractor" not in ctx:
-        from workers.intelligence import build_extractor
-
-        settings = ctx["settings"]
-        ctx["extractor"] = build_extractor(
-            llm_base_url=settings.llm_base_url, llm_model=settings.llm_model,
-            llm_api_key=settings.llm_api_key.get_secret_value(), timeout_s=settings.llm_timeout_seconds)
-    return ctx["extractor"]
-
-
-@leased("artifacts")
+@leased(ARTIFACT)
 async def process_artifact(ctx: dict[str, Any], workspace_id: int, artifact_id: int) -> str:
     """arq job: extract, resolve and store one artifact (idempotent)."""
-    db: AsyncEngine = ctx["engine"]
-    row = await _claim(db, "artifacts", workspace_id, artifact_id)
+    worker = deps(ctx)
+    db = worker.engine
+    row = await claim(db, ARTIFACT, workspace_id, artifact_id)
     if row is None:
         return "skipped"
     try:
-        extraction = await extractor_of(ctx).extract(row["content"], row["context"] or None)
+        extraction = await worker.extractor.extract(row["content"], row["context"] or None)
     except Exception as err:  # the extractor is ours or a remote model: anything can go wrong
         log.warning("context_extraction_failed", artifact_id=artifact_id, error_type=type(err).__name__)
-        await _fail(db, "artifacts", workspace_id, artifact_id, row["attempts"],
-                    "extraction failed: " + describe_failure(err, will_retry=row["attempts"] < MAX_ATTEMPTS))
+        await fail(db, ARTIFACT, workspace_id, artifact_id, row["attempts"], err, prefix="extraction failed: ")
         return "failed"
     now = datetime.now(UTC)
     try:
@@ -388,9 +345,9 @@ async def process_artifact(ctx: dict[str, Any], workspace_id: int, artifact_id: 
                 "SELECT status FROM artifacts WHERE workspace_id = $1 AND id = $2 FOR UPDATE", artifact_id)
             if current is None or current["status"] == "completed":
                 return "skipped"
-            settings = ctx["settings"]
+            settings = worker.settings
             caps = Caps(settings.context_max_entities_per_artifact, settings.context_max_insights_per_artifact)
-            result, insight_ids = await apply_extraction(tenant, ctx["schemas_cache"], ctx["ids"], artifact_id,
+            result, insight_ids = await apply_extraction(tenant, worker.schemas_cache, worker.ids, artifact_id,
                                                          extraction, now, caps, told_at=row["created_at"])
             await tenant.fetch(
                 "UPDATE artifacts SET status = 'completed', result = $3::jsonb, extraction = $4::jsonb, error = NULL, "
@@ -401,43 +358,10 @@ async def process_artifact(ctx: dict[str, Any], workspace_id: int, artifact_id: 
         log.warning("context_apply_failed", artifact_id=artifact_id, error_type=type(err).__name__,
                     cause=type(cause).__name__ if cause else None, sqlstate=getattr(cause, "sqlstate", None))
         with contextlib.suppress(Exception):
-            await _fail(db, "artifacts", workspace_id, artifact_id, row["attempts"],
-                        "storing failed: " + describe_failure(err, will_retry=row["attempts"] < MAX_ATTEMPTS))
+            await fail(db, ARTIFACT, workspace_id, artifact_id, row["attempts"], err, prefix="storing failed: ")
         return "failed"
     if insight_ids:
-        await ctx["redis_client"].publish(f"tessera:insights:{workspace_id}", {"insight_ids": insight_ids})
-    await ctx["redis_client"].enqueue("relay_search", job_id="relay_search")
-    await ctx["redis_client"].enqueue("relay_memory", job_id="relay_memory")
+        await worker.redis_client.publish(f"tessera:insights:{workspace_id}", {"insight_ids": insight_ids})
+    await worker.redis_client.enqueue("relay_search", job_id="relay_search")
+    await worker.redis_client.enqueue("relay_memory", job_id="relay_memory")
     return "completed"
-
-
-async def stranded(conn: AsyncConnection, table: str) -> list[Any]:
-    """Rows of ``table`` to queue again: pending for more than 10 s (their queue entry was lost),
-    or processing while no living worker holds the job's lease (``workers.leases``). Run it in
-    a transaction: the lease probes are transaction-level locks and end with it."""
-    rows = list((await conn.execute(text(
-        f"SELECT workspace_id, id FROM {table} WHERE workspace_id IS NOT NULL AND "
-        f"status = 'pending' AND updated_at < now() - interval '10 seconds' LIMIT 500"))).all())
-    # OFFSET 0 keeps the lock probe off rows the other conditions rule out.
-    rows += (await conn.execute(text(
-        f"SELECT workspace_id, id FROM (SELECT workspace_id, id FROM {table} "
-        f"WHERE workspace_id IS NOT NULL AND status = 'processing' LIMIT 500 OFFSET 0) AS p "
-        f"WHERE pg_try_advisory_xact_lock({lease_key_sql(table, 'p.id')})"))).all()
-    return rows
-
-
-async def requeue_stranded(ctx: dict[str, Any]) -> int:
-    """Cron: re-queue jobs (artifacts, AI lists, imports, exports) whose queue entry was lost
-    (Redis keeps nothing on disk) or whose worker died (see ``stranded``)."""
-    count = 0
-    async with ctx["engine"].connect() as conn:
-        for table, job, prefix in (("artifacts", "process_artifact", "artifact"),
-                                   ("ai_list_jobs", "process_list_job", "list"),
-                                   ("imports", "process_import", "import"),
-                                   ("exports", "process_export", "export")):
-            async with conn.begin():
-                rows = await stranded(conn, table)
-            for row in rows:
-                count += await ctx["redis_client"].requeue(job, row.workspace_id, row.id,
-                                                           job_id=f"{prefix}:{row.id}")
-    return count

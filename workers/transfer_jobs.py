@@ -13,25 +13,26 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tessera.changes import Actor
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest
-from tessera.events import Actor
 from tessera.registry.repository import load_schema
 from tessera.transfer.dump import csv_object, jsonl_dump
 from tessera.transfer.files import CHUNK, append_chunk, read_chunks
 from tessera.transfer.imports import MAX_ERRORS, Progress, iter_rows, plan_import
 from tessera.transfer.imports import run_import as run_rows
-from workers.context_jobs import MAX_ATTEMPTS, _claim, _fail
-from workers.job_errors import JobFailure, describe_failure
-from workers.leases import leased
+from workers.deps import deps
+from workers.job_errors import JobFailure
+from workers.jobs import EXPORT, IMPORT, claim, fail, leased
 
 log = structlog.get_logger(__name__)
 
 
-@leased("imports")
+@leased(IMPORT)
 async def process_import(ctx: dict[str, Any], workspace_id: int, import_id: int) -> str:
-    db: AsyncEngine = ctx["engine"]
-    job = await _claim(db, "imports", workspace_id, import_id)
+    worker = deps(ctx)
+    db = worker.engine
+    job = await claim(db, IMPORT, workspace_id, import_id)
     if job is None:
         return "skipped"
     try:
@@ -42,7 +43,7 @@ async def process_import(ctx: dict[str, Any], workspace_id: int, import_id: int)
             raise JobFailure("the object was deleted")
         mapping = orjson.loads(job["mapping"]) if isinstance(job["mapping"], str) else job["mapping"]
         rows = iter_rows(read_chunks(db, "imports", workspace_id, import_id), job["format"],
-                         ctx["settings"].import_max_record_chars)
+                         worker.settings.import_max_record_chars)
         first = await anext(rows, None)
         if first is None:
             raise JobFailure("the file holds no rows")
@@ -70,7 +71,7 @@ async def process_import(ctx: dict[str, Any], workspace_id: int, import_id: int)
                 "WHERE workspace_id = $1 AND id = $2", import_id, done.processed, done.created, done.updated,
                 done.failed)
 
-        await run_rows(db, workspace_id, plan, replay(), schemas=ctx["schemas_cache"], ids=ctx["ids"],
+        await run_rows(db, workspace_id, plan, replay(), schemas=worker.schemas_cache, ids=worker.ids,
                        actor=Actor("import", str(import_id)), now=lambda: datetime.now(UTC),
                        skip=job["processed_rows"], checkpoint=checkpoint)
         async with db.begin() as conn:
@@ -84,11 +85,10 @@ async def process_import(ctx: dict[str, Any], workspace_id: int, import_id: int)
         # A BadRequest is the file's own fault (an oversize field, an unclosed quote), like a
         # JobFailure: reading it again fails the same way, so the import fails now instead of
         # after every retry.
-        attempts = MAX_ATTEMPTS if isinstance(err, (BadRequest, JobFailure)) else job["attempts"]
-        await _fail(db, "imports", workspace_id, import_id, attempts,
-                    describe_failure(err, will_retry=attempts < MAX_ATTEMPTS))
+        await fail(db, IMPORT, workspace_id, import_id, job["attempts"], err,
+                   final=isinstance(err, (BadRequest, JobFailure)))
         return "failed"
-    await ctx["redis_client"].enqueue("relay_search", job_id="relay_search")
+    await worker.redis_client.enqueue("relay_search", job_id="relay_search")
     return "completed"
 
 
@@ -122,10 +122,10 @@ async def _zip_of_csvs(db: AsyncEngine, workspace_id: int, counts: dict[str, int
             yield piece
 
 
-@leased("exports")
+@leased(EXPORT)
 async def process_export(ctx: dict[str, Any], workspace_id: int, export_id: int) -> str:
-    db: AsyncEngine = ctx["engine"]
-    job = await _claim(db, "exports", workspace_id, export_id)
+    db = deps(ctx).engine
+    job = await claim(db, EXPORT, workspace_id, export_id)
     if job is None:
         return "skipped"
     counts: dict[str, int] = {}
@@ -151,8 +151,6 @@ async def process_export(ctx: dict[str, Any], workspace_id: int, export_id: int)
                 {"size": size, "counts": orjson.dumps(counts).decode(), "ws": workspace_id, "id": export_id})
     except Exception as err:  # report on the job
         log.warning("export_failed", export_id=export_id, error_type=type(err).__name__)
-        attempts = MAX_ATTEMPTS if isinstance(err, JobFailure) else job["attempts"]
-        await _fail(db, "exports", workspace_id, export_id, attempts,
-                    describe_failure(err, will_retry=attempts < MAX_ATTEMPTS))
+        await fail(db, EXPORT, workspace_id, export_id, job["attempts"], err, final=isinstance(err, JobFailure))
         return "failed"
     return "completed"

@@ -4,6 +4,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tessera.wire import JsonObject
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,7 +17,7 @@ class FieldError:
     path: str
     message: str
 
-    def as_json(self) -> dict[str, str]:
+    def as_json(self) -> JsonObject:
         return {"path": self.path, "message": self.message}
 
 
@@ -25,6 +29,13 @@ class TesseraError(Exception):
         self.message = message or self.default_message
         self.errors = errors or []
         super().__init__(self.message)
+
+    def as_json(self) -> JsonObject:
+        """The contract's error body ``{"code", "message"[, "errors"]}`` (also per item of a batch)."""
+        body: JsonObject = {"code": self.status, "message": self.message}
+        if self.errors:
+            body["errors"] = [e.as_json() for e in self.errors]
+        return body
 
 
 class BadRequest(TesseraError):

@@ -132,12 +132,16 @@ class RedisClient:
         deadline = asyncio.get_running_loop().time() + NUDGE_PATIENCE_S
         while not await self.enqueue(function, job_id=function):
             try:
-                running = bool(await self.redis.exists(f"arq:in-progress:{function}"))
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    pipe.exists(f"arq:in-progress:{function}")
+                    pipe.exists(f"arq:job:{function}")
+                    running, queued = await pipe.execute()
             except (RedisError, OSError):
                 return
-            if not running or asyncio.get_running_loop().time() > deadline:
+            if (queued and not running) or asyncio.get_running_loop().time() > deadline:
                 return
-            await asyncio.sleep(0.02)
+            if running:
+                await asyncio.sleep(0.02)
 
     async def ping(self) -> bool:
         try:

@@ -411,12 +411,13 @@ class _Capture:
 
 def task_sql(workspace_id: int, params: dict[str, Any]) -> list[tuple[str, tuple[Any, ...]]]:
     """The statements (count, then page) the product runs for ``GET /v1/tasks?params``."""
-    from tessera.events import Actor
+    from tessera.changes import Actor, Changes, Stamp
+    from tessera.db.ids import IdAllocator
     from tessera.tasks.models import ListTasksQuery
     from tessera.tasks.service import TaskService
 
     capture = _Capture(workspace_id)
-    service = TaskService(capture, ids=None, actor=Actor("x", "x"), now=datetime.now(UTC))  # type: ignore[arg-type]
+    service = TaskService(capture, Changes(IdAllocator(), Stamp(Actor("x", "x"), datetime.now(UTC))))  # type: ignore[arg-type]
     asyncio.run(service.list(ListTasksQuery(**params)))
     return [(s, (workspace_id, *a)) for s, a in capture.statements]
 

@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from search.client import SearchUnavailable, TaskFailed
 from search.memory import MemoryIndex, build_memory_document
-from tessera.context.memory import MEMORY, MEMORY_RELAY_LOCK, MemoryItem
+from tessera.changes import MEMORY
+from tessera.context.memory import MEMORY_RELAY_LOCK, MemoryItem
+from workers.deps import deps
 from workers.memory.embedding import Embedder, Vectors, to_blob
 
 log = structlog.get_logger(__name__)
@@ -109,13 +111,14 @@ async def relay_memory_batch(db: AsyncEngine, index: MemoryIndex, embedder: Embe
 
 async def relay_memory(ctx: dict[str, Any]) -> int:
     """arq job: drain the memory outbox until it is empty (or Meilisearch is unavailable)."""
+    worker = deps(ctx)
     total = 0
     try:
-        if not ctx.get("memory_index_ready"):  # its embedder must exist before a document carries vectors
-            await ctx["memory_index"].ensure_index()
-            ctx["memory_index_ready"] = True
+        if not worker.memory_index_ready.is_set():  # its embedder must exist before a document carries vectors
+            await worker.memory_index.ensure_index()
+            worker.memory_index_ready.set()
         while True:
-            processed = await relay_memory_batch(ctx["engine"], ctx["memory_index"], ctx["embedder"])
+            processed = await relay_memory_batch(worker.engine, worker.memory_index, worker.embedder)
             if processed == 0:
                 return total
             total += processed

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import orjson
 
+from tessera.changes import Changes
 from tessera.context import memory
-from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
 from tessera.errors import NotFound
 from tessera.wire import iso, parse_id
@@ -17,13 +16,15 @@ ARTIFACT_JOB = "process_artifact"
 LIST_JOB = "process_list_job"
 
 
-async def create_artifact(tenant: Tenant, ids: IdAllocator, *, content: str, context: str | None, actor_id: str,
-                          now: datetime) -> int:
-    (artifact_id,) = await ids.take(tenant.conn, 1)
+async def create_artifact(tenant: Tenant, changes: Changes, *, content: str, context: str | None) -> int:
+    """Store an artifact, remember its passages and queue its extraction (after commit)."""
+    (artifact_id,) = await changes.ids.take(tenant.conn, 1)
     await tenant.fetch(
         "INSERT INTO artifacts (workspace_id, id, content, context, created_by_id, created_at, updated_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $6)", artifact_id, content, context or "", actor_id, now)
-    await memory.remember(tenant, "artifact", artifact_id, content, context=context or "", created_at=now)
+        "VALUES ($1, $2, $3, $4, $5, $6, $6)", artifact_id, content, context or "", changes.actor.id, changes.now)
+    await memory.remember(tenant, changes, "artifact", artifact_id, content, context=context or "",
+                          created_at=changes.now)
+    changes.enqueue(ARTIFACT_JOB, tenant.workspace_id, artifact_id, job_id=f"artifact:{artifact_id}")
     return artifact_id
 
 
@@ -48,12 +49,14 @@ async def get_artifact(tenant: Tenant, raw_id: str) -> dict[str, Any]:
     return out
 
 
-async def create_list_job(tenant: Tenant, ids: IdAllocator, body: Any, now: datetime) -> int:
-    (job_id,) = await ids.take(tenant.conn, 1)
+async def create_list_job(tenant: Tenant, changes: Changes, body: Any) -> int:
+    """Store an AI list job and queue it (after commit)."""
+    (job_id,) = await changes.ids.take(tenant.conn, 1)
     await tenant.fetch(
         "INSERT INTO ai_list_jobs (workspace_id, id, query, object_type, result_limit, include_attributes, "
         "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-        job_id, body.query, body.object_type, body.limit, body.include_attributes, now)
+        job_id, body.query, body.object_type, body.limit, body.include_attributes, changes.now)
+    changes.enqueue(LIST_JOB, tenant.workspace_id, job_id, job_id=f"list:{job_id}")
     return job_id
 
 

@@ -17,30 +17,13 @@ from tessera.errors import ServiceUnavailable
 from tessera.http.context import RequestContext
 
 
-def _enqueue_after_commit(ctx: RequestContext, function: str, *args: Any, job_id: str) -> None:
-    async def enqueue() -> None:
-        await ctx.state.redis.enqueue(function, *args, job_id=job_id)
-
-    ctx.uow.after_commit(enqueue)
-
-
 async def add_context(ctx: RequestContext) -> dict[str, Any]:
     await quotas.check_running(await ctx.tenant(), "artifacts", quotas.Quota(
         ctx.state.settings.max_pending_artifacts_per_workspace, "context artifacts",
         "MAX_PENDING_ARTIFACTS_PER_WORKSPACE"))
-    artifact_id = await artifacts.create_artifact(
-        await ctx.tenant(), ctx.state.ids, content=ctx.body.content, context=ctx.body.context,
-        actor_id=str(ctx.principal.api_key_id), now=utcnow(ctx.state.clock))
-    _enqueue_after_commit(ctx, artifacts.ARTIFACT_JOB, ctx.workspace_id, artifact_id, job_id=f"artifact:{artifact_id}")
-    ctx.uow.after_commit(_nudge_memory(ctx))
+    artifact_id = await artifacts.create_artifact(await ctx.tenant(), ctx.changes, content=ctx.body.content,
+                                                  context=ctx.body.context)
     return {"artifact_id": artifact_id}
-
-
-def _nudge_memory(ctx: RequestContext) -> Any:
-    async def nudge() -> None:
-        ctx.state.redis.nudge("relay_memory")
-
-    return nudge
 
 
 async def get_artifact(ctx: RequestContext) -> dict[str, Any]:
@@ -65,8 +48,7 @@ async def ask_endpoint(ctx: RequestContext) -> dict[str, Any]:
 async def create_list_job(ctx: RequestContext) -> dict[str, Any]:
     await quotas.check_running(await ctx.tenant(), "ai_list_jobs", quotas.Quota(
         ctx.state.settings.max_running_jobs_per_workspace, "AI list jobs", "MAX_RUNNING_JOBS_PER_WORKSPACE"))
-    job_id = await artifacts.create_list_job(await ctx.tenant(), ctx.state.ids, ctx.body, utcnow(ctx.state.clock))
-    _enqueue_after_commit(ctx, artifacts.LIST_JOB, ctx.workspace_id, job_id, job_id=f"list:{job_id}")
+    job_id = await artifacts.create_list_job(await ctx.tenant(), ctx.changes, ctx.body)
     message = {"job_id": str(job_id), "status": "pending"}
     return {"message": message, **message}
 

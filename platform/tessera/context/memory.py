@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from tessera.changes import MEMORY, Changes, DomainEvent, EventRows
 from tessera.db.tenant import Tenant
 
-MEMORY = "memory"
-"""The outbox topic of memory items (relayed by ``workers.memory.indexer``)."""
 MEMORY_RELAY_LOCK: Final = 7_316_402_119
 """The advisory lock the memory relay holds while it indexes (erasure waits on it)."""
 WINDOW: Final = 2
@@ -95,7 +94,7 @@ def split_passages(text: str) -> list[Passage]:
     return passages
 
 
-async def remember(tenant: Tenant, source_type: str, source_id: int, text: str, *, context: str,
+async def remember(tenant: Tenant, changes: Changes, source_type: str, source_id: int, text: str, *, context: str,
                    created_at: datetime, entity_ids: Sequence[int] = ()) -> int:
     """Replace the memory items of one source with the passages of ``text`` (none when empty) and
     queue their indexing. Returns how many items the source now has."""
@@ -109,18 +108,19 @@ async def remember(tenant: Tenant, source_type: str, source_id: int, text: str, 
             "FROM unnest($7::int[], $8::int[], $9::int[], $10::text[]) AS t(p, s, e, c)",
             source_type, source_id, context, list(entity_ids), created_at, [p.position for p in passages],
             [p.start for p in passages], [p.end for p in passages], [p.content for p in passages])
-    await _queue(tenant, source_type, source_id)
+    changes.add(MemoryChanged(source_type, source_id), webhooks=False)
     return len(passages)
 
 
-async def forget(tenant: Tenant, source_type: str, source_id: int) -> None:
+async def forget(tenant: Tenant, changes: Changes, source_type: str, source_id: int) -> None:
     """Drop a source's memory items (and, through the outbox, their index documents)."""
     await tenant.fetch("DELETE FROM memory_items WHERE workspace_id = $1 AND source_type = $2 AND source_id = $3",
                        source_type, source_id)
-    await _queue(tenant, source_type, source_id)
+    changes.add(MemoryChanged(source_type, source_id), webhooks=False)
 
 
-async def tag_entities(tenant: Tenant, source_type: str, source_id: int, names: Mapping[int, Iterable[str]]) -> None:
+async def tag_entities(tenant: Tenant, changes: Changes, source_type: str, source_id: int,
+                       names: Mapping[int, Iterable[str]]) -> None:
     """Mark each item of a source with the records it mentions (by one of their ``names``)."""
     rows = await tenant.fetch(
         "SELECT id, content, entity_ids FROM memory_items WHERE workspace_id = $1 AND source_type = $2 "
@@ -136,15 +136,20 @@ async def tag_entities(tenant: Tenant, source_type: str, source_id: int, names: 
             tags.append("{" + ",".join(str(m) for m in mentioned) + "}")
     if ids:
         await tenant.fetch(
-            "UPDATE memory_items m SET entity_ids = t.e::bigint[] FROM unnest($2::bigint[], "
-            "$3::text[]) AS t(id, e) WHERE m.workspace_id = $1 AND m.id = t.id", ids, tags)
-        await _queue(tenant, source_type, source_id)
+            "UPDATE memory_items m SET entity_ids = t.e::bigint[] FROM unnest($2::bigint[], $3::text[]) AS t(id, e) "
+            "WHERE m.workspace_id = $1 AND m.id = t.id", ids, tags)
+        changes.add(MemoryChanged(source_type, source_id), webhooks=False)
 
 
-async def _queue(tenant: Tenant, source_type: str, source_id: int) -> None:
-    await tenant.fetch(
-        "INSERT INTO outbox (workspace_id, topic, event_type, aggregate_type, aggregate_id) "
-        "VALUES ($1, $2, 'memory.changed', $3, $4)", MEMORY, source_type, source_id)
+@dataclass(frozen=True, slots=True)
+class MemoryChanged(DomainEvent):
+    """A source's memory items changed: the relay re-reads them and updates the index."""
+
+    source_type: str
+    source_id: int
+
+    def render(self, rows: EventRows, *, webhooks: bool) -> None:
+        rows.outbox(MEMORY, "memory.changed", self.source_type, self.source_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from tessera.db.engine import TenantScopeCheck, tenant_scope_check, translate_error, translated
+from tessera.db.sql import WORKSPACE
 
 
 class Tenant:
@@ -76,7 +77,7 @@ class Tenant:
 
     async def fetch(self, statement: str, *args: Any) -> list[Any]:
         """Run raw SQL on the driver; ``$1`` is bound to this workspace and must filter on it."""
-        if "$1" not in statement or "workspace_id" not in statement:
+        if WORKSPACE not in statement or "workspace_id" not in statement:
             raise AssertionError("raw SQL against tenant data must bind workspace_id to $1")
         driver = await self.driver()
         async with translated():

@@ -8,12 +8,14 @@ tolerance; slower on very large workspaces; the response says ``degraded: true``
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from schema_registry.definitions import ObjectDefinition
+from schema_registry.query import Node
+from tessera.app_state import SearchHit
+from tessera.db.sql import Params
 from tessera.db.tenant import Tenant
 from tessera.records.repository import get_records
-from tessera.records.sql import Compiler, Params
+from tessera.records.sql import Compiler
 from tessera.records.values import primary_value
 
 MAX_TERMS = 8
@@ -24,7 +26,7 @@ def _like(term: str) -> str:
 
 
 async def search_postgres(tenant: Tenant, text: str, objects: Sequence[ObjectDefinition], *, limit: int,
-                          node: Any = None) -> dict[str, list[dict[str, Any]]]:
+                          node: Node | None = None) -> dict[str, list[SearchHit]]:
     """Hits per object slug (same shape as the search port's), best first."""
     terms = [t for t in text.lower().split() if t][:MAX_TERMS] or [text.lower()]
     by_id = {o.id: o for o in objects}
@@ -43,7 +45,7 @@ async def search_postgres(tenant: Tenant, text: str, objects: Sequence[ObjectDef
            ORDER BY matched DESC, record_id
            LIMIT $5""".replace("{narrowed}", narrowed), *params.values)
     records = {r.id: r for r in await get_records(tenant, [row["record_id"] for row in rows])}
-    results: dict[str, list[dict[str, Any]]] = {o.slug: [] for o in objects}
+    results: dict[str, list[SearchHit]] = {o.slug: [] for o in objects}
     for row in rows:
         obj, record = by_id[row["object_id"]], records.get(row["record_id"])
         if record is None or len(results[obj.slug]) >= limit:

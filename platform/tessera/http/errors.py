@@ -16,6 +16,7 @@ from schema_registry.query import QueryError
 from tessera.db.engine import translate_error
 from tessera.errors import BadRequest, FieldError, ServiceUnavailable, TesseraError, TooManyRequests
 from tessera.jsonio import dump_json
+from tessera.wire import JsonObject
 
 log = structlog.get_logger(__name__)
 
@@ -27,7 +28,7 @@ _HTTP_MESSAGES = {
 }
 
 
-def error_response(status: int, message: str, *, errors: list[dict[str, str]] | None = None,
+def error_response(status: int, message: str, *, errors: list[JsonObject] | None = None,
                    headers: dict[str, str] | None = None) -> Response:
     payload: dict[str, Any] = {"code": status, "message": message}
     if errors:

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from tessera.clock import utcnow
 from tessera.http.context import RequestContext
 from tessera.notes.service import NoteService, note_to_json
-from tessera.records.endpoints import actor
 
 
 async def _service(ctx: RequestContext) -> NoteService:
-    async def nudge() -> None:  # notes are memory items: index them soon after commit
-        ctx.state.redis.nudge("relay_memory")
-
-    ctx.uow.after_commit(nudge)
-    return NoteService(await ctx.tenant(), ids=ctx.state.ids, actor=actor(ctx), now=utcnow(ctx.state.clock),
-                       webhooks=(await ctx.schema()).webhooks)
+    return NoteService(await ctx.tenant(), ctx.changes, webhooks=(await ctx.schema()).webhooks)
 
 
 async def create_note(ctx: RequestContext) -> dict[str, Any]:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
+from tessera.changes import Changes
 from tessera.context import memory
 from tessera.db.id_order import creation_page
-from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
 from tessera.errors import NotFound
-from tessera.events import Actor, EventBatch, flush
+from tessera.notes.events import NoteEvent
 from tessera.wire import iso, parse_id
 
 LIST_CAP = 200
@@ -28,12 +27,12 @@ def note_to_json(row: Any) -> dict[str, Any]:
 
 
 class NoteService:
-    def __init__(self, tenant: Tenant, *, ids: IdAllocator, actor: Actor, now: datetime,
-                 webhooks: bool = False) -> None:
+    def __init__(self, tenant: Tenant, changes: Changes, *, webhooks: bool = False) -> None:
         self.tenant = tenant
-        self.ids = ids
-        self.actor = actor
-        self.now = now
+        self.changes = changes
+        self.ids = changes.ids
+        self.actor = changes.actor
+        self.now = changes.now
         self.webhooks = webhooks
 
     async def _record(self, raw: str | None) -> int | None:
@@ -57,21 +56,10 @@ class NoteService:
             raise NotFound("Note not found")
         return dict(row)
 
-    async def _event(self, row: dict[str, Any], event_type: str, records: list[int | None],
-                     changes: list[dict[str, Any]] | None = None) -> None:
-        targets = sorted({r for r in records if r is not None})
-        batch = EventBatch()
-        if self.webhooks:
-            data = note_to_json(row)
-            if changes is not None:
-                data["field_changes"] = changes
-            batch.webhook(f"note.{event_type}", "note", row["id"], data)
-        payload: dict[str, Any] = {"note": {"id": str(row["id"]), "title": row["title"], "content": row["content"]}}
-        if changes is not None:
-            payload["field_changes"] = changes
-        for record_id, event_id in zip(targets, await self.ids.take(self.tenant.conn, len(targets)), strict=True):
-            batch.timeline(event_id, record_id, "note", row["id"], event_type, payload)
-        await flush(self.tenant, batch, self.actor, self.now)
+    def _event(self, row: dict[str, Any], event_type: str, records: list[int | None],
+               changes: list[dict[str, Any]] | None = None) -> None:
+        self.changes.add(NoteEvent(event_type, row["id"], note_to_json(row), row["title"], row["content"],
+                                   sorted({r for r in records if r is not None}), changes), webhooks=self.webhooks)
 
     async def create(self, body: Any) -> dict[str, Any]:
         entity_id = await self._record(body.entity_id)
@@ -80,14 +68,14 @@ class NoteService:
             f"INSERT INTO notes (workspace_id, id, title, content, entity_id, created_by, created_by_id, created_at, "
             f"updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {_COLUMNS}",
             note_id, body.title, body.content or "", entity_id, self.actor.name, self.actor.id, self.now))
-        await self._event(row, "created", [entity_id])
+        self._event(row, "created", [entity_id])
         await self._remember(row)
         return row
 
     async def _remember(self, row: dict[str, Any]) -> None:
         """The note as a memory item (its title, then its content), dated by its last change."""
         text = "\n".join(part for part in (row["title"], row["content"]) if part)
-        await memory.remember(self.tenant, "note", row["id"], text, context="Note", created_at=self.now,
+        await memory.remember(self.tenant, self.changes, "note", row["id"], text, context="Note", created_at=self.now,
                               entity_ids=[row["entity_id"]] if row["entity_id"] is not None else [])
 
     async def update(self, raw_id: str, body: Any) -> dict[str, Any]:
@@ -108,7 +96,7 @@ class NoteService:
             f"UPDATE notes SET title = $3, content = $4, entity_id = $5, updated_at = $6 "
             f"WHERE workspace_id = $1 AND id = $2 RETURNING {_COLUMNS}",
             before["id"], after["title"], after["content"], after["entity_id"], self.now))
-        await self._event(row, "updated", [before["entity_id"], row["entity_id"]], diff)
+        self._event(row, "updated", [before["entity_id"], row["entity_id"]], diff)
         await self._remember(row)
         return row
 
@@ -117,8 +105,8 @@ class NoteService:
         if row["archived_at"] is None:
             await self.tenant.fetch("UPDATE notes SET archived_at = $3, updated_at = $3 "
                                     "WHERE workspace_id = $1 AND id = $2", row["id"], self.now)
-            await self._event(row, "archived", [row["entity_id"]])
-            await memory.forget(self.tenant, "note", row["id"])
+            self._event(row, "archived", [row["entity_id"]])
+            await memory.forget(self.tenant, self.changes, "note", row["id"])
 
     async def list(self, entity_id: str | None, include_archived: bool) -> list[dict[str, Any]]:
         where = "workspace_id = $1" + ("" if include_archived else " AND archived_at IS NULL")

@@ -6,48 +6,28 @@ from typing import Any
 
 from schema_registry.definitions import AttributeDefinition, ObjectDefinition
 from schema_registry.query import parse_filter, parse_sorts
-from tessera.clock import utcnow
 from tessera.errors import BadRequest, FieldError
-from tessera.events import Actor
 from tessera.http.context import RequestContext
 from tessera.records import repository
 from tessera.records.admission import check_cost
-from tessera.records.batch import BatchWriter
 from tessera.records.cursor import CursorCodec
 from tessera.records.listing import RecordQuery, query_fingerprint
 from tessera.records.relationships import RelationshipService
-from tessera.records.service import RecordService, entry_to_json, record_to_json
+from tessera.records.serialize import entry_to_json, record_to_json
+from tessera.records.service import ItemResult, RecordService
 from tessera.records.values import read_attributes
-from tessera.wire import iso, parse_id
-
-
-def actor(ctx: RequestContext) -> Actor:
-    return Actor("developer_api", str(ctx.principal.api_key_id))
-
-
-def nudge_workers(ctx: RequestContext, *, webhooks: bool) -> None:
-    """After the write commits, wake the search relay (and the webhook sender when the workspace
-    has webhooks); the workers' per-second sweep covers a lost nudge."""
-
-    async def nudge() -> None:
-        ctx.state.redis.nudge("relay_search")
-        if webhooks:
-            ctx.state.redis.nudge("webhook_job")
-
-    ctx.uow.after_commit(nudge)
+from tessera.wire import JsonObject, iso, parse_id
 
 
 async def writer(ctx: RequestContext) -> RecordService:
+    """A record service for writes: the schema locked for the transaction (``for_write``)."""
     tenant = await ctx.tenant()
-    schema = await ctx.state.schemas.for_write(tenant)
-    nudge_workers(ctx, webhooks=schema.webhooks)
-    return RecordService(tenant, schema, ids=ctx.state.ids, actor=actor(ctx), now=utcnow(ctx.state.clock))
+    return RecordService(tenant, await ctx.state.schemas.for_write(tenant), ctx.changes)
 
 
 async def reader(ctx: RequestContext) -> RecordService:
     schema = await ctx.schema()
-    return RecordService(await ctx.tenant(), schema, ids=ctx.state.ids, actor=actor(ctx),
-                         now=utcnow(ctx.state.clock))
+    return RecordService(await ctx.tenant(), schema, ctx.changes)
 
 
 # --- records ------------------------------------------------------------------------------
@@ -148,14 +128,22 @@ async def batch_records(ctx: RequestContext) -> dict[str, Any]:
     service = await writer(ctx)
     obj = service.object(ctx.path["slug"])
     items = [item.attributes for item in ctx.body.records]
-    batch = BatchWriter(service, obj)
     if ctx.body.matching_attribute:
-        results = await batch.upsert(items, ctx.body.matching_attribute)
+        results = await service.upsert_batch(obj, items, ctx.body.matching_attribute)
     else:
-        results = await batch.create(items)
+        results = await service.create_batch(obj, items)
     counts = {status: sum(1 for r in results if r.status == status) for status in ("created", "updated", "error")}
-    return {"results": [r.as_json() for r in results], "created": counts["created"],
+    return {"results": [_item_json(r) for r in results], "created": counts["created"],
             "updated": counts["updated"], "failed": counts["error"]}
+
+
+def _item_json(result: ItemResult) -> JsonObject:
+    out: JsonObject = {"index": result.index, "status": result.status}
+    if result.id is not None:
+        out["id"] = str(result.id)
+    if result.error is not None:
+        out["error"] = result.error.as_json()
+    return out
 
 
 # --- list entries -------------------------------------------------------------------------
@@ -165,7 +153,7 @@ async def add_list_member(ctx: RequestContext) -> dict[str, Any]:
     lst = service.list_object(parse_id(ctx.path["id"]))
     parent = await service.parent_for(lst, ctx.body.parent_id)
     entry = await service.add_entry(lst, parent, ctx.body.attributes)
-    return entry_to_json(lst, service.schema.object_by_id(lst.parent_object_id or 0), entry, ctx.workspace_id)
+    return entry_to_json(lst, service.parent_object(lst), entry, ctx.workspace_id)
 
 
 async def upsert_list_member(ctx: RequestContext) -> dict[str, Any]:
@@ -173,7 +161,7 @@ async def upsert_list_member(ctx: RequestContext) -> dict[str, Any]:
     lst = service.list_object(parse_id(ctx.path["id"]))
     parent = await service.parent_for(lst, ctx.body.parent_id)
     entry = await service.upsert_entry(lst, parent, ctx.body.attributes)
-    return entry_to_json(lst, service.schema.object_by_id(lst.parent_object_id or 0), entry, ctx.workspace_id)
+    return entry_to_json(lst, service.parent_object(lst), entry, ctx.workspace_id)
 
 
 async def update_list_member(ctx: RequestContext) -> dict[str, Any]:
@@ -181,7 +169,7 @@ async def update_list_member(ctx: RequestContext) -> dict[str, Any]:
     lst = service.list_object(parse_id(ctx.path["id"]))
     entry = await service.entry(lst, ctx.path["record_id"], lock=True)
     entry = await service.update(lst, entry, ctx.body.attributes)
-    return entry_to_json(lst, service.schema.object_by_id(lst.parent_object_id or 0), entry, ctx.workspace_id)
+    return entry_to_json(lst, service.parent_object(lst), entry, ctx.workspace_id)
 
 
 async def remove_list_member(ctx: RequestContext) -> None:
@@ -194,7 +182,7 @@ async def list_list_members(ctx: RequestContext) -> dict[str, Any]:
     async with ctx.state.query_gate.slot(ctx.workspace_id):
         service = await reader(ctx)
         lst = service.list_object(parse_id(ctx.path["id"]))
-        parent_obj = service.schema.object_by_id(lst.parent_object_id or 0)
+        parent_obj = service.parent_object(lst)
         assert parent_obj is not None
         only = _selection(parent_obj, ctx.body.attributes)
         page, body = await _query(ctx, service, lst, parent_obj)

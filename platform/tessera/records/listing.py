@@ -22,10 +22,11 @@ from schema_registry.definitions import ObjectDefinition
 from schema_registry.query import Condition, Node, SortKey
 from schema_registry.types.base import StorageClass
 from tessera.db.id_order import beyond, creation_page, order_by
+from tessera.db.sql import Params
 from tessera.db.tenant import Tenant
 from tessera.records.cursor import CursorCodec
 from tessera.records.repository import RECORD_COLUMNS, RecordRow, to_row
-from tessera.records.sql import Compiler, Params, value_column
+from tessera.records.sql import Compiler, value_column
 
 SMALL_RESULT = 2000
 # `total` counts matches up to here and stops (10,000 means "at least 10,000"): an exact count of

@@ -48,12 +48,12 @@ class RelationshipService:
             raise BadRequest("The records' objects do not match the relationship definition",
                              errors=[FieldError("entity_1_id" if obj_1.id != definition.entity_definition_1_id
                                                 else "entity_2_id", "wrong object type")])
-        (rel_id,) = await self.records.ids.take(self.tenant.conn, 1)
+        (rel_id,) = await self.records.changes.ids.take(self.tenant.conn, 1)
         try:
             row = await self.tenant.fetchrow(
                 "INSERT INTO relationships (workspace_id, id, definition_id, type, entity_1_id, entity_2_id, "
                 "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
-                rel_id, definition.id, definition.type.value, row_1.id, row_2.id, self.records.now)
+                rel_id, definition.id, definition.type.value, row_1.id, row_2.id, self.records.changes.now)
         except IntegrityViolation as err:
             raise Conflict(_CARDINALITY_MESSAGES.get(err.constraint or "", "Relationship conflicts")) from err
         return instance_to_json(row)

@@ -1,18 +1,22 @@
-"""SQL of the record engine. Writes are single statements (data-modifying CTEs over ``unnest``
-arrays): one round trip writes the records, their value rows, uniqueness claims, history,
-timeline events and outbox rows."""
+"""SQL of the record engine. A write is a ``ChangeSet`` applied as one statement (data-modifying
+CTEs over ``unnest`` arrays, parameters from ``tessera.db.sql.Params``): one round trip writes the
+records, their value rows, uniqueness claims, history, timeline events and outbox rows."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from tessera.changes import BoundStamp, EventRows, Stamp
+from tessera.db.sql import Params
 from tessera.db.tenant import Tenant
-from tessera.events import Actor, EventBatch, event_ctes
-from tessera.records.values import Data, ValueRows
+from tessera.records.values import Data
+
+if TYPE_CHECKING:
+    from tessera.records.changeset import ChangeSet
 
 RECORD_COLUMNS = ("id, object_id, parent_record_id, data, value_meta, created_by, created_by_id, created_at, "
                   "updated_at")
@@ -42,82 +46,75 @@ def to_row(row: Any) -> RecordRow:
         updated_at=row["updated_at"])
 
 
-@dataclass(slots=True)
-class Claims:
-    attribute_id: list[int]
-    value_key: list[str]
-    record_id: list[int]
-
-    @classmethod
-    def empty(cls) -> Claims:
-        return cls([], [], [])
-
-    def add(self, attribute_id: int, key: str, record_id: int) -> None:
-        self.attribute_id.append(attribute_id)
-        self.value_key.append(key)
-        self.record_id.append(record_id)
-
-    def __len__(self) -> int:
-        return len(self.value_key)
-
-
-@dataclass(slots=True)
-class History:
-    id: list[int]
-    record_id: list[int]
-    attribute_id: list[int]
-    value: list[str]
-    active_from: list[datetime]
-    actor: list[str]
-    actor_id: list[str]
-
-    @classmethod
-    def empty(cls) -> History:
-        return cls([], [], [], [], [], [], [])
-
-
-_VALUES_CTE = """vals AS (
+async def apply(tenant: Tenant, changes: ChangeSet, events: EventRows, stamp: Stamp) -> set[tuple[int, str]]:
+    """Write a ``ChangeSet`` and its rendered events: the clears first (their own statement: a value
+    row deleted and re-inserted in one statement would collide on the primary key), then one
+    data-modifying statement with a CTE per kind of row present. Returns the uniqueness claims
+    granted; a claim missing from it belongs to another record (the caller refuses the write)."""
+    for clear in changes.clears:
+        await tenant.fetch(
+            """WITH dv AS (DELETE FROM record_values WHERE workspace_id = $1 AND record_id = $2
+                           AND attribute_id = ANY($3::bigint[])),
+                    du AS (DELETE FROM unique_values WHERE workspace_id = $1 AND record_id = $2
+                           AND attribute_id = ANY($4::bigint[]))
+               SELECT 1""", clear.record_id, clear.attribute_ids, clear.unique_ids)
+    params = Params()
+    at = BoundStamp.bind(stamp, params)
+    ctes = []
+    if changes.inserts:
+        rows = params.unnest([([r.id for r in changes.inserts], "bigint"),
+                              ([r.parent_record_id for r in changes.inserts], "bigint"),
+                              ([orjson.dumps(r.data).decode() for r in changes.inserts], "jsonb")])
+        ctes.append(f"""rec AS (
+    INSERT INTO records (workspace_id, id, object_id, parent_record_id, data, created_by, created_by_id,
+                         created_at, updated_at)
+    SELECT $1, u.id, {params.add(changes.object_id, "bigint")}, u.parent, u.data, {at.actor}, {at.actor_id},
+           {at.now}, {at.now}
+    FROM {rows} AS u(id, parent, data)
+)""")
+    if changes.updates:
+        rows = params.unnest([([r.id for r in changes.updates], "bigint"),
+                              ([orjson.dumps(r.data).decode() for r in changes.updates], "jsonb"),
+                              ([orjson.dumps(r.value_meta).decode() for r in changes.updates], "jsonb")])
+        ctes.append(f"""upd AS (
+    UPDATE records r SET data = u.data, value_meta = u.meta, updated_at = {at.now}
+    FROM {rows} AS u(id, data, meta) WHERE r.workspace_id = $1 AND r.id = u.id
+)""")
+    if changes.deletes:
+        ctes.append(f"del AS (DELETE FROM records WHERE workspace_id = $1 "
+                    f"AND id = ANY({params.add(changes.deletes, 'bigint[]')}))")
+    if len(changes.values):
+        v = changes.values
+        rows = params.unnest([(v.record_id, "bigint"), (v.attribute_id, "bigint"), (v.ord, "smallint"),
+                              (v.facet, "text"), (v.v_text, "text"), (v.v_num, "numeric"), (v.v_ts, "timestamptz"),
+                              (v.v_bool, "boolean"), (v.v_json, "jsonb")])
+        ctes.append(f"""vals AS (
     INSERT INTO record_values (workspace_id, record_id, attribute_id, ord, facet, v_text, v_num, v_ts, v_bool, v_json)
-    SELECT $1, v.* FROM unnest({p}::bigint[], {p1}::bigint[], {p2}::smallint[], {p3}::text[], {p4}::text[],
-                               {p5}::numeric[], {p6}::timestamptz[], {p7}::boolean[], {p8}::jsonb[])
-         AS v(record_id, attribute_id, ord, facet, v_text, v_num, v_ts, v_bool, v_json)
-)"""
-
-_CLAIMS_CTE = """claims AS (
+    SELECT $1, v.* FROM {rows} AS v(record_id, attribute_id, ord, facet, v_text, v_num, v_ts, v_bool, v_json)
+)""")
+    if len(changes.history):
+        h = changes.history
+        rows = params.unnest([(h.id, "bigint"), (h.record_id, "bigint"), (h.attribute_id, "bigint"), (h.value, "jsonb"),
+                              (h.active_from, "timestamptz"), (h.actor, "text"), (h.actor_id, "text")])
+        ctes.append(f"""hist AS (
+    INSERT INTO attribute_history (workspace_id, id, record_id, attribute_id, value, active_from, active_until,
+                                   actor, actor_id)
+    SELECT $1, x.id, x.record_id, x.attribute_id, x.value, x.active_from, {at.now}, x.actor, x.actor_id
+    FROM {rows} AS x(id, record_id, attribute_id, value, active_from, actor, actor_id)
+)""")
+    ctes.extend(events.ctes(params, at))
+    if not len(changes.claims):
+        await tenant.fetch(f"WITH {', '.join(ctes)} SELECT 1", *params.values)
+        return set()
+    c = changes.claims
+    rows = params.unnest([(c.attribute_id, "bigint"), (c.value_key, "text"), (c.record_id, "bigint")])
+    ctes.append(f"""claims AS (
     INSERT INTO unique_values (workspace_id, attribute_id, value_key, record_id)
-    SELECT $1, c.* FROM unnest({p}::bigint[], {p1}::text[], {p2}::bigint[]) AS c(attribute_id, value_key, record_id)
+    SELECT $1, c.* FROM {rows} AS c(attribute_id, value_key, record_id)
     ON CONFLICT DO NOTHING
     RETURNING attribute_id, value_key
-)"""
-
-
-def _numbered(template: str, start: int, count: int) -> tuple[str, int]:
-    names = {"p": f"${start}", **{f"p{i}": f"${start + i}" for i in range(1, count)}}
-    return template.format(**names), start + count
-
-
-async def insert_records(tenant: Tenant, *, object_id: int, ids: list[int], parents: list[int | None],
-                         data: list[str], rows: ValueRows, claims: Claims, events: EventBatch, actor: Actor,
-                         now: datetime) -> set[tuple[int, str]]:
-    """Insert new records with everything that hangs off them. Returns the uniqueness claims that
-    were granted; a claim missing from it belongs to another record (the caller refuses the write)."""
-    values_cte, n = _numbered(_VALUES_CTE, 9, 9)
-    claims_cte, n = _numbered(_CLAIMS_CTE, n, 3)
-    ctes, _ = event_ctes(n, "$5", "$6", "$7")
-    statement = f"""
-        WITH rec AS (
-            INSERT INTO records (workspace_id, id, object_id, parent_record_id, data, created_by, created_by_id,
-                                 created_at, updated_at)
-            SELECT $1, u.id, $2, u.parent, u.data, $5, $6, $7, $7
-            FROM unnest($3::bigint[], $4::bigint[], $8::jsonb[]) AS u(id, parent, data)
-        ),
-        {values_cte},
-        {claims_cte},
-        {ctes}
-        SELECT attribute_id, value_key FROM claims"""
-    granted = await tenant.fetch(statement, object_id, ids, parents, actor.name, actor.id, now, data,
-                                 *rows.columns(), claims.attribute_id, claims.value_key, claims.record_id,
-                                 *events.timeline_args(), *events.outbox_args())
+)""")
+    granted = await tenant.fetch(f"WITH {', '.join(ctes)} SELECT attribute_id, value_key FROM claims", *params.values)
     return {(r["attribute_id"], r["value_key"]) for r in granted}
 
 
@@ -161,57 +158,6 @@ async def find_by_unique(tenant: Tenant, attribute_id: int, keys: list[str]) -> 
     return {r["value_key"]: r["record_id"] for r in rows}
 
 
-async def clear_values(tenant: Tenant, record_id: int, attribute_ids: list[int], unique_ids: list[int]) -> None:
-    await tenant.fetch(
-        """WITH dv AS (DELETE FROM record_values WHERE workspace_id = $1 AND record_id = $2
-                       AND attribute_id = ANY($3::bigint[])),
-                du AS (DELETE FROM unique_values WHERE workspace_id = $1 AND record_id = $2
-                       AND attribute_id = ANY($4::bigint[]))
-           SELECT 1""", record_id, attribute_ids, unique_ids)
-
-
-async def update_record(tenant: Tenant, *, record_id: int, data: str, value_meta: str, rows: ValueRows,
-                        claims: Claims, history: History, events: EventBatch, actor: Actor,
-                        now: datetime) -> set[tuple[int, str]]:
-    """Write a record's new read model, value rows, claims, history, events in one statement."""
-    values_cte, n = _numbered(_VALUES_CTE, 8, 9)
-    claims_cte, n = _numbered(_CLAIMS_CTE, n, 3)
-    h = n
-    n += 7
-    ctes, _ = event_ctes(n, "$5", "$6", "$7")
-    statement = f"""
-        WITH upd AS (
-            UPDATE records SET data = $3::jsonb, value_meta = $4::jsonb, updated_at = $7
-            WHERE workspace_id = $1 AND id = $2
-        ),
-        {values_cte},
-        {claims_cte},
-        hist AS (
-            INSERT INTO attribute_history (workspace_id, id, record_id, attribute_id, value, active_from,
-                                           active_until, actor, actor_id)
-            SELECT $1, x.id, x.record_id, x.attribute_id, x.value, x.active_from, $7, x.actor, x.actor_id
-            FROM unnest(${h}::bigint[], ${h + 1}::bigint[], ${h + 2}::bigint[], ${h + 3}::jsonb[],
-                        ${h + 4}::timestamptz[], ${h + 5}::text[], ${h + 6}::text[])
-                 AS x(id, record_id, attribute_id, value, active_from, actor, actor_id)
-        ),
-        {ctes}
-        SELECT attribute_id, value_key FROM claims"""
-    granted = await tenant.fetch(
-        statement, record_id, data, value_meta, actor.name, actor.id, now, *rows.columns(), claims.attribute_id,
-        claims.value_key, claims.record_id, history.id, history.record_id, history.attribute_id, history.value,
-        history.active_from, history.actor, history.actor_id, *events.timeline_args(), *events.outbox_args())
-    return {(r["attribute_id"], r["value_key"]) for r in granted}
-
-
-async def delete_records(tenant: Tenant, record_ids: list[int], events: EventBatch, actor: Actor,
-                         now: datetime) -> None:
-    ctes, _ = event_ctes(3, "$14", "$15", "$16")
-    await tenant.fetch(
-        f"""WITH del AS (DELETE FROM records WHERE workspace_id = $1 AND id = ANY($2::bigint[])),
-                {ctes}
-            SELECT 1""", record_ids, *events.timeline_args(), *events.outbox_args(), actor.name, actor.id, now)
-
-
 async def attribute_history(tenant: Tenant, record_id: int, attribute_id: int) -> list[Any]:
     return await tenant.fetch(
         "SELECT id, value, active_from, active_until, actor, actor_id FROM attribute_history "
@@ -228,3 +174,60 @@ async def forget_attribute(tenant: Tenant, object_id: int, attribute_id: int) ->
         "WHERE workspace_id = $1 AND object_id = $2 AND (data ? $3::text OR value_meta ? $3::text) RETURNING id",
         object_id, key)
     return len(rows)
+
+
+# For the rest of the service, which never names the value tables itself ------------------------------
+
+
+async def find_by_text(tenant: Tenant, attribute_id: int, text: str, facet: str = "") -> int | None:
+    """The lowest id among the records whose ``facet`` of the attribute reads ``text``, ignoring
+    case; None when no record does."""
+    row = await tenant.fetchrow(
+        "SELECT record_id FROM record_values WHERE workspace_id = $1 AND attribute_id = $2 AND facet = $3 "
+        "AND lower(v_text) = lower($4) ORDER BY record_id LIMIT 1", attribute_id, facet, text)
+    return int(row["record_id"]) if row else None
+
+
+async def find_by_facet(tenant: Tenant, attribute_id: int, facet: str, values: list[str], *, limit: int) -> list[int]:
+    """Ids of up to ``limit`` records (in no set order) whose ``facet`` of the attribute is exactly
+    one of ``values``: the text index holds a 200-character prefix, so the whole value is checked
+    too."""
+    from tessera.records.sql import INDEXED_TEXT, TEXT_PREFIX
+
+    if not values:
+        return []
+    rows = await tenant.fetch(
+        f"SELECT DISTINCT v.record_id FROM record_values v WHERE v.workspace_id = $1 AND v.attribute_id = $2 "
+        f"AND v.facet = $3 AND {INDEXED_TEXT.format(a='v')} = ANY($4::text[]) AND v.v_text = ANY($5::text[]) "
+        f"LIMIT $6", attribute_id, facet, sorted({v[:TEXT_PREFIX] for v in values}), values, limit)
+    return [int(r["record_id"]) for r in rows]
+
+
+async def count_multi_valued(tenant: Tenant, attribute_id: int) -> int:
+    """Records that hold more than one value of the attribute."""
+    row = await tenant.fetchrow(
+        "SELECT count(DISTINCT record_id) AS n FROM record_values WHERE workspace_id = $1 AND attribute_id = $2 "
+        "AND ord > 0", attribute_id)
+    return int(row["n"])
+
+
+async def count_fractional(tenant: Tenant, attribute_id: int) -> int:
+    """Records with a value of the (number) attribute that is not whole."""
+    row = await tenant.fetchrow(
+        "SELECT count(DISTINCT record_id) AS n FROM record_values WHERE workspace_id = $1 AND attribute_id = $2 "
+        "AND facet = '' AND v_num <> trunc(v_num)", attribute_id)
+    return int(row["n"])
+
+
+async def add_claims(tenant: Tenant, attribute_id: int, owners: dict[str, int]) -> None:
+    """Record that each uniqueness key (``claim_key``) of the attribute belongs to its record. A key
+    some record already holds fails the statement (the caller checked there is none)."""
+    await tenant.fetch(
+        "INSERT INTO unique_values (workspace_id, attribute_id, value_key, record_id) "
+        "SELECT $1, $2, c.value_key, c.record_id FROM unnest($3::text[], $4::bigint[]) AS c(value_key, record_id)",
+        attribute_id, list(owners), list(owners.values()))
+
+
+async def drop_claims(tenant: Tenant, attribute_id: int) -> None:
+    """Forget every uniqueness claim of the attribute."""
+    await tenant.fetch("DELETE FROM unique_values WHERE workspace_id = $1 AND attribute_id = $2", attribute_id)

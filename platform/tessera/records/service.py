@@ -1,41 +1,37 @@
 """Record writes and reads: create, upsert, update, delete — for records and for list entries
-(a list entry is a record of the list's object whose ``parent_record_id`` is the listed record).
+(a list entry is a record of the list's object whose ``parent_record_id`` is the listed record) —
+and batches of up to 1,000 creates or upserts.
 
-Every write validates against the schema held stable for the transaction, writes value rows,
-uniqueness claims, history, a timeline event and outbox rows in one statement, and refuses the
-whole request (nothing written) on any problem.
+Every write validates against the schema held stable for the transaction, plans a ``ChangeSet``
+(``records.changeset``) and applies it with its events in one statement, refusing the whole
+request (nothing written) on any problem. A batch is one transaction with per-item results: an
+item that fails validation or conflicts on a unique value reports its error and is left out, the
+others commit together; items of one batch that share a matching value are applied in order (the
+second updates the first).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-
-import orjson
 
 from schema_registry.definitions import AttributeDefinition, ObjectDefinition
 from schema_registry.issues import RecordValidationError
 from schema_registry.validation import validate_attributes
 from schema_registry.workspace import WorkspaceSchema
-from tessera.db.ids import IdAllocator, id_from_text
+from tessera.changes import Changes
+from tessera.db.ids import id_from_text
 from tessera.db.tenant import Tenant
-from tessera.errors import BadRequest, Conflict, FieldError, NotFound
-from tessera.events import SEARCH, Actor, EventBatch
+from tessera.errors import BadRequest, Conflict, FieldError, NotFound, TesseraError
 from tessera.records import repository
-from tessera.records.repository import Claims, History, RecordRow
-from tessera.records.values import (
-    Data,
-    ValueRows,
-    add_value_rows,
-    field_changes,
-    primary_value,
-    read_attributes,
-    unique_keys,
-)
-from tessera.wire import iso
+from tessera.records.changeset import ChangeSet, Values, changed_attributes, plan_create, plan_delete, plan_update
+from tessera.records.repository import RecordRow
+from tessera.records.values import unique_keys
 
 MAX_UPSERT_RETRIES = 3
+MAX_ROUNDS = 5
+"""Rounds of a batch create: each round drops the items that lost a unique value to a concurrent write."""
 
 
 def invalid(err: RecordValidationError) -> BadRequest:
@@ -45,36 +41,21 @@ def invalid(err: RecordValidationError) -> BadRequest:
                       errors=[FieldError(i.path, i.message) for i in err.issues])
 
 
-def record_to_json(obj: ObjectDefinition, row: RecordRow, workspace_id: int,
-                   only: list[AttributeDefinition] | None = None) -> dict[str, Any]:
-    """``developer.RecordResponse``."""
-    return {
-        "id": str(row.id),
-        "object_id": str(obj.id),
-        "type": obj.slug,
-        "workspace_id": str(workspace_id),
-        "created_at": iso(row.created_at),
-        "updated_at": iso(row.updated_at),
-        "attributes": read_attributes(obj, row.data, only),
-    }
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """What happened to one item of a batch: ``created``/``updated`` with the record id, or ``error``."""
 
-
-@dataclass
-class _Prepared:
-    data: Data
-    rows: ValueRows
-    claims: Claims
-    wanted: dict[tuple[int, str], AttributeDefinition]
+    index: int
+    status: str
+    id: int | None = None
+    error: TesseraError | None = None
 
 
 class RecordService:
-    def __init__(self, tenant: Tenant, schema: WorkspaceSchema, *, ids: IdAllocator, actor: Actor,
-                 now: datetime) -> None:
+    def __init__(self, tenant: Tenant, schema: WorkspaceSchema, changes: Changes) -> None:
         self.tenant = tenant
         self.schema = schema
-        self.ids = ids
-        self.actor = actor
-        self.now = now
+        self.changes = changes
 
     # --- lookups --------------------------------------------------------------------------
 
@@ -91,6 +72,10 @@ class RecordService:
         if obj is None or not obj.is_list:
             raise NotFound("List not found")
         return obj
+
+    def parent_object(self, lst: ObjectDefinition) -> ObjectDefinition | None:
+        """The object whose records list ``lst`` holds."""
+        return self.schema.object_by_id(lst.parent_object_id or 0)
 
     async def record(self, record_id: int | None, *, lock: bool = False) -> tuple[ObjectDefinition, RecordRow]:
         """A record (not a list entry) of this workspace, or 404."""
@@ -111,108 +96,35 @@ class RecordService:
         except RecordValidationError as err:
             raise invalid(err) from err
 
-    def _prepare(self, obj: ObjectDefinition, record_id: int, values: dict[str, list[Any] | None],
-                 base: Data | None = None) -> tuple[_Prepared, list[AttributeDefinition]]:
-        """New read model and the rows of the attributes that change."""
-        data: Data = dict(base or {})
-        changed: list[AttributeDefinition] = []
-        rows, claims = ValueRows.empty(), Claims.empty()
-        wanted: dict[tuple[int, str], AttributeDefinition] = {}
-        for slug, stored in values.items():
-            attribute = obj.attribute(slug)
-            assert attribute is not None  # validation refuses unknown slugs
-            key = str(attribute.id)
-            if data.get(key) == stored or (not stored and key not in data):
-                continue
-            changed.append(attribute)
-            if stored:
-                data[key] = stored
-                add_value_rows(rows, record_id, attribute, stored)
-                if attribute.is_unique:
-                    for claim in unique_keys(attribute, stored):
-                        claims.add(attribute.id, claim, record_id)
-                        wanted[(attribute.id, claim)] = attribute
-            else:
-                data.pop(key, None)
-        return _Prepared(data, rows, claims, wanted), changed
+    async def _ids(self, count: int) -> list[int]:
+        return await self.changes.ids.take(self.tenant.conn, count)
+
+    async def _apply(self, changes: ChangeSet) -> set[tuple[int, str]]:
+        """Apply a change set with its events (rendered here, in the same statement)."""
+        events = await self.changes.render(self.tenant, changes.events, webhooks=self.schema.webhooks)
+        return await repository.apply(self.tenant, changes, events, self.changes.stamp)
 
     @staticmethod
-    def _refuse_lost_claims(prepared: _Prepared, granted: set[tuple[int, str]], values: dict[str, Any]) -> None:
-        lost = [attr for key, attr in prepared.wanted.items() if key not in granted]
+    def _refuse_lost_claims(changes: ChangeSet, granted: set[tuple[int, str]]) -> None:
+        lost = changes.lost(granted)
         if lost:
-            attribute = lost[0]
+            attribute = lost[0][1]
             raise Conflict(f"Another record already has this value of unique attribute '{attribute.slug}'",
                            errors=[FieldError(f"attributes.{attribute.slug}", "value already taken")])
-
-    def _entity_payload(self, obj: ObjectDefinition, record_id: int, data: Data,
-                        changes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        payload: dict[str, Any] = {"entity": {"id": str(record_id), "definition_id": str(obj.id), "type": obj.slug,
-                                              "name": primary_value(obj, data)}}
-        if changes is None:
-            payload["entity"]["attributes"] = read_attributes(obj, data)
-        else:
-            payload["field_changes"] = changes
-        return payload
-
-    def _entry_payload(self, lst: ObjectDefinition, entry_id: int, parent_id: int,
-                       changes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        payload: dict[str, Any] = {"list_item": {"id": str(entry_id), "definition_id": str(lst.id),
-                                                 "list_name": lst.name, "parent_id": str(parent_id)}}
-        if changes is not None:
-            payload["field_changes"] = changes
-        return payload
-
-    def _hook(self, events: EventBatch, event_type: str, obj: ObjectDefinition, row: RecordRow,
-              changes: list[dict[str, Any]] | None = None) -> None:
-        """Queue the webhook event of a record or list-entry change (only when webhooks exist)."""
-        if not self.schema.webhooks:
-            return
-        group = "list_entry" if row.parent_record_id is not None else "record"
-        if event_type == "deleted":
-            data: dict[str, Any] = {"id": str(row.id), "object_id": str(obj.id), "type": obj.slug}
-            if row.parent_record_id is not None:
-                data["parent_id"] = str(row.parent_record_id)
-        elif row.parent_record_id is not None:
-            data = entry_to_json(obj, self.schema.object_by_id(obj.parent_object_id or 0), row,
-                                 self.tenant.workspace_id)
-        else:
-            data = record_to_json(obj, row, self.tenant.workspace_id)
-        if changes is not None:
-            data["field_changes"] = changes
-        state = {"id": row.id, "object_slug": obj.slug, "created_at": row.created_at.isoformat(),
-                 "updated_at": row.updated_at.isoformat(), "data": row.data,
-                 "parent_id": row.parent_record_id}
-        events.webhook(f"{group}.{event_type}", group, row.id, data, state)
 
     # --- create ---------------------------------------------------------------------------
 
     async def create(self, obj: ObjectDefinition, raw: Any, *, parent: RecordRow | None = None) -> RecordRow:
         values = self._validate(obj, raw, "create")
-        record_id, event_id = await self.ids.take(self.tenant.conn, 2)
-        prepared, _ = self._prepare(obj, record_id, values)
-        events = EventBatch()
-        if parent is None:
-            events.timeline(event_id, record_id, "entity", record_id, "created",
-                            self._entity_payload(obj, record_id, prepared.data))
-            events.outbox(SEARCH, "record.created", "record", record_id, {"object_id": str(obj.id)})
-        else:
-            events.timeline(event_id, parent.id, "list_item", record_id, "created",
-                            self._entry_payload(obj, record_id, parent.id))
-        created = RecordRow(id=record_id, object_id=obj.id, parent_record_id=parent.id if parent else None,
-                            data=prepared.data, value_meta={}, created_by=self.actor.name,
-                            created_by_id=self.actor.id, created_at=self.now, updated_at=self.now)
-        self._hook(events, "created", obj, created)
-        granted = await repository.insert_records(
-            self.tenant, object_id=obj.id, ids=[record_id], parents=[parent.id if parent else None],
-            data=[orjson.dumps(prepared.data).decode()], rows=prepared.rows, claims=prepared.claims,
-            events=events, actor=self.actor, now=self.now)
-        self._refuse_lost_claims(prepared, granted, values)
-        return created
+        changes = plan_create(obj, [values], ids=await self._ids(1), stamp=self.changes.stamp,
+                              workspace_id=self.tenant.workspace_id, parent=parent,
+                              parent_obj=self.parent_object(obj) if parent is not None else None)
+        self._refuse_lost_claims(changes, await self._apply(changes))
+        return changes.inserts[0]
 
     # --- update ---------------------------------------------------------------------------
 
-    async def update(self, obj: ObjectDefinition, row: RecordRow, raw: Any, *,
-                     parent_list: bool = False) -> RecordRow:
+    async def update(self, obj: ObjectDefinition, row: RecordRow, raw: Any) -> RecordRow:
         """Replace the values of the attributes ``raw`` names (null clears); ``row`` must be locked."""
         values = self._validate(obj, raw, "update")
         for slug, stored in values.items():
@@ -220,48 +132,14 @@ class RecordService:
             if attribute is not None and attribute.is_required and not stored:
                 raise BadRequest(f"'{slug}' is required and cannot be cleared",
                                  errors=[FieldError(f"attributes.{slug}", "is required")])
-        prepared, changed = self._prepare(obj, row.id, values, row.data)
+        changed = changed_attributes(obj, row, values)
         if not changed:
             return row
-        await repository.clear_values(self.tenant, row.id, [a.id for a in changed],
-                                      [a.id for a in changed if a.is_unique])
-        history = History.empty()
-        meta = dict(row.value_meta)
-        changes = field_changes(obj, row.data, prepared.data, changed)
-        history_ids = await self.ids.take(self.tenant.conn, len(changed) + 1)
-        for attribute, history_id in zip(changed, history_ids, strict=False):
-            key = str(attribute.id)
-            old = row.data.get(key)
-            if old:
-                since = meta.get(key, {})
-                history.id.append(history_id)
-                history.record_id.append(row.id)
-                history.attribute_id.append(attribute.id)
-                history.value.append(orjson.dumps(old).decode())
-                history.active_from.append(datetime.fromisoformat(since["since"]) if "since" in since
-                                           else row.created_at)
-                history.actor.append(since.get("actor", row.created_by))
-                history.actor_id.append(since.get("actor_id", row.created_by_id))
-            meta[key] = {"since": self.now.isoformat(), "actor": self.actor.name, "actor_id": self.actor.id}
-        events = EventBatch()
-        event_id = history_ids[-1]
-        if row.parent_record_id is None:
-            events.timeline(event_id, row.id, "entity", row.id, "updated",
-                            self._entity_payload(obj, row.id, prepared.data, changes))
-            events.outbox(SEARCH, "record.updated", "record", row.id, {"object_id": str(obj.id)})
-        else:
-            events.timeline(event_id, row.parent_record_id, "list_item", row.id, "updated",
-                            self._entry_payload(obj, row.id, row.parent_record_id, changes))
-        updated = RecordRow(id=row.id, object_id=row.object_id, parent_record_id=row.parent_record_id,
-                            data=prepared.data, value_meta=meta, created_by=row.created_by,
-                            created_by_id=row.created_by_id, created_at=row.created_at, updated_at=self.now)
-        self._hook(events, "updated", obj, updated, changes)
-        granted = await repository.update_record(
-            self.tenant, record_id=row.id, data=orjson.dumps(prepared.data).decode(),
-            value_meta=orjson.dumps(meta).decode(), rows=prepared.rows, claims=prepared.claims, history=history,
-            events=events, actor=self.actor, now=self.now)
-        self._refuse_lost_claims(prepared, granted, values)
-        return updated
+        changes = plan_update(obj, row, values, changed, history_ids=await self._ids(len(changed)),
+                              stamp=self.changes.stamp, workspace_id=self.tenant.workspace_id,
+                              parent_obj=self.parent_object(obj) if row.parent_record_id is not None else None)
+        self._refuse_lost_claims(changes, await self._apply(changes))
+        return changes.updates[0]
 
     # --- upsert ---------------------------------------------------------------------------
 
@@ -277,7 +155,7 @@ class RecordService:
                              errors=[FieldError("matching_attribute", "not unique")])
         return attribute
 
-    def _missing_required(self, obj: ObjectDefinition, values: dict[str, Any]) -> None:
+    def _missing_required(self, obj: ObjectDefinition, values: Values) -> None:
         missing = [a.slug for a in obj.attributes if a.is_required and not values.get(a.slug)]
         if missing:
             raise BadRequest(f"Missing required attributes: {', '.join(missing)}",
@@ -318,19 +196,12 @@ class RecordService:
 
     async def delete(self, record_id: int | None) -> None:
         obj, row = await self.record(record_id, lock=True)
-        entries = await repository.entries_of(self.tenant, row.id)
-        ids = await self.ids.take(self.tenant.conn, len(entries) + 1)
-        events = EventBatch()
-        events.timeline(ids[0], row.id, "entity", row.id, "deleted", self._entity_payload(obj, row.id, row.data))
-        events.outbox(SEARCH, "record.deleted", "record", row.id, {"object_id": str(obj.id)})
-        self._hook(events, "deleted", obj, row)
-        for entry, event_id in zip(entries, ids[1:], strict=True):
+        entries = []
+        for entry in await repository.entries_of(self.tenant, row.id):
             lst = self.schema.object_by_id(entry.object_id)
             if lst is not None:
-                events.timeline(event_id, row.id, "list_item", entry.id, "deleted",
-                                self._entry_payload(lst, entry.id, row.id))
-                self._hook(events, "deleted", lst, entry)
-        await repository.delete_records(self.tenant, [row.id], events, self.actor, self.now)
+                entries.append((lst, entry))
+        await self._apply(plan_delete(obj, row, entries))
 
     # --- list entries ---------------------------------------------------------------------
 
@@ -340,9 +211,10 @@ class RecordService:
         record_id = id_from_text(parent_id)
         obj, row = await self.record(record_id)
         if obj.id != lst.parent_object_id:
+            held = self.parent_object(lst)
             raise BadRequest(f"Record {parent_id} is a '{obj.slug}', but this list holds "
-                             f"'{self.schema.object_by_id(lst.parent_object_id or 0).slug}' records"  # type: ignore[union-attr]
-                             , errors=[FieldError("parent_id", "wrong object type")])
+                             f"'{held.slug if held else 'list'}' records",
+                             errors=[FieldError("parent_id", "wrong object type")])
         return row
 
     async def add_entry(self, lst: ObjectDefinition, parent: RecordRow, raw: Any) -> RecordRow:
@@ -375,25 +247,114 @@ class RecordService:
 
     async def remove_entry(self, lst: ObjectDefinition, parent_id: str) -> None:
         entry = await self.entry(lst, parent_id, lock=True)
-        assert entry.parent_record_id is not None
-        (event_id,) = await self.ids.take(self.tenant.conn, 1)
-        events = EventBatch()
-        events.timeline(event_id, entry.parent_record_id, "list_item", entry.id, "deleted",
-                        self._entry_payload(lst, entry.id, entry.parent_record_id))
-        self._hook(events, "deleted", lst, entry)
-        await repository.delete_records(self.tenant, [entry.id], events, self.actor, self.now)
+        await self._apply(plan_delete(lst, entry))
 
+    # --- batches ----------------------------------------------------------------------------
 
-def entry_to_json(lst: ObjectDefinition, parent_obj: ObjectDefinition | None, entry: RecordRow,
-                  workspace_id: int) -> dict[str, Any]:
-    """A list entry as add/upsert/patch answer it (``developer.CreateListMemberResponse``)."""
-    return {
-        "id": str(entry.id),
-        "object_id": str(lst.id),
-        "type": parent_obj.slug if parent_obj else "list",
-        "workspace_id": str(workspace_id),
-        "parent_id": str(entry.parent_record_id),
-        "created_at": iso(entry.created_at),
-        "updated_at": iso(entry.updated_at),
-        "attributes": read_attributes(lst, entry.data),
-    }
+    def _validated(self, obj: ObjectDefinition, items: Sequence[Any], mode: str,
+                   results: dict[int, ItemResult]) -> dict[int, dict[str, list[Any] | None]]:
+        valid = {}
+        for index, raw in enumerate(items):
+            try:
+                valid[index] = self._validate(obj, raw, mode)
+            except BadRequest as err:
+                results[index] = ItemResult(index, "error", error=err)
+        return valid
+
+    async def _create_items(self, obj: ObjectDefinition, items: dict[int, dict[str, list[Any] | None]],
+                            results: dict[int, ItemResult]) -> None:
+        """Insert validated items in one statement per round; an item losing a unique claim gets a
+        409 result and the round is redone without it."""
+        pending = dict(items)
+        for _ in range(MAX_ROUNDS):
+            if not pending:
+                return
+            # Values repeated inside the batch: the first item keeps them.
+            taken: dict[tuple[int, str], int] = {}
+            for index, values in list(pending.items()):
+                for slug, stored in values.items():
+                    attribute = obj.attribute(slug)
+                    if attribute is None or not attribute.is_unique or not stored:
+                        continue
+                    for key in unique_keys(attribute, stored):
+                        owner = taken.setdefault((attribute.id, key), index)
+                        if owner != index and index in pending:
+                            del pending[index]
+                            results[index] = ItemResult(index, "error", error=Conflict(
+                                f"Repeats a value of unique attribute '{slug}' given by item {owner}"))
+            order = list(pending)
+            changes = plan_create(obj, [pending[i] for i in order], ids=await self._ids(len(order)),
+                                  stamp=self.changes.stamp, workspace_id=self.tenant.workspace_id)
+            await self.tenant.savepoint("batch")
+            lost = {order[position] for position, _ in changes.lost(await self._apply(changes))}
+            if not lost:
+                await self.tenant.release("batch")
+                for index, row in zip(order, changes.inserts, strict=True):
+                    results[index] = ItemResult(index, "created", id=row.id)
+                return
+            await self.tenant.rollback_to("batch")
+            for index in lost:
+                del pending[index]
+                results[index] = ItemResult(index, "error", error=Conflict(
+                    "Another record already has a value of a unique attribute"))
+        for index in pending:
+            results[index] = ItemResult(index, "error", error=Conflict("Too much contention"))
+
+    async def create_batch(self, obj: ObjectDefinition, items: Sequence[Any]) -> list[ItemResult]:
+        results: dict[int, ItemResult] = {}
+        await self._create_items(obj, self._validated(obj, items, "create", results), results)
+        return [results[i] for i in range(len(items))]
+
+    async def upsert_batch(self, obj: ObjectDefinition, items: Sequence[Any], matching: str) -> list[ItemResult]:
+        attribute = self.matching_attribute(obj, matching)
+        results: dict[int, ItemResult] = {}
+        valid = self._validated(obj, items, "update", results)
+        keys_of: dict[int, list[str]] = {}
+        for index, values in list(valid.items()):
+            stored = values.get(attribute.slug)
+            if not stored:
+                del valid[index]
+                results[index] = ItemResult(index, "error", error=BadRequest(
+                    f"Missing a value for matching_attribute '{attribute.slug}'"))
+                continue
+            keys_of[index] = unique_keys(attribute, stored)
+        # Items sharing a matching value go to later rounds, so each round's keys are distinct.
+        remaining = sorted(valid)
+        while remaining:
+            seen: set[str] = set()
+            this_round: list[int] = []
+            later: list[int] = []
+            for index in remaining:
+                (later if seen & set(keys_of[index]) else this_round).append(index)
+                seen |= set(keys_of[index])
+            existing = await repository.find_by_unique(self.tenant, attribute.id,
+                                                       [k for i in this_round for k in keys_of[i]])
+            creates = {}
+            for index in this_round:
+                matches = {existing[k] for k in keys_of[index] if k in existing}
+                if len(matches) > 1:
+                    results[index] = ItemResult(index, "error", error=Conflict(
+                        f"Values of '{attribute.slug}' match {len(matches)} records"))
+                elif matches:
+                    results[index] = await self._update_item(obj, index, matches.pop(), items[index])
+                else:
+                    try:
+                        self._missing_required(obj, valid[index])
+                    except BadRequest as err:
+                        results[index] = ItemResult(index, "error", error=err)
+                        continue
+                    creates[index] = valid[index]
+            await self._create_items(obj, creates, results)
+            remaining = later
+        return [results[i] for i in range(len(items))]
+
+    async def _update_item(self, obj: ObjectDefinition, index: int, record_id: int, raw: Any) -> ItemResult:
+        await self.tenant.savepoint("item")
+        try:
+            _, row = await self.record(record_id, lock=True)
+            await self.update(obj, row, raw)
+        except TesseraError as err:
+            await self.tenant.rollback_to("item")
+            return ItemResult(index, "error", error=err)
+        await self.tenant.release("item")
+        return ItemResult(index, "updated", id=record_id)

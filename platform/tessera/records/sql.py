@@ -5,12 +5,11 @@ Two forms of the same filter:
   index), for plans that walk records in order and test each;
 - ``id_set``: a query producing the matching record ids from index range scans combined with
   INTERSECT / UNION / EXCEPT, for counting and for filter-first plans.
-Parameters are positional (``$n``) for asyncpg; ``$1`` is always the workspace id.
+Parameters come from ``tessera.db.sql.Params``; ``$1`` is always the workspace id.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -19,6 +18,7 @@ import orjson
 
 from schema_registry.query import And, Changed, Condition, Node, Not, Or, SortKey, Target
 from schema_registry.types.base import StorageClass
+from tessera.db.sql import Params
 
 TEXT_PREFIX = 200
 INDEXED_TEXT = 'left({a}.v_text, 200) COLLATE "C"'
@@ -28,18 +28,6 @@ _COLUMNS = {StorageClass.NUMERIC: "v_num", StorageClass.TIMESTAMP: "v_ts", Stora
 _META_COLUMNS = {"id": "id", "created_at": "created_at", "updated_at": "updated_at"}
 _COMPARE = {"$eq": "=", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
 _LIKE = {"$contains": "%{}%", "$starts_with": "{}%", "$ends_with": "%{}"}
-
-
-@dataclass
-class Params:
-    """Positional parameters after ``$1`` (the workspace id, which ``Tenant.fetch`` binds)."""
-
-    values: list[Any] = field(default_factory=list)
-
-    def add(self, value: Any, cast: str | None = None) -> str:
-        self.values.append(value)
-        placeholder = f"${len(self.values) + 1}"
-        return f"{placeholder}::{cast}" if cast else placeholder
 
 
 def _escape_like(value: str) -> str:

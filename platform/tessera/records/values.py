@@ -129,3 +129,38 @@ def field_changes(obj: ObjectDefinition, before: Mapping[str, list[JSON]], after
         if old != new:
             changes.append({"field_name": attribute.slug, "old_value": old, "new_value": new})
     return changes
+
+
+@dataclass(frozen=True, slots=True)
+class Since:
+    """When an attribute's current values were set, and by whom."""
+
+    at: datetime
+    actor: str
+    actor_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ValueMeta:
+    """``records.value_meta``: per attribute id (as a string), ``{"since", "actor", "actor_id"}`` of
+    its current values; an attribute never updated has no entry (its values date from the record's
+    creation). The ``$changed`` filter reads ``since`` in SQL (``records.sql``)."""
+
+    entries: Mapping[str, Mapping[str, str]]
+
+    @classmethod
+    def decode(cls, stored: Mapping[str, Mapping[str, str]]) -> ValueMeta:
+        return cls(stored)
+
+    def since(self, attribute_id: int) -> Since | None:
+        entry = self.entries.get(str(attribute_id))
+        if not entry or "since" not in entry:
+            return None
+        return Since(datetime.fromisoformat(entry["since"]), entry.get("actor", ""), entry.get("actor_id", ""))
+
+    def set(self, attribute_id: int, at: datetime, actor: str, actor_id: str) -> ValueMeta:
+        return ValueMeta({**self.entries, str(attribute_id): {"since": at.isoformat(), "actor": actor,
+                                                              "actor_id": actor_id}})
+
+    def encode(self) -> dict[str, dict[str, str]]:
+        return {key: dict(entry) for key, entry in self.entries.items()}

@@ -16,16 +16,9 @@ from tessera.wire import parse_id
 
 async def _service(ctx: RequestContext) -> RegistryService:
     settings = ctx.state.settings
-    return RegistryService(await ctx.tenant(), ctx.state.schemas, max_objects=settings.max_objects_per_workspace,
+    return RegistryService(await ctx.tenant(), ctx.state.schemas, ctx.changes,
+                           max_objects=settings.max_objects_per_workspace,
                            max_attributes=settings.max_attributes_per_object)
-
-
-def _forget_after_commit(ctx: RequestContext) -> None:
-    async def forget() -> None:
-        ctx.state.schemas.forget(ctx.workspace_id)
-        ctx.state.redis.nudge("relay_search")
-
-    ctx.uow.after_commit(forget)
 
 
 _LISTING_CACHE_SIZE = 10_000
@@ -51,7 +44,6 @@ async def create_object(ctx: RequestContext) -> dict[str, Any]:
     service = await _service(ctx)
     obj = await service.create_object(name=body.name, slug=body.slug, name_plural=body.name_plural,
                                       description=body.description, type_=body.type)
-    _forget_after_commit(ctx)
     return object_to_json(obj)
 
 
@@ -68,13 +60,11 @@ async def get_object_schema(ctx: RequestContext) -> dict[str, Any]:
 async def update_object(ctx: RequestContext) -> dict[str, Any]:
     changes = {k: v for k, v in ctx.body.model_dump(exclude_unset=True).items() if v is not None}
     obj = await (await _service(ctx)).update_object(ctx.path["slug"], changes)
-    _forget_after_commit(ctx)
     return object_to_json(obj)
 
 
 async def delete_object(ctx: RequestContext) -> None:
     await (await _service(ctx)).delete_object_by_slug(ctx.path["slug"])
-    _forget_after_commit(ctx)
 
 
 async def create_attribute(ctx: RequestContext) -> dict[str, Any]:
@@ -83,7 +73,6 @@ async def create_attribute(ctx: RequestContext) -> dict[str, Any]:
     attribute = await (await _service(ctx)).create_attribute(
         ctx.path["slug"], name=body.name, slug=body.slug, type_=body.type, description=body.description,
         options=options)
-    _forget_after_commit(ctx)
     return attribute_to_json(attribute)
 
 
@@ -95,13 +84,11 @@ async def update_attribute(ctx: RequestContext) -> dict[str, Any]:
     if body.options is not None:
         changes["options"] = body.options.model_dump(exclude_none=True)
     attribute = await (await _service(ctx)).update_attribute(ctx.path["slug"], ctx.path["attr_id"], changes)
-    _forget_after_commit(ctx)
     return attribute_to_json(attribute)
 
 
 async def delete_attribute(ctx: RequestContext) -> None:
     await (await _service(ctx)).delete_attribute(ctx.path["slug"], ctx.path["attr_id"])
-    _forget_after_commit(ctx)
 
 
 async def create_list(ctx: RequestContext) -> dict[str, Any]:
@@ -109,7 +96,6 @@ async def create_list(ctx: RequestContext) -> dict[str, Any]:
     obj = await (await _service(ctx)).create_list(
         ctx.path["slug"], name=body.name, slug=body.slug, name_plural=body.name_plural,
         description=body.description)
-    _forget_after_commit(ctx)
     return object_to_json(obj)
 
 
@@ -131,7 +117,6 @@ async def get_list(ctx: RequestContext) -> dict[str, Any]:
 
 async def delete_list(ctx: RequestContext) -> None:
     await (await _service(ctx)).delete_list(parse_id(ctx.path["id"]))
-    _forget_after_commit(ctx)
 
 
 async def create_relationship_definition(ctx: RequestContext) -> dict[str, Any]:
@@ -140,7 +125,6 @@ async def create_relationship_definition(ctx: RequestContext) -> dict[str, Any]:
         type_=body.type, entity_definition_1_id=body.entity_definition_1_id,
         entity_definition_2_id=body.entity_definition_2_id, predicate_1_to_2=body.entity_1_to_2_predicate,
         predicate_2_to_1=body.entity_2_to_1_predicate)
-    _forget_after_commit(ctx)
     return relationship_to_json(definition)
 
 
@@ -151,4 +135,3 @@ async def list_relationship_definitions(ctx: RequestContext) -> dict[str, Any]:
 
 async def delete_relationship_definition(ctx: RequestContext) -> None:
     await (await _service(ctx)).delete_relationship(ctx.path["id"])
-    _forget_after_commit(ctx)

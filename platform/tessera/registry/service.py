@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from schema_registry.definitions import (
@@ -23,15 +22,16 @@ from schema_registry.definitions import (
 from schema_registry.types import check_options
 from schema_registry.types.base import InvalidValue
 from schema_registry.workspace import WorkspaceSchema
+from tessera.changes import Changes
 from tessera.db.engine import IntegrityViolation
 from tessera.db.ids import id_from_text
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest, Conflict, FieldError, NotFound
-from tessera.events import SEARCH, Actor, EventBatch, flush
 from tessera.quotas import Quota, check_count
 from tessera.records import repository as records_repository
 from tessera.registry import constraints, repository
 from tessera.registry.cache import SchemaCache
+from tessera.registry.events import ObjectDocumentsChanged, SchemaChanged
 from tessera.registry.serialize import attribute_to_json, object_to_json
 
 SLUG = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
@@ -92,10 +92,11 @@ def merge_select_options(existing: tuple[Any, ...], requested: list[dict[str, An
 class RegistryService:
     """Schema changes over one request's transaction."""
 
-    def __init__(self, tenant: Tenant, cache: SchemaCache, *, max_objects: int = 1_000_000,
+    def __init__(self, tenant: Tenant, cache: SchemaCache, changes: Changes, *, max_objects: int = 1_000_000,
                  max_attributes: int = 1_000_000) -> None:
         self.tenant = tenant
         self.cache = cache
+        self.changes = changes
         self.max_objects = Quota(max_objects, "objects and lists", "MAX_OBJECTS_PER_WORKSPACE")
         self.max_attributes = Quota(max_attributes, "attributes on one object", "MAX_ATTRIBUTES_PER_OBJECT")
 
@@ -104,7 +105,10 @@ class RegistryService:
 
     async def _changed(self) -> WorkspaceSchema:
         await repository.bump_version(self.tenant)
-        self.cache.forget(self.tenant.workspace_id)
+        workspace_id = self.tenant.workspace_id
+        self.cache.forget(workspace_id)
+        # Again after commit: a reader may have cached the old version meanwhile.
+        self.changes.after_commit(lambda: self.cache.forget(workspace_id))
         return await self.cache.for_change(self.tenant)
 
     @staticmethod
@@ -129,7 +133,7 @@ class RegistryService:
             raise Conflict(f"An object or list with slug '{slug}' already exists") from err
         schema = await self._changed()
         created = self.object_of(schema, slug)
-        await self._hook(schema, "object.created", created.id, object_to_json(created))
+        self._hook(schema, "object.created", created.id, object_to_json(created))
         return created
 
     async def update_object(self, slug: str, changes: dict[str, Any]) -> ObjectDefinition:
@@ -138,7 +142,7 @@ class RegistryService:
         if changes:
             await repository.update_object(self.tenant, obj.id, **changes)
             schema = await self._changed()
-            await self._hook(schema, "object.updated", obj.id, object_to_json(self.object_of(schema, slug)))
+            self._hook(schema, "object.updated", obj.id, object_to_json(self.object_of(schema, slug)))
         return self.object_of(schema, slug)
 
     async def delete_object(self, obj: ObjectDefinition) -> None:
@@ -146,22 +150,16 @@ class RegistryService:
             raise BadRequest("The default person and company objects cannot be deleted")
         await repository.delete_object(self.tenant, obj.id)
         schema = await self._changed()
-        await self._search_event("object.deleted", obj.id)
-        await self._hook(schema, "object.deleted", obj.id, {"id": str(obj.id), "slug": obj.slug})
+        self._search_event("object.deleted", obj.id)
+        self._hook(schema, "object.deleted", obj.id, {"id": str(obj.id), "slug": obj.slug})
 
-    async def _hook(self, schema: WorkspaceSchema, event_type: str, aggregate_id: int, data: dict[str, Any]) -> None:
+    def _hook(self, schema: WorkspaceSchema, event_type: str, aggregate_id: int, data: dict[str, Any]) -> None:
         """Queue an ``object.*`` / ``attribute.*`` webhook event when the workspace has webhooks."""
-        if not schema.webhooks:
-            return
-        batch = EventBatch()
-        batch.webhook(event_type, event_type.split(".", 1)[0], aggregate_id, data)
-        await flush(self.tenant, batch, Actor("developer_api", ""), datetime.now(UTC))
+        self.changes.add(SchemaChanged(event_type, aggregate_id, data), webhooks=schema.webhooks)
 
-    async def _search_event(self, event_type: str, object_id: int) -> None:
+    def _search_event(self, event_type: str, object_id: int) -> None:
         """Tell the indexer that an object's documents must go or be rebuilt."""
-        batch = EventBatch()
-        batch.outbox(SEARCH, event_type, "object", object_id, {"after": 0} if event_type == "object.reindex" else {})
-        await flush(self.tenant, batch, Actor("system", ""), datetime.now(UTC))
+        self.changes.add(ObjectDocumentsChanged(event_type, object_id), webhooks=False)
 
     async def delete_object_by_slug(self, slug: str) -> None:
         schema = await self._locked()
@@ -217,7 +215,7 @@ class RegistryService:
         schema = await self._changed()
         created = self.object_of(schema, object_slug).attribute(slug)
         assert created is not None
-        await self._hook(schema, "attribute.created", created.id, {**attribute_to_json(created),
+        self._hook(schema, "attribute.created", created.id, {**attribute_to_json(created),
                                                                     "object_slug": object_slug})
         return created
 
@@ -279,8 +277,8 @@ class RegistryService:
             await repository.update_attribute(self.tenant, attribute.id, **values)
             schema = await self._changed()
             if "select_options" in values:  # renamed options change what documents say
-                await self._search_event("object.reindex", attribute.object_id)
-            await self._hook(schema, "attribute.updated", attribute.id, {
+                self._search_event("object.reindex", attribute.object_id)
+            self._hook(schema, "attribute.updated", attribute.id, {
                 **attribute_to_json(self._attribute_of(schema, object_slug, str(attribute.id))),
                 "object_slug": object_slug})
         return self._attribute_of(schema, object_slug, str(attribute.id))
@@ -291,8 +289,8 @@ class RegistryService:
         await records_repository.forget_attribute(self.tenant, attribute.object_id, attribute.id)
         await repository.delete_attribute(self.tenant, attribute.id)
         schema = await self._changed()
-        await self._search_event("object.reindex", attribute.object_id)
-        await self._hook(schema, "attribute.deleted", attribute.id, {"id": str(attribute.id), "slug": attribute.slug,
+        self._search_event("object.reindex", attribute.object_id)
+        self._hook(schema, "attribute.deleted", attribute.id, {"id": str(attribute.id), "slug": attribute.slug,
                                                                      "object_slug": object_slug})
 
     # Relationship definitions --------------------------------------------------------------

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from tessera.clock import utcnow
 from tessera.http.context import RequestContext
-from tessera.records.endpoints import actor
 from tessera.tasks.service import TaskService, task_to_json
 
 
 async def _service(ctx: RequestContext) -> TaskService:
-    return TaskService(await ctx.tenant(), ids=ctx.state.ids, actor=actor(ctx), now=utcnow(ctx.state.clock),
-                       webhooks=(await ctx.schema()).webhooks)
+    return TaskService(await ctx.tenant(), ctx.changes, webhooks=(await ctx.schema()).webhooks)
 
 
 async def create_task(ctx: RequestContext) -> dict[str, Any]:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from tessera.changes import Changes
 from tessera.db.id_order import creation_page, order_by
-from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
 from tessera.errors import NotFound
-from tessera.events import Actor, EventBatch, flush
+from tessera.tasks.events import TaskEvent
 from tessera.wire import iso, parse_id
 
 _COLUMNS = ("t.id, t.title, t.description, t.priority, t.due_date, t.is_completed, t.completed_at, t.assignee_ids, "
@@ -44,12 +44,12 @@ FEW = COUNT_CAP  # fewer matches than this: gathered first, then sorted
 
 
 class TaskService:
-    def __init__(self, tenant: Tenant, *, ids: IdAllocator, actor: Actor, now: datetime,
-                 webhooks: bool = False) -> None:
+    def __init__(self, tenant: Tenant, changes: Changes, *, webhooks: bool = False) -> None:
         self.tenant = tenant
-        self.ids = ids
-        self.actor = actor
-        self.now = now
+        self.changes = changes
+        self.ids = changes.ids
+        self.actor = changes.actor
+        self.now = changes.now
         self.webhooks = webhooks
 
     async def _entity_ids(self, raw: list[str]) -> list[int]:
@@ -74,23 +74,10 @@ class TaskService:
             raise NotFound("Task not found")
         return dict(row)
 
-    async def _events(self, row: dict[str, Any], event_type: str, records: list[int],
-                      changes: list[dict[str, Any]] | None = None) -> None:
-        batch = EventBatch()
-        if self.webhooks:
-            data = task_to_json(row)
-            if changes is not None:
-                data["field_changes"] = changes
-            batch.webhook(f"task.{event_type}", "task", row["id"], data)
-        if not records:
-            await flush(self.tenant, batch, self.actor, self.now)
-            return
-        payload: dict[str, Any] = {"task": _timeline_task(row)}
-        if changes is not None:
-            payload["field_changes"] = changes
-        for record_id, event_id in zip(records, await self.ids.take(self.tenant.conn, len(records)), strict=True):
-            batch.timeline(event_id, record_id, "task", row["id"], event_type, payload)
-        await flush(self.tenant, batch, self.actor, self.now)
+    def _events(self, row: dict[str, Any], event_type: str, records: list[int],
+                changes: list[dict[str, Any]] | None = None) -> None:
+        self.changes.add(TaskEvent(event_type, row["id"], task_to_json(row), _timeline_task(row), records, changes),
+                         webhooks=self.webhooks)
 
     async def _link(self, task_id: int, record_ids: list[int]) -> None:
         await self.tenant.fetch(
@@ -109,7 +96,7 @@ class TaskService:
             list(dict.fromkeys(body.assignee_ids or [])), self.actor.name, self.actor.id, self.now)
         await self._link(task_id, entity_ids)
         row = await self.get(str(task_id))
-        await self._events(row, "created", entity_ids)
+        self._events(row, "created", entity_ids)
         return row
 
     async def update(self, raw_id: str, body: Any) -> dict[str, Any]:
@@ -144,7 +131,7 @@ class TaskService:
                 for f in _FIELDS if _plain(before.get(f)) != _plain(after.get(f))]
         if diff:
             records = sorted(set(before["entity_ids"]) | set(after["entity_ids"]))
-            await self._events(after, "updated", records, diff)
+            self._events(after, "updated", records, diff)
         return after
 
     async def archive(self, raw_id: str) -> None:
@@ -154,7 +141,7 @@ class TaskService:
         await self.tenant.fetch("UPDATE tasks SET archived_at = $3, updated_at = $3 "
                                 "WHERE workspace_id = $1 AND id = $2",
                                 row["id"], self.now)
-        await self._events(row, "archived", list(row["entity_ids"]))
+        self._events(row, "archived", list(row["entity_ids"]))
 
     async def list(self, query: Any) -> tuple[list[dict[str, Any]], int]:
         where = ["t.workspace_id = $1"]

@@ -36,11 +36,11 @@ def register_transfer_commands(cli: click.Group, admin: click.Group) -> None:
     def import_file(file: Path, workspace_id: int, object_slug: str, mapping: str | None,
                     matching_attribute: str | None, fmt: str | None) -> None:
         """Import a CSV or JSON-lines FILE into an object, with a progress bar."""
+        from tessera.changes import Actor
         from tessera.db.engine import create_engine
         from tessera.db.ids import IdAllocator
         from tessera.db.tenant import Tenant
         from tessera.errors import TesseraError
-        from tessera.events import Actor
         from tessera.registry.cache import SchemaCache
         from tessera.registry.repository import load_schema
         from tessera.transfer.imports import iter_rows, plan_import, run_import

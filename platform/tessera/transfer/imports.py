@@ -17,11 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schema_registry.definitions import AttributeDefinition, ObjectDefinition
 from schema_registry.types import attribute_type
+from tessera.changes import Actor, Changes, Stamp
 from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest, FieldError
-from tessera.events import Actor
-from tessera.records.batch import BatchWriter
 from tessera.records.service import RecordService
 from tessera.registry.cache import SchemaCache
 from tessera.transfer.cells import coerce_cell, coerce_member
@@ -219,7 +218,7 @@ async def import_batch(tenant: Tenant, schemas: SchemaCache, ids: IdAllocator, p
     obj = schema.object(plan.obj.slug)
     if obj is None:
         raise BadRequest("The object was deleted during the import")
-    writer = BatchWriter(RecordService(tenant, schema, ids=ids, actor=actor, now=now), obj)
+    writer = RecordService(tenant, schema, Changes(ids, Stamp(actor, now)))
     progress = Progress(processed=len(rows))
     items: list[dict[str, Any] | None] = []
     for number, row in rows:
@@ -230,19 +229,19 @@ async def import_batch(tenant: Tenant, schemas: SchemaCache, ids: IdAllocator, p
             items.append(plan.row_values(row))
     valid = [(n, values) for (n, _), values in zip(rows, items, strict=True) if values is not None]
     payloads = [values for _, values in valid]
-    results = (await writer.upsert(payloads, plan.matching_attribute) if plan.matching_attribute
-               else await writer.create(payloads)) if payloads else []
+    results = (await writer.upsert_batch(obj, payloads, plan.matching_attribute) if plan.matching_attribute
+               else await writer.create_batch(obj, payloads)) if payloads else []
     for (number, _values), result in zip(valid, results, strict=True):
         if result.status == "created":
             progress.created += 1
         elif result.status == "updated":
             progress.updated += 1
         else:
-            error = result.error or {}
-            details = error.get("errors") or [{"path": "", "message": error.get("message", "refused")}]
+            error = result.error
+            details = (error.errors or [FieldError("", error.message)]) if error else [FieldError("", "refused")]
             for detail in details:
-                progress.errors.append((number, plan.columns_of(detail["path"]) if detail["path"] else "",
-                                        detail["message"]))
+                progress.errors.append((number, plan.columns_of(detail.path) if detail.path else "",
+                                        detail.message))
     progress.failed = len(rows) - progress.created - progress.updated
     return progress
 

@@ -12,12 +12,11 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schema_registry.definitions import ObjectDefinition
+from tessera.changes import Actor, Changes, Stamp
 from tessera.clock import Clock
 from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest
-from tessera.events import Actor
-from tessera.records.batch import BatchWriter
 from tessera.records.repository import get_record
 from tessera.records.service import RecordService
 from tessera.registry.cache import SchemaCache
@@ -55,10 +54,14 @@ class Restorer:
         self.definitions: dict[str, int] = {}
         self.pending: list[dict[str, Any]] = []
 
+    def _changes(self) -> Changes:
+        return Changes(self.ids, Stamp(ACTOR, datetime.now(UTC)))
+
     async def object(self, line: dict[str, Any]) -> None:
         async with self.db.begin() as conn:
             tenant = Tenant(conn, self.workspace.workspace_id)
-            registry = RegistryService(tenant, self.schemas)
+            changes = self._changes()
+            registry = RegistryService(tenant, self.schemas, changes)
             schema = await self.schemas.for_change(tenant)
             obj = schema.object(line["slug"])
             if obj is None:
@@ -74,6 +77,7 @@ class Restorer:
                     await registry.create_attribute(obj.slug, name=attribute["name"], slug=attribute["slug"],
                                                     type_=attribute["type"], description=attribute["description"],
                                                     options=_options(attribute))
+            await changes.flush(tenant)
 
     async def relationship_definition(self, line: dict[str, Any]) -> None:
         async with self.db.begin() as conn:
@@ -82,9 +86,11 @@ class Restorer:
             one, two = schema.object(line["entity_1"]), schema.object(line["entity_2"])
             if one is None or two is None:
                 raise BadRequest("The dump's relationship definition names an object it does not define")
-            created = await RegistryService(tenant, self.schemas).create_relationship(
+            changes = self._changes()
+            created = await RegistryService(tenant, self.schemas, changes).create_relationship(
                 type_=line["type"], entity_definition_1_id=str(one.id), entity_definition_2_id=str(two.id),
                 predicate_1_to_2=line["entity_1_to_2_predicate"], predicate_2_to_1=line["entity_2_to_1_predicate"])
+            await changes.flush(tenant)
             self.definitions[line["id"]] = created.id
 
     async def flush_records(self) -> None:
@@ -96,8 +102,8 @@ class Restorer:
             schema = await self.schemas.for_write(tenant)
             obj = schema.object(lines[0]["object"])
             assert obj is not None
-            service = RecordService(tenant, schema, ids=self.ids, actor=ACTOR, now=datetime.now(UTC))
-            results = await BatchWriter(service, obj).create([_write_form(obj, line["values"]) for line in lines])
+            service = RecordService(tenant, schema, self._changes())
+            results = await service.create_batch(obj, [_write_form(obj, line["values"]) for line in lines])
             for line, result in zip(lines, results, strict=True):
                 if result.status != "created" or result.id is None:
                     raise BadRequest(f"Record {line['id']} could not be restored: {result.error}")
@@ -116,7 +122,7 @@ class Restorer:
             lst: ObjectDefinition | None = schema.object(line["object"])
             parent = await get_record(tenant, int(self.mapping[line["parent"]]))
             assert lst is not None and parent is not None
-            service = RecordService(tenant, schema, ids=self.ids, actor=ACTOR, now=datetime.now(UTC))
+            service = RecordService(tenant, schema, self._changes())
             entry = await service.create(lst, _write_form(lst, line["values"]), parent=parent)
             self.mapping[line["id"]] = str(entry.id)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from tessera.clock import utcnow
 from tessera.http.context import RequestContext
 from tessera.quotas import Quota
 from tessera.webhooks.service import WebhookService, webhook_to_json
@@ -16,14 +15,9 @@ def _allow_hosts(ctx: RequestContext) -> frozenset[str]:
 
 
 async def _service(ctx: RequestContext) -> WebhookService:
-    async def forget() -> None:
-        ctx.state.schemas.forget(ctx.workspace_id)
-        ctx.state.redis.nudge("webhook_job")
-
-    ctx.uow.after_commit(forget)
-    return WebhookService(await ctx.tenant(), ctx.state.schemas, ids=ctx.state.ids,
+    return WebhookService(await ctx.tenant(), ctx.state.schemas, ctx.changes,
                           pepper=ctx.state.settings.key_pepper.get_secret_value().encode(),
-                          allow_hosts=_allow_hosts(ctx), now=utcnow(ctx.state.clock),
+                          allow_hosts=_allow_hosts(ctx),
                           scopes=ctx.principal.scopes,
                           quota=Quota(ctx.state.settings.max_webhooks_per_workspace, "webhooks",
                                       "MAX_WEBHOOKS_PER_WORKSPACE"))

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import orjson
 
 from schema_registry.query import Changed, Condition, Node, Not, QueryError, parse_filter
 from schema_registry.workspace import WorkspaceSchema
+from tessera.changes import WEBHOOK, Changes
 from tessera.db.id_order import creation_page, order_by
-from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest, FieldError, Forbidden, NotFound
 from tessera.quotas import Quota, check_rows
@@ -71,18 +70,19 @@ def _uses_changed(node: Node) -> bool:
 
 
 class WebhookService:
-    def __init__(self, tenant: Tenant, schemas: SchemaCache, *, ids: IdAllocator, pepper: bytes,
-                 allow_hosts: frozenset[str], now: datetime, scopes: frozenset[str],
+    def __init__(self, tenant: Tenant, schemas: SchemaCache, changes: Changes, *, pepper: bytes,
+                 allow_hosts: frozenset[str], scopes: frozenset[str],
                  quota: Quota | None = None) -> None:
         self.tenant = tenant
         self.quota = quota
         self.scopes = scopes
         """The calling key's scopes: what its subscriptions may cover."""
         self.schemas = schemas
-        self.ids = ids
+        self.changes = changes
+        self.ids = changes.ids
         self.pepper = pepper
         self.allow_hosts = allow_hosts
-        self.now = now
+        self.now = changes.now
 
     def _check_url(self, url: str) -> str:
         try:
@@ -114,7 +114,10 @@ class WebhookService:
     async def _changed(self) -> None:
         """Writers learn whether the workspace has active webhooks from its schema."""
         await repository.bump_version(self.tenant)
-        self.schemas.forget(self.tenant.workspace_id)
+        workspace_id = self.tenant.workspace_id
+        self.schemas.forget(workspace_id)
+        # Again after commit: a reader may have cached the old version meanwhile.
+        self.changes.after_commit(lambda: self.schemas.forget(workspace_id))
 
     async def get(self, raw_id: str, *, lock: bool = False) -> dict[str, Any]:
         webhook_id = parse_id(raw_id)
@@ -203,6 +206,7 @@ class WebhookService:
             "INSERT INTO webhook_deliveries (workspace_id, id, webhook_id, message_id, event_type, payload, "
             "next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, 'webhook.test', $5::jsonb, $6, $6, $6)",
             delivery_id, current["id"], message_id, orjson.dumps(payload).decode(), self.now)
+        self.changes.touch(WEBHOOK)  # the sender picks the delivery up when woken after commit
         return {"message_id": message_id, "status": "pending"}
 
     async def deliveries(self, raw_id: str, query: Any) -> tuple[list[dict[str, Any]], bool]:
