@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic
 
 from starlette.requests import Request
+from typing_extensions import TypeVar
 
 from schema_registry.workspace import WorkspaceSchema
 from tessera.app_state import AppState
@@ -15,10 +16,14 @@ from tessera.http.idempotency import PendingUpload
 from tessera.principal import Principal
 from tessera.uow import UnitOfWork
 
+Body = TypeVar("Body", default=Any)
+Query = TypeVar("Query", default=Any)
 
-class RequestContext:
+
+class RequestContext(Generic[Body, Query]):
     """What a handler receives. ``body`` and ``query`` are the validated pydantic models of the
-    endpoint (None when it declares none); ``path`` holds the path parameters as strings."""
+    endpoint (None when it declares none): a handler says which with ``RequestContext[Body,
+    Query]``; ``path`` holds the path parameters as strings."""
 
     __slots__ = ("body", "path", "pending_upload", "principal", "query", "raw_body", "request", "state", "uow")
 
@@ -26,8 +31,8 @@ class RequestContext:
         self.request = request
         self.state = state
         self.principal = principal
-        self.body: Any = None
-        self.query: Any = None
+        self.body: Body = None  # type: ignore[assignment]  # set by the endpoint wrapper before the handler runs
+        self.query: Query = None  # type: ignore[assignment]
         self.raw_body: bytes = b""
         self.pending_upload: PendingUpload | None = None
         """Set for an upload sent with an Idempotency-Key (see ``tessera.http.idempotency``)."""
