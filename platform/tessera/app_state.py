@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schema_registry.definitions import ObjectDefinition
+from schema_registry.query import Node
 from tessera.clock import Clock
 from tessera.context.memory import Recollection
 from tessera.db.ids import IdAllocator
@@ -18,6 +19,17 @@ from tessera.records.admission import QueryGate
 from tessera.redis_client import RedisClient
 from tessera.registry.cache import SchemaCache
 from tessera.settings import Settings
+from tessera.wire import JsonObject
+
+
+class SearchHit(TypedDict):
+    """One record a full-text search found."""
+
+    id: str
+    primary_value: str
+    matched_value: str
+    score: float
+    object_id: str
 
 
 class SearchPort(Protocol):
@@ -25,12 +37,14 @@ class SearchPort(Protocol):
     ``workers`` plugin wires the Meilisearch adapter in), so this package never imports it.
     Both methods raise ``tessera.errors.SearchUnavailable`` when the engine cannot answer."""
 
-    async def health(self) -> dict[str, Any]: ...
+    async def health(self) -> JsonObject:
+        """The engine's own health document."""
+        ...
 
     async def search(self, workspace_id: int, text: str, objects: Sequence[ObjectDefinition], *, limit: int,
-                     filter_node: Any = None) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
-        """Hits (``id``, ``primary_value``, ``matched_value``, ``score``) per object slug, and the
-        slugs whose search failed."""
+                     filter_node: Node | None = None) -> tuple[dict[str, list[SearchHit]], list[str]]:
+        """Hits per object slug (best first), and the slugs whose search failed. ``filter_node``
+        narrows the hits of the single object searched (record query language)."""
         ...
 
     async def close(self) -> None: ...

@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
+from tessera.app_state import SearchHit
 from tessera.errors import BadRequest, FieldError, NotFound
+from tessera.fulltext.models import SearchRequest
 from tessera.fulltext.service import find
 from tessera.http.context import RequestContext
 
 
-def _result(hit: dict[str, Any]) -> dict[str, Any]:
+class SearchResultJson(TypedDict):
+    id: str
+    primary_value: str
+    matched_value: str
+    score: float
+    entity_definition_id: str
+
+
+class SearchResponseJson(TypedDict):
+    results: dict[str, list[SearchResultJson]]
+    errored_search_types: list[str]
+    degraded: bool
+
+
+def _result(hit: SearchHit) -> SearchResultJson:
     return {"id": hit["id"], "primary_value": hit["primary_value"], "matched_value": hit["matched_value"],
             "score": hit["score"], "entity_definition_id": hit["object_id"]}
 
 
-async def search(ctx: RequestContext) -> dict[str, Any]:
-    body = ctx.body
+async def search(ctx: RequestContext) -> SearchResponseJson:
+    body: SearchRequest = ctx.body
     schema = await ctx.schema()
     if body.object_types:
         objects = []

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import Field
+from pydantic import Field, JsonValue
 
 from tessera.wire import RequestModel, ResponseModel
 
@@ -14,7 +12,7 @@ class SearchRequest(RequestModel):
     object_types: list[str] | None = Field(default=None, min_length=1, max_length=50,
                                            description="Object slugs to search (beyond the spec; default all)")
     limit: int = Field(default=10, ge=1, le=100, description="Results per object type (beyond the spec)")
-    filter: dict[str, Any] | None = Field(default=None, description="Record query language; needs exactly one "
+    filter: dict[str, JsonValue] | None = Field(default=None, description="Record query language; needs exactly one "
                                                                      "object type (beyond the spec)")
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import structlog
 
 from schema_registry.definitions import ObjectDefinition
-from tessera.app_state import SearchPort
+from schema_registry.query import Node
+from tessera.app_state import SearchHit, SearchPort
 from tessera.db.tenant import Tenant
 from tessera.errors import SearchUnavailable
 from tessera.fulltext.fallback import search_postgres
@@ -18,15 +18,18 @@ from tessera.fulltext.fallback import search_postgres
 log = structlog.get_logger(__name__)
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Found:
-    hits: dict[str, list[dict[str, Any]]]
+    hits: dict[str, list[SearchHit]]
+    """Per object slug, best first."""
     errored: list[str] = field(default_factory=list)
+    """Slugs whose search failed."""
     degraded: bool = False
+    """True when PostgreSQL answered because the engine could not."""
 
 
 async def find(port: SearchPort | None, tenant: Callable[[], Awaitable[Tenant]], workspace_id: int, text: str,
-               objects: Sequence[ObjectDefinition], *, limit: int, node: Any = None) -> Found:
+               objects: Sequence[ObjectDefinition], *, limit: int, node: Node | None = None) -> Found:
     try:
         if port is None:
             raise SearchUnavailable("no search engine configured")
