@@ -32,6 +32,7 @@ from tessera.records.service import RecordService
 from tessera.records.values import read_attributes, unique_keys
 from tessera.registry.cache import SchemaCache
 from tessera.registry.service import RegistryService
+from tessera.wire import JsonValue
 from workers.deps import deps
 from workers.intelligence.model import CompanyMention, Extraction, PersonMention
 from workers.intelligence.model import to_json as extraction_to_json
@@ -361,7 +362,8 @@ async def process_artifact(ctx: dict[str, Any], workspace_id: int, artifact_id: 
             await fail(db, ARTIFACT, workspace_id, artifact_id, row["attempts"], err, prefix="storing failed: ")
         return "failed"
     if insight_ids:
-        await worker.redis_client.publish(f"tessera:insights:{workspace_id}", {"insight_ids": insight_ids})
+        await worker.redis_client.publish(f"tessera:insights:{workspace_id}",
+                                          {"insight_ids": list[JsonValue](insight_ids)})
     await worker.redis_client.enqueue("relay_search", job_id="relay_search")
     await worker.redis_client.enqueue("relay_memory", job_id="relay_memory")
     return "completed"

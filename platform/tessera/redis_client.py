@@ -12,12 +12,14 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import orjson
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from tessera.wire import JsonObject
 
 if TYPE_CHECKING:
     from arq.connections import ArqRedis
@@ -220,7 +222,7 @@ class RedisClient:
             return False
         return await self.enqueue(function, *args, job_id=job_id)
 
-    async def publish(self, channel: str, message: dict[str, Any]) -> bool:
+    async def publish(self, channel: str, message: JsonObject) -> bool:
         try:
             await self.redis.publish(channel, orjson.dumps(message))
             return True
