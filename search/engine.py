@@ -22,10 +22,14 @@ class Hit:
     object_id: str
 
 
-def tenant_filter(workspace_id: int, object_id: int, extra: str | None = None) -> str:
-    """The filter every query carries. Ids are integers we format ourselves; a caller's filter is
-    parenthesised and ANDed, so nothing in it can widen the tenant clause."""
-    base = f"workspace_id = {int(workspace_id)} AND object_id = {int(object_id)}"
+def tenant_filter(workspace_id: int, object_id: int | None = None, extra: str | None = None) -> str:
+    """The filter every query carries, and that selects one workspace's (or one object's) documents
+    to fetch or delete, in any of our indexes (their documents all carry ``workspace_id``): one
+    workspace, and one object unless ``object_id`` is None. Ids are integers we format ourselves; a
+    caller's filter is parenthesised and ANDed, so nothing in it can widen the tenant clause."""
+    base = f"workspace_id = {int(workspace_id)}"
+    if object_id is not None:
+        base += f" AND object_id = {int(object_id)}"
     return f"{base} AND ({extra})" if extra else base
 
 

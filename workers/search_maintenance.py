@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from schema_registry.definitions import ObjectDefinition
 from search.documents import build_document
+from search.engine import tenant_filter
 from tessera.db.engine import create_engine
 from tessera.settings import Settings
 from workers.lifecycle import embedder, memory_index, search_engine
@@ -163,7 +164,7 @@ async def verify(settings: Settings, *, workspace_id: int | None, repair: bool) 
             offset = 0
             while True:
                 page = await engine.client.fetch_documents(
-                    engine.index_uid, filter_=f"workspace_id = {int(ws)}",
+                    engine.index_uid, filter_=tenant_filter(ws),
                     fields=["id", "object_id", "primary_value", "text"], limit=FETCH_PAGE, offset=offset)
                 indexed.update({str(d["id"]): d for d in page})
                 if len(page) < FETCH_PAGE:

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tqdm import tqdm
 
+from search.engine import tenant_filter
 from search.memory import MemoryIndex, build_memory_document
 from workers.memory.embedding import Embedder
 from workers.memory.indexer import mark_indexed, to_item
@@ -65,7 +66,7 @@ async def verify_memory(db: AsyncEngine, index: MemoryIndex, embedder: Embedder,
         indexed: set[int] = set()
         offset = 0
         while True:
-            page = await index.client.fetch_documents(index.index_uid, filter_=f"workspace_id = {int(workspace_id)}",
+            page = await index.client.fetch_documents(index.index_uid, filter_=tenant_filter(workspace_id),
                                                       fields=["id"], limit=PAGE, offset=offset)
             indexed.update(int(d["id"]) for d in page)
             if len(page) < PAGE:
