@@ -30,8 +30,8 @@ def _result(hit: SearchHit) -> SearchResultJson:
             "score": hit["score"], "entity_definition_id": hit["object_id"]}
 
 
-async def search(ctx: RequestContext) -> SearchResponseJson:
-    body: SearchRequest = ctx.body
+async def search(ctx: RequestContext[SearchRequest, None]) -> SearchResponseJson:
+    body = ctx.body
     schema = await ctx.schema()
     if body.object_types:
         objects = []

@@ -32,12 +32,12 @@ def _forget_after_commit(ctx: RequestContext, prefix: str) -> None:
     ctx.uow.after_commit(forget)
 
 
-async def list_keys(ctx: RequestContext) -> ApiKeyListJson:
+async def list_keys(ctx: RequestContext[None, None]) -> ApiKeyListJson:
     return {"data": [key_to_json(k) for k in await repository.list_keys(await ctx.tenant())]}
 
 
-async def create_key(ctx: RequestContext) -> ApiKeyJson:
-    body: CreateApiKeyRequest = ctx.body
+async def create_key(ctx: RequestContext[CreateApiKeyRequest, None]) -> ApiKeyJson:
+    body = ctx.body
     row, key = await service.create_key(
         await ctx.tenant(), _pepper(ctx), name=body.name, scopes=body.scopes,
         rate_limit_per_minute=body.rate_limit_per_minute, expires_at=body.expires_at,
@@ -46,25 +46,24 @@ async def create_key(ctx: RequestContext) -> ApiKeyJson:
     return key_to_json(row, key)
 
 
-async def get_key(ctx: RequestContext) -> ApiKeyJson:
+async def get_key(ctx: RequestContext[None, None]) -> ApiKeyJson:
     return key_to_json(await service.get_key(await ctx.tenant(), parse_id(ctx.path["id"])))
 
 
-async def update_key(ctx: RequestContext) -> ApiKeyJson:
-    body: UpdateApiKeyRequest = ctx.body
-    row = await service.update_key(await ctx.tenant(), parse_id(ctx.path["id"]), body,
+async def update_key(ctx: RequestContext[UpdateApiKeyRequest, None]) -> ApiKeyJson:
+    row = await service.update_key(await ctx.tenant(), parse_id(ctx.path["id"]), ctx.body,
                                    now=utcnow(ctx.state.clock), granter=_granter(ctx))
     _forget_after_commit(ctx, row.prefix)
     return key_to_json(row)
 
 
-async def revoke_key(ctx: RequestContext) -> None:
+async def revoke_key(ctx: RequestContext[None, None]) -> None:
     row = await service.revoke_key(await ctx.tenant(), parse_id(ctx.path["id"]),
                                    now=utcnow(ctx.state.clock), granter=_granter(ctx))
     _forget_after_commit(ctx, row.prefix)
 
 
-async def rotate_key(ctx: RequestContext) -> ApiKeyJson:
+async def rotate_key(ctx: RequestContext[None, None]) -> ApiKeyJson:
     row, key, old_prefix = await service.rotate_key(
         await ctx.tenant(), _pepper(ctx), parse_id(ctx.path["id"]), now=utcnow(ctx.state.clock),
         granter=_granter(ctx))
