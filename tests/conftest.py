@@ -176,6 +176,7 @@ async def worker(app: Any, settings: Settings) -> AsyncIterator[Any]:
     PostgreSQL and Meilisearch; its index is dropped at the end of the session."""
     from arq.worker import Worker
 
+    from workers.deps import DEPS_KEY, deps
     from workers.settings import build_worker_settings
 
     options = build_worker_settings(settings)
@@ -183,16 +184,13 @@ async def worker(app: Any, settings: Settings) -> AsyncIterator[Any]:
     task = asyncio.create_task(running.async_run())
     ctx = running.ctx
     for _ in range(200):
-        if "search" in ctx:
+        if DEPS_KEY in ctx:
             break
         await asyncio.sleep(0.05)
     yield running
-    search = ctx.get("search")
-    if search is not None:
-        await search.client.wait_for_task(await search.client.delete_index(search.index_uid))
-    memory = ctx.get("memory_index")
-    if memory is not None:
-        await memory.client.wait_for_task(await memory.client.delete_index(memory.index_uid))
+    if DEPS_KEY in ctx:
+        for index in (deps(ctx).search, deps(ctx).memory_index):
+            await index.client.wait_for_task(await index.client.delete_index(index.index_uid))
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await task

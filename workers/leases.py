@@ -3,7 +3,7 @@
 While a worker runs an artifact, AI-list, import or export job it holds a PostgreSQL session
 advisory lock named after the job's row, on one connection of its own per worker process. When
 the process dies (kill -9, OOM, a deploy), PostgreSQL drops that connection and with it every
-lease. The sweep (``workers.context_jobs.requeue_stranded``) re-queues a ``processing`` row only
+lease. The sweep (``workers.jobs.requeue_stranded``) re-queues a ``processing`` row only
 when it can take the row's lease itself, so a crashed job runs again within one sweep period
 instead of after a fixed timeout, and a long import that is still running is never re-queued.
 
@@ -17,18 +17,13 @@ idempotent.
 from __future__ import annotations
 
 import asyncio
-import functools
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from typing import Any, cast
 
 import asyncpg
 import structlog
-from arq.typing import WorkerCoroutine
 
 log = structlog.get_logger(__name__)
-
-LEASED_TABLES = ("artifacts", "ai_list_jobs", "imports", "exports")
 
 
 def lease_name(table: str, row_id: int) -> str:
@@ -37,9 +32,10 @@ def lease_name(table: str, row_id: int) -> str:
 
 
 def lease_key_sql(table: str, id_column: str) -> str:
-    """SQL for the lock key of ``table``'s row ``id_column`` (matches ``lease_name``)."""
-    if table not in LEASED_TABLES:
-        raise ValueError(table)
+    """SQL for the lock key of ``table``'s row ``id_column`` (matches ``lease_name``). Both are
+    our own names (``workers.jobs.JOB_KINDS``), never a caller's."""
+    if not (table.isidentifier() and id_column.replace(".", "_").isidentifier()):
+        raise ValueError((table, id_column))
     return f"hashtextextended('tessera:job:{table}:' || {id_column}::text, 0)"
 
 
@@ -101,24 +97,3 @@ class JobLeases:
                 await self._conn.close(timeout=5)
             self._conn = None
 
-
-Job = Callable[[dict[str, Any], int, int], Coroutine[Any, Any, str]]
-
-
-def leased(table: str) -> Callable[[Job], WorkerCoroutine]:
-    """Run an ``(ctx, workspace_id, row_id)`` job only while holding its row's lease."""
-    if table not in LEASED_TABLES:
-        raise ValueError(table)
-
-    def wrap(job: Job) -> WorkerCoroutine:
-        @functools.wraps(job)
-        async def run(ctx: dict[str, Any], workspace_id: int, row_id: int) -> str:
-            async with ctx["leases"].hold(table, row_id) as held:
-                if not held:
-                    log.info("job_running_elsewhere", table=table, id=row_id)
-                    return "skipped"
-                return await job(ctx, workspace_id, row_id)
-
-        return cast(WorkerCoroutine, run)
-
-    return wrap

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from tessera.logs import configure_logging
 from tessera.redis_client import RedisClient
 from tessera.registry.cache import SchemaCache
 from tessera.settings import Settings
+from workers.deps import DEPS_KEY, WorkerDeps, deps
+from workers.intelligence import build_extractor
 from workers.leases import JobLeases
 from workers.memory.embedding import DIMENSIONS, Embedder, shared_embedder
 from workers.search_indexer import Schemas
@@ -41,42 +44,44 @@ def embedder(settings: Settings) -> Embedder:
 
 
 async def startup(ctx: dict[str, Any]) -> None:
+    """arq ``on_startup``: build the process's ``WorkerDeps`` from ``ctx["settings"]`` (read from
+    the environment when absent) and store them under ``DEPS_KEY``; ``ctx["clock"]``, when given,
+    is the webhook sender's clock."""
     settings: Settings = ctx.get("settings") or Settings()
     configure_logging(settings.log_level, settings.log_format)
-    ctx["settings"] = settings
-    ctx["engine"] = create_engine(settings, pool_size=5)
-    ctx["search"] = search_engine(settings)
-    ctx["memory_index"] = memory_index(settings, ctx["search"].client)
-    ctx["embedder"] = embedder(settings)
-    ctx["schemas"] = Schemas()
-    ctx["schemas_cache"] = SchemaCache(ttl_seconds=settings.schema_cache_seconds, clock=time.time)
-    ctx["ids"] = IdAllocator()
-    ctx["leases"] = JobLeases(settings.asyncpg_dsn)
-    ctx["redis_client"] = RedisClient(settings.redis_url)
-    ctx["http"] = delivery_client(settings)
-    ctx["webhook_sender"] = DeliverySender(ctx["engine"], ctx["http"], settings, clock=ctx.get("clock", time.time))
+    engine = create_engine(settings, pool_size=5)
+    search = search_engine(settings)
+    http = delivery_client(settings)
+    worker = WorkerDeps(
+        settings=settings, engine=engine, search=search, memory_index=memory_index(settings, search.client),
+        memory_index_ready=asyncio.Event(), embedder=embedder(settings), schemas=Schemas(),
+        schemas_cache=SchemaCache(ttl_seconds=settings.schema_cache_seconds, clock=time.time), ids=IdAllocator(),
+        leases=JobLeases(settings.asyncpg_dsn), redis_client=RedisClient(settings.redis_url), http=http,
+        webhook_sender=DeliverySender(engine, http, settings, clock=ctx.get("clock", time.time)),
+        extractor=build_extractor(llm_base_url=settings.llm_base_url, llm_model=settings.llm_model,
+                                  llm_api_key=settings.llm_api_key.get_secret_value(),
+                                  timeout_s=settings.llm_timeout_seconds))
+    ctx[DEPS_KEY] = worker
     try:
-        await ctx["search"].ensure_index()
-        await ctx["memory_index"].ensure_index()
-        ctx["memory_index_ready"] = True
+        await worker.search.ensure_index()
+        await worker.memory_index.ensure_index()
+        worker.memory_index_ready.set()
     except (SearchUnavailable, TaskFailed) as err:  # indexing catches up once Meilisearch is back
         log.warning("search_index_setup_deferred", error=str(err)[:200])
     log.info("worker_started")
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    if "search" in ctx:
-        await ctx["search"].client.close()
-    if "webhook_sender" in ctx:  # before the client its sends use
-        await ctx["webhook_sender"].close()
-    if "http" in ctx:
-        await ctx["http"].aclose()
-    if "redis_client" in ctx:
-        await ctx["redis_client"].close()
-    if "leases" in ctx:
-        await ctx["leases"].close()
-    if "engine" in ctx:
-        await ctx["engine"].dispose()
+    """arq ``on_shutdown``: close what ``startup`` opened (nothing when it did not get that far)."""
+    if DEPS_KEY not in ctx:
+        return
+    worker = deps(ctx)
+    await worker.search.client.close()
+    await worker.webhook_sender.close()  # before the client its sends use
+    await worker.http.aclose()
+    await worker.redis_client.close()
+    await worker.leases.close()
+    await worker.engine.dispose()
 
 
 async def purge_expired(ctx: dict[str, Any]) -> int:
@@ -84,8 +89,9 @@ async def purge_expired(ctx: dict[str, Any]) -> int:
     outbox rows done more than a day ago, the files of exports past their retention (the export
     reads ``expired``) and of failed imports and exports (nothing reads them again), and ask
     sessions past ``ASK_SESSION_TTL_HOURS``."""
-    retention_s = ctx["settings"].export_retention_days * 86_400
-    async with ctx["engine"].begin() as conn:
+    worker = deps(ctx)
+    retention_s = worker.settings.export_retention_days * 86_400
+    async with worker.engine.begin() as conn:
         expired = await conn.execute(text(
             "WITH gone AS (UPDATE exports SET status = 'expired', updated_at = now() WHERE status = 'completed' "
             "AND completed_at <= now() - make_interval(secs => :secs) RETURNING workspace_id, id) "
@@ -98,7 +104,7 @@ async def purge_expired(ctx: dict[str, Any]) -> int:
         failed_imports = await conn.execute(text(
             "DELETE FROM import_chunks c USING imports i WHERE i.workspace_id = c.workspace_id "
             "AND i.id = c.import_id AND i.status = 'failed'"))
-    async with ctx["engine"].begin() as conn:
+    async with worker.engine.begin() as conn:
         keys = await conn.execute(text(
             "DELETE FROM idempotency_keys WHERE workspace_id IS NOT NULL AND expires_at <= now()"))
         done = await conn.execute(text(
@@ -106,7 +112,7 @@ async def purge_expired(ctx: dict[str, Any]) -> int:
         receipts = await conn.execute(text("DELETE FROM erasure_receipts WHERE expires_at <= now()"))
         sessions = await conn.execute(text(
             "DELETE FROM ask_sessions WHERE workspace_id IS NOT NULL "
-            "AND updated_at < now() - make_interval(secs => :s)"), {"s": ctx["settings"].ask_session_ttl_hours * 3600})
+            "AND updated_at < now() - make_interval(secs => :s)"), {"s": worker.settings.ask_session_ttl_hours * 3600})
     return sum(int(getattr(r, "rowcount", 0) or 0) for r in (keys, done, receipts, expired, failed_exports,
                                                               failed_imports, sessions))
 
@@ -118,7 +124,7 @@ async def analyze_after_bulk_writes(ctx: dict[str, Any]) -> list[str]:
     """Refresh planner statistics of the tables a bulk load has changed by more than 5 % (and
     10,000 rows) since their last ANALYZE. Without them, the first queries after a large import
     planned a nested loop that took seconds; autovacuum gets there too, but minutes later."""
-    async with ctx["engine"].connect() as conn:
+    async with deps(ctx).engine.connect() as conn:
         stale = [r.relname for r in (await conn.execute(text(
             "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(:tables) AND n_mod_since_analyze > 10000 "
             "AND n_mod_since_analyze > 0.05 * GREATEST(n_live_tup, 1)"), {"tables": list(ANALYZED_TABLES)})).all()]

@@ -8,7 +8,6 @@ from typing import Any
 
 import orjson
 import structlog
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schema_registry.query import QueryError, parse_filter
 from search.client import SearchUnavailable
@@ -18,15 +17,15 @@ from tessera.records.cursor import CursorCodec
 from tessera.records.listing import RecordQuery
 from tessera.records.repository import get_records
 from tessera.records.values import primary_value, read_attributes
-from workers.context_jobs import MAX_ATTEMPTS, _claim, _fail
-from workers.job_errors import JobFailure, describe_failure
-from workers.leases import leased
+from workers.deps import WorkerDeps, deps
+from workers.job_errors import JobFailure
+from workers.jobs import AI_LIST, claim, fail, leased
 
 log = structlog.get_logger(__name__)
 MAX_CANDIDATES = 500
 
 
-async def _candidates(tenant: Tenant, ctx: dict[str, Any], obj: Any, node: Any, terms: tuple[str, ...]
+async def _candidates(tenant: Tenant, worker: WorkerDeps, obj: Any, node: Any, terms: tuple[str, ...]
                       ) -> list[int]:
     ids: list[int] | None = None
     if node is not None:
@@ -36,7 +35,7 @@ async def _candidates(tenant: Tenant, ctx: dict[str, Any], obj: Any, node: Any, 
         ids = [row.id for row in page.rows]
     if terms:
         try:
-            hits, _ = await ctx["search"].search(tenant.workspace_id, " ".join(terms), [obj], limit=200)
+            hits, _ = await worker.search.search(tenant.workspace_id, " ".join(terms), [obj], limit=200)
             found = [int(h.id) for h in hits.get(obj.slug, [])]
         except SearchUnavailable:
             found = []
@@ -49,19 +48,20 @@ async def _candidates(tenant: Tenant, ctx: dict[str, Any], obj: Any, node: Any, 
     return ids[:MAX_CANDIDATES]
 
 
-@leased("ai_list_jobs")
+@leased(AI_LIST)
 async def process_list_job(ctx: dict[str, Any], workspace_id: int, job_id: int) -> str:
     """arq job: build one AI list (idempotent: a finished job is left alone)."""
     from workers.intelligence.list_interpreter import interpret_list_query, rank_candidates
 
-    db: AsyncEngine = ctx["engine"]
-    job = await _claim(db, "ai_list_jobs", workspace_id, job_id)
+    worker = deps(ctx)
+    db = worker.engine
+    job = await claim(db, AI_LIST, workspace_id, job_id)
     if job is None:
         return "skipped"
     try:
         async with db.begin() as conn:
             tenant = Tenant(conn, workspace_id)
-            schema = await ctx["schemas_cache"].for_write(tenant)
+            schema = await worker.schemas_cache.for_write(tenant)
             obj = schema.object("person" if job["object_type"] == "contact" else "company")
             if obj is None:
                 raise JobFailure(f"this workspace has no {job['object_type']} object")
@@ -73,7 +73,7 @@ async def process_list_job(ctx: dict[str, Any], workspace_id: int, job_id: int) 
                     node = parse_filter(obj, interpretation.filter)
                 except QueryError as err:  # the interpreter proposed something the schema refuses
                     explanation += f" (filter dropped: {err.message})"
-            ids = await _candidates(tenant, ctx, obj, node, interpretation.terms)
+            ids = await _candidates(tenant, worker, obj, node, interpretation.terms)
             rows = await get_records(tenant, ids)
             insights: dict[int, list[str]] = {}
             if rows:
@@ -99,7 +99,6 @@ async def process_list_job(ctx: dict[str, Any], workspace_id: int, job_id: int) 
                 orjson.dumps({"entities": entities}).decode(), now)
     except Exception as err:  # report any failure on the job itself
         log.warning("list_job_failed", job_id=job_id, error_type=type(err).__name__)
-        await _fail(db, "ai_list_jobs", workspace_id, job_id, job["attempts"],
-                    describe_failure(err, will_retry=job["attempts"] < MAX_ATTEMPTS))
+        await fail(db, AI_LIST, workspace_id, job_id, job["attempts"], err)
         return "failed"
     return "completed"

@@ -21,10 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from schema_registry.workspace import WorkspaceSchema
 from search.client import SearchUnavailable, TaskFailed
 from search.documents import build_document
-from search.engine import SearchEngine
+from search.engine import SearchEngine, tenant_filter
 from search.memory import MemoryIndex
 from tessera.db.tenant import Tenant
 from tessera.registry.repository import load_schema, schema_version
+from workers.deps import deps
 
 log = structlog.get_logger(__name__)
 
@@ -129,11 +130,11 @@ async def relay_batch(db: AsyncEngine, engine: SearchEngine, schemas: Schemas, *
                 done.append(row.id)
             elif row.event_type == "object.deleted":
                 task = await engine.client.delete_by_filter(
-                    engine.index_uid, f"workspace_id = {int(row.workspace_id)} AND object_id = {int(row.aggregate_id)}")
+                    engine.index_uid, tenant_filter(row.workspace_id, row.aggregate_id))
                 await engine.client.wait_for_task(task, wait_seconds=120)
                 done.append(row.id)
             elif row.event_type == "workspace.erased":
-                task = await engine.client.delete_by_filter(engine.index_uid, f"workspace_id = {int(row.workspace_id)}")
+                task = await engine.client.delete_by_filter(engine.index_uid, tenant_filter(row.workspace_id))
                 await engine.client.wait_for_task(task, wait_seconds=120)
                 if memory is not None:
                     await memory.delete_workspace(row.workspace_id)
@@ -160,10 +161,11 @@ async def relay_batch(db: AsyncEngine, engine: SearchEngine, schemas: Schemas, *
 
 async def relay_search(ctx: dict[str, Any]) -> int:
     """arq job: drain the search outbox until it is empty (or Meilisearch is unavailable)."""
+    worker = deps(ctx)
     total = 0
     try:
         while True:
-            processed = await relay_batch(ctx["engine"], ctx["search"], ctx["schemas"], memory=ctx.get("memory_index"))
+            processed = await relay_batch(worker.engine, worker.search, worker.schemas, memory=worker.memory_index)
             if processed == 0:
                 return total
             total += processed

@@ -9,7 +9,7 @@ from arq.connections import RedisSettings
 from arq.cron import cron
 
 from tessera.settings import Settings
-from workers import context_jobs, lifecycle, list_jobs, search_indexer, transfer_jobs, webhook_delivery
+from workers import context_jobs, jobs, lifecycle, list_jobs, search_indexer, transfer_jobs, webhook_delivery
 from workers.memory import indexer
 
 EVERY_SECOND = set(range(60))
@@ -34,7 +34,7 @@ def build_worker_settings(settings: Settings) -> dict[str, Any]:
                  run_at_startup=True, unique=True),
             cron(webhook_delivery.webhook_job, name="webhook_sweep", second=EVERY_SECOND, keep_result=0,
                  run_at_startup=True, unique=True),
-            cron(context_jobs.requeue_stranded, name="requeue_stranded", second={0, 15, 30, 45}, keep_result=0,
+            cron(jobs.requeue_stranded, name="requeue_stranded", second={0, 15, 30, 45}, keep_result=0,
                  run_at_startup=True, unique=True),
             cron(lifecycle.purge_expired, name="purge_expired", minute={0, 10, 20, 30, 40, 50},
                  run_at_startup=True, keep_result=0),

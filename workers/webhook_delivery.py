@@ -49,6 +49,7 @@ from tessera.settings import Settings
 from tessera.webhooks.address import UnsafeTarget, resolve_target
 from tessera.webhooks.service import matches_event
 from tessera.webhooks.signing import unseal
+from workers.deps import deps
 
 log = structlog.get_logger(__name__)
 
@@ -452,11 +453,11 @@ class DeliverySender:
 async def webhook_job(ctx: dict[str, Any]) -> int:
     """arq job (and per-second sweep): fan out new events, then start the sends that are due (the
     job does not wait for them). Returns outbox rows consumed plus sends started."""
-    sender: DeliverySender = ctx["webhook_sender"]  # the process's, made at start-up (a job's ctx is a copy)
+    worker = deps(ctx)
     moved = 0
     for _ in range(50):
-        batch = await dispatch_webhooks(ctx["engine"])
+        batch = await dispatch_webhooks(worker.engine)
         moved += batch
         if batch < BATCH:
             break
-    return moved + await sender.fill()
+    return moved + await worker.webhook_sender.fill()

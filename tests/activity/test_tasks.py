@@ -135,8 +135,7 @@ async def test_a_bulk_load_gets_fresh_planner_statistics(ws: Workspace, db: Any,
     """The worker's cron re-analyzes a table a bulk load has changed (here: 12,000 tasks)."""
     import asyncio
 
-    from tessera.db.engine import create_engine
-    from workers.lifecycle import analyze_after_bulk_writes
+    from workers.lifecycle import analyze_after_bulk_writes, shutdown, startup
 
     def stats() -> Any:
         return db.fetchrow("SELECT n_mod_since_analyze, coalesce(last_analyze, last_autoanalyze) AS at "
@@ -149,10 +148,11 @@ async def test_a_bulk_load_gets_fresh_planner_statistics(ws: Workspace, db: Any,
         if (await stats())["n_mod_since_analyze"] >= 12000:
             break
         await asyncio.sleep(0.1)
-    engine = create_engine(settings, pool_size=1)  # a worker's engine: not bound to one workspace
+    ctx: dict[str, Any] = {"settings": settings}
+    await startup(ctx)  # a worker's engine: not bound to one workspace
     try:
-        await analyze_after_bulk_writes({"engine": engine})
+        await analyze_after_bulk_writes(ctx)
     finally:
-        await engine.dispose()
+        await shutdown(ctx)
     after = await stats()
     assert after["n_mod_since_analyze"] < 12000 and after["at"] is not None

@@ -139,7 +139,9 @@ async def test_a_job_whose_lease_is_held_is_left_to_its_worker(ws: Workspace, db
                                                                settings: Any) -> None:
     """A processing artifact whose lease a live worker holds is neither re-queued by the sweep nor
     run by a second copy of its job; once the lease is gone, the sweep picks it up."""
-    from workers.context_jobs import process_artifact, stranded
+    from workers.context_jobs import process_artifact
+    from workers.deps import deps
+    from workers.jobs import ARTIFACT, stranded
     from workers.leases import lease_name
     from workers.lifecycle import shutdown, startup
 
@@ -152,13 +154,13 @@ async def test_a_job_whose_lease_is_held_is_left_to_its_worker(ws: Workspace, db
     try:
         await db.execute("UPDATE artifacts SET status = 'processing' WHERE workspace_id = $1 AND id = $2",
                          int(ws.id), artifact_id)
-        async with ctx["engine"].begin() as conn:
-            assert artifact_id not in {row.id for row in await stranded(conn, "artifacts")}
+        async with deps(ctx).engine.begin() as conn:
+            assert artifact_id not in {row.id for row in await stranded(conn, ARTIFACT)}
         assert await process_artifact(ctx, int(ws.id), artifact_id) == "skipped"
         assert await db.fetchval("SELECT status FROM artifacts WHERE id = $1", artifact_id) == "processing"
         await db.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", lease_name("artifacts", artifact_id))
-        async with ctx["engine"].begin() as conn:
-            assert artifact_id in {row.id for row in await stranded(conn, "artifacts")}
+        async with deps(ctx).engine.begin() as conn:
+            assert artifact_id in {row.id for row in await stranded(conn, ARTIFACT)}
         assert await process_artifact(ctx, int(ws.id), artifact_id) == "completed"
     finally:
         await db.execute("SELECT pg_advisory_unlock_all()")
@@ -167,7 +169,8 @@ async def test_a_job_whose_lease_is_held_is_left_to_its_worker(ws: Workspace, db
 
 async def test_a_job_whose_worker_dies_every_time_fails_after_ten_starts(ws: Workspace, db: asyncpg.Connection,
                                                                           settings: Any) -> None:
-    from workers.context_jobs import MAX_CLAIMS, process_artifact
+    from workers.context_jobs import process_artifact
+    from workers.jobs import MAX_CLAIMS
     from workers.lifecycle import shutdown, startup
 
     artifact_id = (await ws.post("/v1/context/text", {"content": EMAIL})).json()["artifact_id"]

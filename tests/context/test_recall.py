@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import FakeClock, Workspace, WorkspaceFactory
 from tests.context.test_context import processed
 from tests.spec import assert_matches
+from workers.deps import deps
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -152,7 +153,7 @@ async def test_notes_are_remembered_and_archiving_forgets_them(ws: Workspace, db
 async def test_erasure_removes_the_memory_and_its_index_documents(ws: Workspace, db: asyncpg.Connection,
                                                                   worker: Any) -> None:
     await remembered(ws, db, "The spare key for the Oslo office is in the blue lockbox by the loading dock.")
-    index = worker.ctx["memory_index"]
+    index = deps(worker.ctx).memory_index
 
     async def documents() -> int:
         found = await index.client.fetch_documents(index.index_uid, filter_=f"workspace_id = {int(ws.id)}",

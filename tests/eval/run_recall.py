@@ -71,6 +71,7 @@ async def run(question_files: list[Path], show_misses: bool) -> dict[str, Any]:
     from tessera.migrate import upgrade
     from tessera.settings import Settings
     from tessera.workspaces import create_workspace
+    from workers.deps import DEPS_KEY
     from workers.settings import build_worker_settings
 
     base = Settings()
@@ -157,12 +158,10 @@ async def run(question_files: list[Path], show_misses: bool) -> dict[str, Any]:
                 await task
             with contextlib.suppress(asyncio.CancelledError):
                 await worker.close()
-            search = worker.ctx.get("search")
-            memory_index = worker.ctx.get("memory_index")
-            for index in (search, memory_index):
-                if index is not None:
-                    with contextlib.suppress(Exception):
-                        await index.client.wait_for_task(await index.client.delete_index(index.index_uid))
+            started = worker.ctx.get(DEPS_KEY)
+            for index in (started.search, started.memory_index) if started is not None else ():
+                with contextlib.suppress(Exception):
+                    await index.client.wait_for_task(await index.client.delete_index(index.index_uid))
     answerable = [r for r in rows if r["kind"] != "unanswerable"]
     updates = [r for r in rows if r["kind"] == "update"]
     unanswerable = [r for r in rows if r["kind"] == "unanswerable"]

@@ -21,7 +21,7 @@ from tests.receiver import running_receiver
 KILLS = 3
 OUTBOX_RECORDS = 10_000  # 5,000 drained in 3 chunks once the relay got faster: the last kill found 0 pending
 # The product re-queues an artifact left 'processing' by a dead worker at its next sweep, every
-# 15 s (workers.context_jobs.requeue_stranded, workers.leases); the deadline leaves room for the
+# 15 s (workers.jobs.requeue_stranded, workers.leases); the deadline leaves room for the
 # remaining work on a busy machine.
 STRANDED_DEADLINE_S = float(os.environ.get("FAULTS_STRANDED_DEADLINE_S", "90"))
 

@@ -10,6 +10,7 @@ import pytest
 
 from tessera.settings import Settings
 from tests.conftest import Workspace
+from workers.deps import deps
 from workers.search_maintenance import reindex, verify
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -26,7 +27,7 @@ async def _indexed(ws: Workspace, count: int) -> None:
 
 
 async def _engine(worker: Any) -> Any:
-    return worker.ctx["search"]
+    return deps(worker.ctx).search
 
 
 async def test_verify_finds_and_repairs_drift(ws: Workspace, settings: Settings, worker: Any) -> None:
@@ -82,7 +83,7 @@ async def test_verify_and_reindex_cover_memory(ws: Workspace, settings: Settings
         await asyncio.sleep(0.1)
     clean = await verify(settings, workspace_id=int(ws.id), repair=False)
     assert clean["memory"]["missing"] == 0 and clean["memory"]["extra"] == 0 and clean["memory"]["items"] >= 1
-    index = worker.ctx["memory_index"]
+    index = deps(worker.ctx).memory_index
     await index.client.wait_for_task(await index.client.delete_by_filter(index.index_uid,
                                                                           f"workspace_id = {int(ws.id)}"))
     gone = await verify(settings, workspace_id=int(ws.id), repair=False)

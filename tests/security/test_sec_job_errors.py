@@ -4,6 +4,7 @@ drivers put hosts, ports, SQL and parameters."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import asyncpg
@@ -44,6 +45,7 @@ class UnreachableExtractor:
 async def test_an_artifact_whose_service_is_down_reports_a_generic_error(ws: Workspace, db: asyncpg.Connection,
                                                                          settings: Settings) -> None:
     from workers.context_jobs import process_artifact
+    from workers.deps import DEPS_KEY, deps
     from workers.lifecycle import shutdown, startup
 
     artifact_id = (await ws.post("/v1/context/text", {"content": "Ada Lovelace joined Acme."})).json()["artifact_id"]
@@ -53,7 +55,7 @@ async def test_an_artifact_whose_service_is_down_reports_a_generic_error(ws: Wor
     ctx: dict[str, Any] = {"settings": settings}
     await startup(ctx)
     try:
-        ctx["extractor"] = UnreachableExtractor()
+        ctx[DEPS_KEY] = dataclasses.replace(deps(ctx), extractor=UnreachableExtractor())
         assert await process_artifact(ctx, int(ws.id), artifact_id) == "failed"
     finally:
         await shutdown(ctx)

@@ -16,6 +16,7 @@ import pytest
 from tessera.db.tables import metadata
 from tessera.settings import Settings
 from tests.conftest import Workspace, WorkspaceFactory
+from workers.deps import deps
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -145,7 +146,7 @@ async def test_erasure_leaves_nothing_anywhere(make_workspace: WorkspaceFactory,
     await ws.post("/v1/webhooks", {"url": "https://hooks.example.com/x"})
     await ws.post("/v1/api-keys", {"name": "idem", "scopes": ["object.read"]}, headers={"Idempotency-Key": "e1"})
     await ws.post("/v1/context/text", {"content": "Marcus from techflow.io wants a demo"})
-    search = worker.ctx["search"]
+    search = deps(worker.ctx).search
     deadline = time.monotonic() + 10
     while not await search.client.fetch_documents(search.index_uid, filter_=f"workspace_id = {int(ws.id)}",
                                                   fields=["id"], limit=1, offset=0):
