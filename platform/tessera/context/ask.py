@@ -18,7 +18,7 @@ from tessera.context.memory import RecalledPassage, Recollection, mention_counts
 from tessera.db.tenant import Tenant
 from tessera.errors import NotFound
 from tessera.fulltext.service import find
-from tessera.records.repository import find_by_unique, get_records
+from tessera.records.repository import find_by_facet, find_by_unique, get_records
 from tessera.records.values import primary_value, read_attributes, unique_keys
 from tessera.wire import iso
 
@@ -51,11 +51,7 @@ async def _people_at_domains(tenant: Tenant, person: ObjectDefinition | None, do
     emails = person.attribute("email_addresses") if person is not None else None
     if emails is None or not domains:
         return []
-    rows = await tenant.fetch(
-        "SELECT DISTINCT record_id FROM record_values WHERE workspace_id = $1 AND attribute_id = $2 "
-        "AND facet = 'domain' AND left(v_text, 200) COLLATE \"C\" = ANY($3::text[]) LIMIT 5",
-        emails.id, [d.lower() for d in domains])
-    return [r["record_id"] for r in rows]
+    return await find_by_facet(tenant, emails.id, "domain", [d.lower() for d in domains], limit=5)
 
 
 async def resolve(tenant: Tenant, schema: WorkspaceSchema, search: SearchPort | None, terms: dict[str, list[str]],

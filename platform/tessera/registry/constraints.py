@@ -10,8 +10,9 @@ from sqlalchemy import func
 
 from schema_registry.definitions import AttributeDefinition
 from schema_registry.types import attribute_type
-from tessera.db.tables import record_values, records, unique_values
+from tessera.db.tables import records
 from tessera.db.tenant import Tenant
+from tessera.records import repository as records_repository
 from tessera.records.values import claim_key
 
 
@@ -30,16 +31,11 @@ async def count_missing(tenant: Tenant, attribute: AttributeDefinition) -> int:
 
 
 async def count_multi_valued(tenant: Tenant, attribute: AttributeDefinition) -> int:
-    stmt = tenant.select(record_values, func.count(record_values.c.record_id.distinct())).where(
-        record_values.c.attribute_id == attribute.id, record_values.c.ord > 0)
-    return int((await tenant.execute(stmt)).scalar_one())
+    return await records_repository.count_multi_valued(tenant, attribute.id)
 
 
 async def count_fractional(tenant: Tenant, attribute: AttributeDefinition) -> int:
-    stmt = tenant.select(record_values, func.count(record_values.c.record_id.distinct())).where(
-        record_values.c.attribute_id == attribute.id, record_values.c.facet == "",
-        record_values.c.v_num != func.trunc(record_values.c.v_num))
-    return int((await tenant.execute(stmt)).scalar_one())
+    return await records_repository.count_fractional(tenant, attribute.id)
 
 
 async def _stored_values(tenant: Tenant, attribute: AttributeDefinition) -> list[tuple[int, list[Any]]]:
@@ -66,12 +62,9 @@ async def claim_unique_values(tenant: Tenant, attribute: AttributeDefinition) ->
     conflicting = {r for key, ids in holders.items() if len(ids) > 1 for r in ids}
     if conflicting:
         return len(conflicting)
-    rows = [{"attribute_id": attribute.id, "value_key": key, "record_id": record_id}
-            for key, record_id in owners.items()]
-    for start in range(0, len(rows), 5000):
-        await tenant.execute(unique_values.insert(), tenant.rows(rows[start:start + 5000]))
+    await records_repository.add_claims(tenant, attribute.id, owners)
     return 0
 
 
 async def release_unique_values(tenant: Tenant, attribute: AttributeDefinition) -> None:
-    await tenant.execute(tenant.delete(unique_values).where(unique_values.c.attribute_id == attribute.id))
+    await records_repository.drop_claims(tenant, attribute.id)

@@ -12,6 +12,7 @@ from tessera.errors import NotFound
 from tessera.http.context import RequestContext
 from tessera.records.cursor import CursorCodec
 from tessera.records.endpoints import reader
+from tessera.records.repository import attribute_history as history_of
 from tessera.records.values import read_value
 from tessera.timeline.aggregate import fold_bursts
 from tessera.wire import iso, parse_id
@@ -83,10 +84,7 @@ async def attribute_history(ctx: RequestContext) -> dict[str, Any]:
     attribute = obj.attribute(ctx.path["slug"])
     if attribute is None:
         raise NotFound(f"Attribute '{ctx.path['slug'][:80]}' not found on '{obj.slug}'")
-    rows = await service.tenant.fetch(
-        "SELECT value, active_from, active_until, actor, actor_id FROM attribute_history "
-        "WHERE workspace_id = $1 AND record_id = $2 AND attribute_id = $3 ORDER BY active_from, id",
-        record.id, attribute.id)
+    rows = await history_of(service.tenant, record.id, attribute.id)
     data = []
     for row in rows:
         value = row["value"]
