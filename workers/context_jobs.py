@@ -164,9 +164,8 @@ async def _works_at(registry: RegistryService, schema: WorkspaceSchema, company:
         if (definition.entity_definition_1_id, definition.entity_definition_2_id) == (company.id, person.id) and \
                 (definition.entity_1_to_2_predicate, definition.entity_2_to_1_predicate) == WORKS_AT:
             return definition.id
-    created = await registry.create_relationship(
-        type_=RelationshipType.MANY_TO_MANY.value, entity_definition_1_id=str(company.id),
-        entity_definition_2_id=str(person.id), predicate_1_to_2=WORKS_AT[0], predicate_2_to_1=WORKS_AT[1])
+    created = await registry.relate_objects(RelationshipType.MANY_TO_MANY, company, person,
+                                            predicate_1_to_2=WORKS_AT[0], predicate_2_to_1=WORKS_AT[1])
     return created.id
 
 

@@ -4,7 +4,6 @@ back-fill of uniqueness claims when ``is_unique`` is switched on."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 from sqlalchemy import func
 
@@ -14,6 +13,7 @@ from tessera.db.tables import records
 from tessera.db.tenant import Tenant
 from tessera.records import repository as records_repository
 from tessera.records.values import claim_key
+from tessera.wire import JsonValue
 
 
 async def count_records(tenant: Tenant, object_id: int) -> int:
@@ -38,12 +38,12 @@ async def count_fractional(tenant: Tenant, attribute: AttributeDefinition) -> in
     return await records_repository.count_fractional(tenant, attribute.id)
 
 
-async def _stored_values(tenant: Tenant, attribute: AttributeDefinition) -> list[tuple[int, list[Any]]]:
+async def _stored_values(tenant: Tenant, attribute: AttributeDefinition) -> list[tuple[int, list[JsonValue]]]:
+    """Each record holding the attribute, with the stored forms of its values."""
     key = str(attribute.id)
-    stmt = tenant.select(records, records.c.id, records.c.data[key]).where(
+    stmt = tenant.select(records, records.c.id, records.c.data[key].label("stored")).where(
         records.c.object_id == attribute.object_id, records.c.data.has_key(key))
-    rows: list[Any] = list((await tenant.execute(stmt)).all())
-    return [(int(row[0]), list(row[1] or [])) for row in rows]
+    return [(int(row["id"]), list(row["stored"] or [])) for row in (await tenant.execute(stmt)).mappings()]
 
 
 async def claim_unique_values(tenant: Tenant, attribute: AttributeDefinition) -> int:

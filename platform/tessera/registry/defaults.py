@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from tessera.db.tables import attribute_definitions, object_definitions
 from tessera.db.tenant import Tenant
 
-DEFAULT_OBJECTS: tuple[dict[str, Any], ...] = (
+
+class DefaultAttribute(TypedDict):
+    slug: str
+    name: str
+    type: str
+    is_multi_value: NotRequired[bool]
+    is_unique: NotRequired[bool]
+    is_whole_number: NotRequired[bool]
+
+
+class DefaultObject(TypedDict):
+    slug: str
+    name: str
+    name_plural: str
+    type: str
+    description: str
+    attributes: tuple[DefaultAttribute, ...]
+
+
+DEFAULT_OBJECTS: tuple[DefaultObject, ...] = (
     {
         "slug": "person", "name": "Person", "name_plural": "People", "type": "person",
         "description": "People your workspace knows",
@@ -47,6 +66,7 @@ async def seed_default_objects(tenant: Tenant) -> None:
             ).returning(object_definitions.c.id)
         )).scalar_one()
         # executemany compiles one statement for all rows: give every row every column.
-        rows = [{"object_id": object_id, "position": i, "is_multi_value": False, "is_unique": False,
-                 "is_whole_number": False, **attr} for i, attr in enumerate(spec["attributes"])]
+        rows: list[dict[str, object]] = [
+            {"object_id": object_id, "position": i, "is_multi_value": False, "is_unique": False,
+             "is_whole_number": False, **attr} for i, attr in enumerate(spec["attributes"])]
         await tenant.execute(attribute_definitions.insert(), tenant.rows(rows))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -77,7 +77,7 @@ class UpdateAttributeRequest(RequestModel):
     name: Name | None = None
     description: str | None = Field(default=None, max_length=2000)
     options: UpdateAttributeOptions | None = None
-    type: Any = Field(default=None, description="Refused: an attribute's type cannot change")
+    type: object = Field(default=None, description="Refused: an attribute's type cannot change")
 
 
 class CreateRelationshipDefinitionRequest(RequestModel):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
-from sqlalchemy import func, select, text
+from sqlalchemy import RowMapping, Select, func, select, text
 
 from schema_registry.definitions import (
     AttributeDefinition,
@@ -28,14 +28,42 @@ from tessera.db.tenant import Tenant
 from tessera.errors import ServiceUnavailable, TooManyRequests
 
 
-def _attribute(row: Any) -> AttributeDefinition:
+class StoredSelectOption(TypedDict):
+    """A select option as ``attribute_definitions.select_options`` holds it."""
+
+    id: str
+    name: str
+
+
+class ObjectChanges(TypedDict, total=False):
+    """The columns an object update sets; a column left out keeps its value."""
+
+    name: str
+    name_plural: str
+    description: str
+
+
+class AttributeChanges(TypedDict, total=False):
+    """The columns an attribute update sets; a column left out keeps its value."""
+
+    name: str
+    description: str
+    select_options: list[StoredSelectOption]
+    use_raw_format: bool
+    is_whole_number: bool
+    is_required: bool
+    is_multi_value: bool
+    is_unique: bool
+
+
+def _attribute(row: RowMapping) -> AttributeDefinition:
     return AttributeDefinition(
-        id=row.id, object_id=row.object_id, slug=row.slug, name=row.name,
-        type=AttributeTypeName(row.type), description=row.description,
-        is_required=row.is_required, is_unique=row.is_unique, is_multi_value=row.is_multi_value,
-        use_raw_format=row.use_raw_format, is_whole_number=row.is_whole_number,
-        select_options=tuple(SelectOption(id=o["id"], name=o["name"]) for o in row.select_options),
-        position=row.position, created_at=row.created_at,
+        id=row["id"], object_id=row["object_id"], slug=row["slug"], name=row["name"],
+        type=AttributeTypeName(row["type"]), description=row["description"],
+        is_required=row["is_required"], is_unique=row["is_unique"], is_multi_value=row["is_multi_value"],
+        use_raw_format=row["use_raw_format"], is_whole_number=row["is_whole_number"],
+        select_options=tuple(SelectOption(id=o["id"], name=o["name"]) for o in row["select_options"]),
+        position=row["position"], created_at=row["created_at"],
     )
 
 
@@ -57,7 +85,7 @@ async def schema_version(tenant: Tenant, *, lock: str | None = None) -> int:
     return int(version) if version is not None else -1
 
 
-async def _version_for_change(tenant: Tenant, stmt: Any) -> int:
+async def _version_for_change(tenant: Tenant, stmt: Select[tuple[int]]) -> int:
     await tenant.execute(text(f"SET LOCAL lock_timeout = {int(SCHEMA_CHANGE_WAIT_MS)}"))
     try:
         version = (await tenant.execute(stmt)).scalar_one_or_none()
@@ -75,8 +103,8 @@ async def load_schema(tenant: Tenant) -> WorkspaceSchema:
     attrs: dict[int, list[AttributeDefinition]] = {}
     stmt = tenant.select(attribute_definitions).order_by(attribute_definitions.c.position,
                                                           attribute_definitions.c.id)
-    for row in (await tenant.execute(stmt)).all():
-        attrs.setdefault(row.object_id, []).append(_attribute(row))
+    for attribute in (await tenant.execute(stmt)).mappings().all():
+        attrs.setdefault(attribute["object_id"], []).append(_attribute(attribute))
     objects = []
     stmt = tenant.select(object_definitions).order_by(object_definitions.c.created_at, object_definitions.c.id)
     for row in (await tenant.execute(stmt)).all():
@@ -113,41 +141,56 @@ async def bump_version(tenant: Tenant) -> int:
     return int(version)
 
 
-async def insert_object(tenant: Tenant, **values: Any) -> int:
-    stmt = tenant.insert(object_definitions).values(**values).returning(object_definitions.c.id)
+async def insert_object(tenant: Tenant, *, slug: str, name: str, name_plural: str, description: str,
+                        type_: ObjectType, parent_object_id: int | None) -> int:
+    stmt = tenant.insert(object_definitions).values(
+        slug=slug, name=name, name_plural=name_plural, description=description, type=type_.value,
+        parent_object_id=parent_object_id).returning(object_definitions.c.id)
     return int((await tenant.execute(stmt)).scalar_one())
 
 
-async def update_object(tenant: Tenant, object_id: int, **values: Any) -> None:
+async def update_object(tenant: Tenant, object_id: int, changes: ObjectChanges) -> None:
     await tenant.execute(tenant.update(object_definitions).where(object_definitions.c.id == object_id)
-                         .values(**values, updated_at=func.now()))
+                         .values(**changes, updated_at=func.now()))
 
 
 async def delete_object(tenant: Tenant, object_id: int) -> None:
     await tenant.execute(tenant.delete(object_definitions).where(object_definitions.c.id == object_id))
 
 
-async def insert_attribute(tenant: Tenant, **values: Any) -> int:
+async def insert_attribute(tenant: Tenant, *, object_id: int, slug: str, name: str, type_: AttributeTypeName,
+                           description: str, is_required: bool, is_unique: bool, is_multi_value: bool,
+                           use_raw_format: bool, is_whole_number: bool, select_options: list[StoredSelectOption]
+                           ) -> int:
+    """A new attribute, placed after the object's last one."""
     position = (await tenant.execute(
         tenant.select(attribute_definitions, func.coalesce(func.max(attribute_definitions.c.position) + 1, 0))
-        .where(attribute_definitions.c.object_id == values["object_id"])
+        .where(attribute_definitions.c.object_id == object_id)
     )).scalar_one()
-    stmt = tenant.insert(attribute_definitions).values(**values, position=position).returning(
-        attribute_definitions.c.id)
+    stmt = tenant.insert(attribute_definitions).values(
+        object_id=object_id, slug=slug, name=name, type=type_.value, description=description,
+        is_required=is_required, is_unique=is_unique, is_multi_value=is_multi_value, use_raw_format=use_raw_format,
+        is_whole_number=is_whole_number, select_options=select_options, position=position,
+    ).returning(attribute_definitions.c.id)
     return int((await tenant.execute(stmt)).scalar_one())
 
 
-async def update_attribute(tenant: Tenant, attribute_id: int, **values: Any) -> None:
+async def update_attribute(tenant: Tenant, attribute_id: int, changes: AttributeChanges) -> None:
     await tenant.execute(tenant.update(attribute_definitions)
-                         .where(attribute_definitions.c.id == attribute_id).values(**values))
+                         .where(attribute_definitions.c.id == attribute_id).values(**changes))
 
 
 async def delete_attribute(tenant: Tenant, attribute_id: int) -> None:
     await tenant.execute(tenant.delete(attribute_definitions).where(attribute_definitions.c.id == attribute_id))
 
 
-async def insert_relationship(tenant: Tenant, **values: Any) -> int:
-    stmt = tenant.insert(relationship_definitions).values(**values).returning(relationship_definitions.c.id)
+async def insert_relationship(tenant: Tenant, *, type_: RelationshipType, entity_definition_1_id: int,
+                              entity_definition_2_id: int, entity_1_to_2_predicate: str,
+                              entity_2_to_1_predicate: str) -> int:
+    stmt = tenant.insert(relationship_definitions).values(
+        type=type_.value, entity_definition_1_id=entity_definition_1_id, entity_definition_2_id=entity_definition_2_id,
+        entity_1_to_2_predicate=entity_1_to_2_predicate, entity_2_to_1_predicate=entity_2_to_1_predicate,
+    ).returning(relationship_definitions.c.id)
     return int((await tenant.execute(stmt)).scalar_one())
 
 

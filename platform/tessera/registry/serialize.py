@@ -1,15 +1,24 @@
-"""Definitions as the API shows them (``developer.ObjectResponse`` and friends)."""
+"""Definitions as the API shows them (``developer.ObjectResponse`` and friends). They are also the
+data of ``object.*`` / ``attribute.*`` webhook events, which carry JSON objects: so they are built
+as JSON objects, not TypedDicts (which a JSON object type does not accept)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from schema_registry.definitions import AttributeDefinition, ObjectDefinition, RelationshipDefinition
-from tessera.wire import iso
+from tessera.wire import JsonObject, iso
 
 
-def attribute_to_json(attribute: AttributeDefinition) -> dict[str, Any]:
-    options: dict[str, Any] = {
+class DefinitionListJson(TypedDict):
+    """``ListObjectsResponse``, ``ListRelationshipDefinitionsResponse``."""
+
+    data: list[JsonObject]
+
+
+def attribute_to_json(attribute: AttributeDefinition) -> JsonObject:
+    """``AttributeDefinitionResponse``; ``select_options`` only for select attributes."""
+    options: JsonObject = {
         "is_required": attribute.is_required,
         "is_unique": attribute.is_unique,
         "is_multi_value": attribute.is_multi_value,
@@ -28,8 +37,9 @@ def attribute_to_json(attribute: AttributeDefinition) -> dict[str, Any]:
     }
 
 
-def object_to_json(obj: ObjectDefinition, *, include_attributes: bool = True) -> dict[str, Any]:
-    out: dict[str, Any] = {
+def object_to_json(obj: ObjectDefinition, *, include_attributes: bool = True) -> JsonObject:
+    """``ObjectResponse``; ``parent_object_id`` only for lists."""
+    out: JsonObject = {
         "id": str(obj.id),
         "slug": obj.slug,
         "name": obj.name,
@@ -45,7 +55,8 @@ def object_to_json(obj: ObjectDefinition, *, include_attributes: bool = True) ->
     return out
 
 
-def relationship_to_json(definition: RelationshipDefinition) -> dict[str, Any]:
+def relationship_to_json(definition: RelationshipDefinition) -> JsonObject:
+    """``RelationshipDefinitionResponse``."""
     return {
         "id": str(definition.id),
         "type": definition.type.value,
