@@ -16,6 +16,7 @@ from search.memory import MemoryIndex
 from tessera.db.engine import create_engine
 from tessera.db.ids import IdAllocator
 from tessera.logs import configure_logging
+from tessera.records import repository as records_repository
 from tessera.redis_client import RedisClient
 from tessera.registry.cache import SchemaCache
 from tessera.settings import Settings
@@ -117,7 +118,7 @@ async def purge_expired(ctx: dict[str, Any]) -> int:
                                                               failed_imports, sessions))
 
 
-ANALYZED_TABLES = ("records", "record_values", "unique_values", "attribute_history", "tasks", "task_entities")
+ANALYZED_TABLES = (*records_repository.TABLES, "tasks", "task_entities")
 
 
 async def analyze_after_bulk_writes(ctx: dict[str, Any]) -> list[str]:

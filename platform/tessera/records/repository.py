@@ -231,3 +231,7 @@ async def add_claims(tenant: Tenant, attribute_id: int, owners: dict[str, int]) 
 async def drop_claims(tenant: Tenant, attribute_id: int) -> None:
     """Forget every uniqueness claim of the attribute."""
     await tenant.fetch("DELETE FROM unique_values WHERE workspace_id = $1 AND attribute_id = $2", attribute_id)
+
+
+TABLES = ("records", "record_values", "unique_values", "attribute_history")
+"""The record engine's tables, for maintenance that goes by table name (``ANALYZE``)."""
