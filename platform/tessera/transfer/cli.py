@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Never
 
 import click
 import orjson
@@ -15,10 +15,13 @@ from tqdm import tqdm
 
 from tessera.settings import Settings
 
+if TYPE_CHECKING:
+    from tessera.wire import JsonObject
+
 CHUNK = 1024 * 1024
 
 
-async def _file_chunks(path: Path, bar: tqdm[Any]) -> AsyncIterator[bytes]:
+async def _file_chunks(path: Path, bar: tqdm[Never]) -> AsyncIterator[bytes]:
     with path.open("rb") as handle:
         while data := handle.read(CHUNK):
             bar.update(len(data))
@@ -44,6 +47,7 @@ def register_transfer_commands(cli: click.Group, admin: click.Group) -> None:
         from tessera.registry.cache import SchemaCache
         from tessera.registry.repository import load_schema
         from tessera.transfer.imports import iter_rows, plan_import, run_import
+        from tessera.transfer.service import parse_mapping
 
         raw_mapping = Path(mapping[1:]).read_text() if mapping and mapping.startswith("@") else mapping
         chosen = fmt or ("jsonl" if file.suffix.lower() in (".jsonl", ".ndjson") else "csv")
@@ -62,13 +66,12 @@ def register_transfer_commands(cli: click.Group, admin: click.Group) -> None:
                     if first is None:
                         raise click.ClickException("the file holds no rows")
 
-                    async def replay() -> Any:
+                    async def replay() -> AsyncIterator[tuple[list[str], JsonObject]]:
                         yield first
                         async for item in rows:
                             yield item
 
-                    plan = plan_import(obj, first[0], orjson.loads(raw_mapping) if raw_mapping else None,
-                                       matching_attribute, chosen)
+                    plan = plan_import(obj, first[0], parse_mapping(raw_mapping), matching_attribute, chosen)
                     done = await run_import(engine, workspace_id, plan, replay(),
                                             schemas=SchemaCache(ttl_seconds=5, clock=time.time), ids=IdAllocator(),
                                             actor=Actor("import", "cli"), now=lambda: datetime.now(UTC))
@@ -117,7 +120,7 @@ def register_transfer_commands(cli: click.Group, admin: click.Group) -> None:
 
         settings = Settings()
 
-        async def run() -> dict[str, Any]:
+        async def run() -> dict[str, str | int]:
             engine = create_engine(settings, pool_size=2)
             try:
                 with dump.open("rb") as handle:

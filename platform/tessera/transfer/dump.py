@@ -8,8 +8,9 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Literal, NotRequired, TypedDict
 
+import asyncpg
 import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -17,37 +18,123 @@ from schema_registry.definitions import ObjectDefinition
 from schema_registry.workspace import WorkspaceSchema
 from tessera.db.tenant import Tenant
 from tessera.records.repository import to_row
-from tessera.records.values import read_value
+from tessera.records.values import Data, read_value
 from tessera.registry.repository import load_schema
 from tessera.registry.serialize import attribute_to_json
 from tessera.transfer.cells import escape_formula
-from tessera.wire import iso
+from tessera.wire import JsonObject, JsonValue, iso
 
 PAGE = 2000
 FORMAT_VERSION = 1
 
 
-def _line(item: dict[str, Any]) -> bytes:
+class HeaderLine(TypedDict):
+    """The first line of a dump."""
+
+    kind: Literal["tessera_dump"]
+    version: int
+    workspace_id: str
+    object: str | None
+    """The one object dumped; None for the whole workspace."""
+    exported_at: str | None
+
+
+class ObjectLine(TypedDict):
+    """An object or list definition with its attributes (``AttributeDefinitionResponse``)."""
+
+    kind: Literal["object"]
+    slug: str
+    name: str
+    name_plural: str
+    description: str
+    type: str
+    parent: str | None
+    """A list's parent object (its slug)."""
+    attributes: list[JsonObject]
+
+
+class RelationshipDefinitionLine(TypedDict):
+    kind: Literal["relationship_definition"]
+    id: str
+    type: str
+    entity_1: str | None
+    """Object slugs."""
+    entity_2: str | None
+    entity_1_to_2_predicate: str
+    entity_2_to_1_predicate: str
+
+
+class RecordLine(TypedDict):
+    kind: Literal["record", "list_entry"]
+    id: str
+    object: str
+    created_at: str | None
+    values: Data
+    """Attribute slug -> the stored forms of its values."""
+    parent: NotRequired[str]
+    """A list entry's record (its id)."""
+
+
+class RelationshipLine(TypedDict):
+    kind: Literal["relationship"]
+    id: str
+    definition: str
+    entity_1: str
+    """Record ids."""
+    entity_2: str
+
+
+class TaskLine(TypedDict):
+    kind: Literal["task"]
+    id: str
+    title: str
+    description: str
+    priority: str
+    due_date: str | None
+    is_completed: bool
+    completed_at: str | None
+    assignee_ids: list[str]
+    entity_ids: list[str]
+    archived_at: str | None
+    created_at: str | None
+
+
+class NoteLine(TypedDict):
+    kind: Literal["note"]
+    id: str
+    title: str
+    content: str
+    entity_id: str | None
+    archived_at: str | None
+    created_at: str | None
+
+
+DumpLine = HeaderLine | ObjectLine | RelationshipDefinitionLine | RecordLine | RelationshipLine | TaskLine | NoteLine
+"""One line of a JSON-lines dump, told apart by its ``kind``."""
+
+
+def _line(item: DumpLine) -> bytes:
     return orjson.dumps(item) + b"\n"
 
 
-def _values(obj: ObjectDefinition, data: dict[str, list[Any]]) -> dict[str, list[Any]]:
+def _values(obj: ObjectDefinition, data: Data) -> Data:
     return {a.slug: data[str(a.id)] for a in obj.attributes if data.get(str(a.id))}
 
 
-def object_line(obj: ObjectDefinition, schema: WorkspaceSchema) -> dict[str, Any]:
+def object_line(obj: ObjectDefinition, schema: WorkspaceSchema) -> ObjectLine:
     parent = schema.object_by_id(obj.parent_object_id) if obj.parent_object_id else None
     return {"kind": "object", "slug": obj.slug, "name": obj.name, "name_plural": obj.name_plural,
             "description": obj.description, "type": obj.type.value, "parent": parent.slug if parent else None,
             "attributes": [attribute_to_json(a) for a in obj.attributes]}
 
 
-async def _pages(db: AsyncEngine, workspace_id: int, sql: str, *args: Any) -> AsyncIterator[list[Any]]:
+async def _pages(db: AsyncEngine, workspace_id: int, sql: str, *args: int) -> AsyncIterator[list[asyncpg.Record]]:
     """Keyset pages of ``sql`` (which must select ``id`` and filter ``id > $2``, then its args)."""
     after = 0
     while True:
         async with db.connect() as conn:
-            rows = await Tenant(conn, workspace_id).fetch(sql + f" ORDER BY id LIMIT {PAGE}", after, *args)
+            rows: list[asyncpg.Record] = await Tenant(conn, workspace_id).fetch(
+                sql + f" ORDER BY id LIMIT {PAGE}", after, *args)
         if not rows:
             return
         yield rows
@@ -73,13 +160,13 @@ async def jsonl_dump(db: AsyncEngine, workspace_id: int, object_slug: str | None
                          "entity_2_to_1_predicate": definition.entity_2_to_1_predicate})
     columns = "id, object_id, parent_record_id, data, value_meta, created_by, created_by_id, created_at, updated_at"
     for obj in sorted(objects, key=lambda o: (o.is_list, o.id)):
-        kind = "list_entry" if obj.is_list else "record"
+        kind: Literal["record", "list_entry"] = "list_entry" if obj.is_list else "record"
         async for rows in _pages(db, workspace_id, f"SELECT {columns} FROM records WHERE workspace_id = $1 "
                                  "AND id > $2 AND object_id = $3", obj.id):
             for raw in rows:
                 row = to_row(raw)
-                item: dict[str, Any] = {"kind": kind, "id": str(row.id), "object": obj.slug,
-                                        "created_at": iso(row.created_at), "values": _values(obj, row.data)}
+                item: RecordLine = {"kind": kind, "id": str(row.id), "object": obj.slug,
+                                    "created_at": iso(row.created_at), "values": _values(obj, row.data)}
                 if row.parent_record_id is not None:
                     item["parent"] = str(row.parent_record_id)
                 counts[kind] = counts.get(kind, 0) + 1
@@ -114,7 +201,7 @@ async def jsonl_dump(db: AsyncEngine, workspace_id: int, object_slug: str | None
                          "archived_at": iso(row["archived_at"]), "created_at": iso(row["created_at"])})
 
 
-def _cell(value: Any) -> str:
+def _cell(value: JsonValue) -> str:
     if value is None:
         return ""
     if isinstance(value, list):

@@ -4,25 +4,38 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
 
 import anyio
+from starlette.datastructures import UploadFile
 from starlette.responses import Response, StreamingResponse
 
+from schema_registry.definitions import ObjectDefinition
+from schema_registry.workspace import WorkspaceSchema
 from tessera import quotas
 from tessera.clock import utcnow
 from tessera.errors import Conflict, Forbidden, NotFound
 from tessera.http.context import RequestContext
 from tessera.http.idempotency import HEADER, erasure_receipt_hash, request_fingerprint, upload_fingerprint
+from tessera.http.uploads import read_upload
+from tessera.redis_client import JobArg
 from tessera.transfer import service
 from tessera.transfer.files import read_chunks
+from tessera.transfer.models import CreateExportRequest, ErrorsQuery
 from tessera.transfer.parsing import ParseBudget
+from tessera.transfer.serialize import (
+    ImportErrorsJson,
+    export_to_json,
+    import_errors_csv,
+    import_errors_to_json,
+    import_to_json,
+)
+from tessera.wire import JsonObject, parse_id
 from tessera.workspaces import ErasureReceipt, erase_workspace
 
 _MEDIA = {"jsonl": "application/x-ndjson", "csv": "text/csv", "zip": "application/zip"}
 
 
-def _enqueue_after_commit(ctx: RequestContext, job: str, job_id: str, *args: Any) -> None:
+def _enqueue_after_commit(ctx: RequestContext, job: str, job_id: str, *args: JobArg) -> None:
     async def enqueue() -> None:
         await ctx.state.redis.enqueue(job, *args, job_id=job_id)
 
@@ -51,7 +64,7 @@ def _retention(ctx: RequestContext) -> timedelta:
     return timedelta(days=ctx.state.settings.export_retention_days)
 
 
-def _object(ctx: RequestContext, schema: Any) -> Any:
+def _object(ctx: RequestContext, schema: WorkspaceSchema) -> ObjectDefinition:
     obj = schema.object(ctx.path["slug"])
     if obj is None or obj.is_list:
         raise NotFound(f"Object '{ctx.path['slug'][:80]}' not found")
@@ -69,7 +82,11 @@ async def _upload_room(ctx: RequestContext) -> tuple[int, str | None]:
                   f"files (MAX_STORED_FILE_BYTES_PER_WORKSPACE)")
 
 
-async def _replayed_upload(ctx: RequestContext, upload: Any, fields: dict[str, str]) -> Response | None:
+def _upload(file: UploadFile) -> service.Upload:
+    return service.Upload(file.filename or "", file.content_type or "", file.file)
+
+
+async def _replayed_upload(ctx: RequestContext, upload: UploadFile, fields: dict[str, str]) -> Response | None:
     """The first answer to this Idempotency-Key when it was sent with the same upload; 409 when
     with another one; None when it is new (the answer is then stored under it)."""
     pending = ctx.pending_upload
@@ -85,67 +102,71 @@ async def _replayed_upload(ctx: RequestContext, upload: Any, fields: dict[str, s
                     headers={"Idempotent-Replayed": "true"})
 
 
-async def create_import(ctx: RequestContext) -> dict[str, Any] | Response:
+async def create_import(ctx: RequestContext[None, None]) -> JsonObject | Response:
     schema = await ctx.schema()
     obj = _object(ctx, schema)
     # Without an Idempotency-Key the quotas are checked before the body is read; with one, a
     # replay of an import that is still running must not be refused by them, so after.
     room = await _upload_room(ctx) if ctx.pending_upload is None else None
-    async with service.read_upload(ctx.request) as (upload, fields):
+    async with read_upload(ctx.request) as (upload, fields):
         replayed = await _replayed_upload(ctx, upload, fields)
         if replayed is not None:
             return replayed
         limit, too_large = room or await _upload_room(ctx)
-        row = await service.create_import(await ctx.tenant(), ctx.state.ids, obj, upload, fields,
-                                          limit=limit, too_large=too_large, budget=_parse_budget(ctx),
-                                          actor_id=str(ctx.principal.api_key_id), now=utcnow(ctx.state.clock))
-    _enqueue_after_commit(ctx, service.IMPORT_JOB, f"import:{row['id']}", ctx.workspace_id, row["id"])
-    return service.import_to_json(row, schema)
+        job = await service.create_import(await ctx.tenant(), ctx.state.ids, obj, _upload(upload),
+                                          service.import_options(fields), limit=limit, too_large=too_large,
+                                          budget=_parse_budget(ctx), actor_id=str(ctx.principal.api_key_id),
+                                          now=utcnow(ctx.state.clock))
+    _enqueue_after_commit(ctx, service.IMPORT_JOB, f"import:{job.id}", ctx.workspace_id, job.id)
+    return import_to_json(job, schema)
 
 
-async def preview_import(ctx: RequestContext) -> dict[str, Any]:
+async def preview_import(ctx: RequestContext[None, None]) -> service.ImportPreview:
     obj = _object(ctx, await ctx.schema())
-    async with service.read_upload(ctx.request) as (upload, fields):
-        return await service.preview(obj, upload, fields, budget=_parse_budget(ctx))
+    async with read_upload(ctx.request) as (upload, fields):
+        return await service.preview(obj, _upload(upload), service.given_format(fields.get("format")),
+                                     budget=_parse_budget(ctx))
 
 
-async def get_import(ctx: RequestContext) -> dict[str, Any]:
-    return service.import_to_json(await service.get_import(await ctx.tenant(), ctx.path["id"]), await ctx.schema())
+async def get_import(ctx: RequestContext[None, None]) -> JsonObject:
+    job = await service.get_import(await ctx.tenant(), parse_id(ctx.path["id"]))
+    return import_to_json(job, await ctx.schema())
 
 
-async def import_errors(ctx: RequestContext) -> Any:
-    errors = await service.import_errors(await ctx.tenant(), ctx.path["id"], ctx.query.limit)
+async def import_errors(ctx: RequestContext[None, ErrorsQuery]) -> ImportErrorsJson | Response:
+    errors = await service.import_errors(await ctx.tenant(), parse_id(ctx.path["id"]), ctx.query.limit)
     if ctx.query.format == "csv":
-        return Response(service.errors_csv(errors), media_type="text/csv",
+        return Response(import_errors_csv(errors), media_type="text/csv",
                         headers={"Content-Disposition": f"attachment; filename=import-{ctx.path['id']}-errors.csv"})
-    return {"data": errors}
+    return import_errors_to_json(errors)
 
 
-async def create_export(ctx: RequestContext) -> dict[str, Any]:
+async def create_export(ctx: RequestContext[CreateExportRequest, None]) -> JsonObject:
     if ctx.body.object is None:
         missing = sorted({"task.read", "note.read"} - ctx.principal.scopes)
         if missing:
             raise Forbidden(f"Exporting the whole workspace needs the scopes {', '.join(missing)} too")
     await _check_job_quotas(ctx, "exports", "exports")
-    export = await service.create_export(await ctx.tenant(), ctx.state.ids, await ctx.schema(), ctx.body.object,
-                                         ctx.body.format, utcnow(ctx.state.clock), _retention(ctx))
-    _enqueue_after_commit(ctx, service.EXPORT_JOB, f"export:{export['id']}", ctx.workspace_id, int(export["id"]))
-    return export
+    job = await service.create_export(await ctx.tenant(), ctx.state.ids, await ctx.schema(), ctx.body.object,
+                                      ctx.body.format, utcnow(ctx.state.clock))
+    _enqueue_after_commit(ctx, service.EXPORT_JOB, f"export:{job.id}", ctx.workspace_id, job.id)
+    return export_to_json(job, _retention(ctx))
 
 
-async def get_export(ctx: RequestContext) -> dict[str, Any]:
-    return await service.get_export(await ctx.tenant(), ctx.path["id"], _retention(ctx))
+async def get_export(ctx: RequestContext[None, None]) -> JsonObject:
+    job = await service.get_export(await ctx.tenant(), parse_id(ctx.path["id"]))
+    return export_to_json(job, _retention(ctx))
 
 
-async def download_export(ctx: RequestContext) -> StreamingResponse:
-    export = await service.get_export(await ctx.tenant(), ctx.path["id"], _retention(ctx))
-    if export["status"] == "expired":
+async def download_export(ctx: RequestContext[None, None]) -> StreamingResponse:
+    job = await service.get_export(await ctx.tenant(), parse_id(ctx.path["id"]))
+    if job.status == "expired":
         raise Conflict(f"The export expired (its file is kept {ctx.state.settings.export_retention_days:g} days, "
                        f"EXPORT_RETENTION_DAYS); create a new export")
-    if export["status"] != "completed":
-        raise Conflict(f"The export is {export['status']}; download it once it is completed")
-    kind = "zip" if export["format"] == "csv" and export.get("object") is None else export["format"]
-    db, workspace_id, export_id = ctx.state.engine, ctx.workspace_id, int(export["id"])
+    if job.status != "completed":
+        raise Conflict(f"The export is {job.status}; download it once it is completed")
+    kind = "zip" if job.format == "csv" and job.object_slug is None else job.format
+    db, workspace_id, export_id = ctx.state.engine, ctx.workspace_id, job.id
 
     async def body() -> AsyncIterator[bytes]:
         async for chunk in read_chunks(db, "exports", workspace_id, export_id):
@@ -153,10 +174,10 @@ async def download_export(ctx: RequestContext) -> StreamingResponse:
 
     return StreamingResponse(body(), media_type=_MEDIA[kind], headers={
         "Content-Disposition": f"attachment; filename=tessera-export-{export_id}.{kind}",
-        "Content-Length": str(export["size_bytes"])})
+        "Content-Length": str(job.size_bytes)})
 
 
-def erasure_receipt(ctx: RequestContext) -> ErasureReceipt | None:
+def erasure_receipt(ctx: RequestContext[None, None]) -> ErasureReceipt | None:
     """The receipt a ``DELETE /v1/workspace`` with an Idempotency-Key leaves behind."""
     raw_key = ctx.request.headers.get(HEADER)
     if raw_key is None:
@@ -170,7 +191,7 @@ def erasure_receipt(ctx: RequestContext) -> ErasureReceipt | None:
         erased_at=now, expires_at=now + timedelta(hours=ctx.state.settings.idempotency_ttl_hours))
 
 
-async def delete_workspace(ctx: RequestContext) -> Response:
+async def delete_workspace(ctx: RequestContext[None, None]) -> Response:
     await ctx.uow.rollback()  # erasure runs in its own transaction
     await erase_workspace(ctx.state.engine, ctx.state.redis, ctx.workspace_id, receipt=erasure_receipt(ctx))
     ctx.state.authenticator.invalidate()

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -24,6 +23,7 @@ from tessera.errors import BadRequest, FieldError
 from tessera.records.service import RecordService
 from tessera.registry.cache import SchemaCache
 from tessera.transfer.cells import coerce_cell, coerce_member
+from tessera.wire import JsonObject, JsonValue
 
 BATCH = 1000
 MAX_ERRORS = 10_000
@@ -47,13 +47,15 @@ class ImportPlan:
     matching_attribute: str | None
     format: str
 
-    def row_values(self, row: dict[str, Any]) -> dict[str, Any]:
+    def row_values(self, row: JsonObject) -> JsonObject:
+        """A row's attribute values in write form (JSON lines carry them as they are; CSV cells are
+        coerced by the attribute's type)."""
         if self.format == "jsonl":
             return {c.attribute.slug: row[c.name] for c in self.columns if c.name in row and row[c.name] is not None}
-        values: dict[str, Any] = {}
+        values: JsonObject = {}
         for column in self.columns:
             text = row.get(column.name)
-            if text is None:
+            if not isinstance(text, str):  # a CSV cell is text; a short record lacks the last columns
                 continue
             if column.member is None:
                 value = coerce_cell(column.attribute, text)
@@ -61,8 +63,9 @@ class ImportPlan:
                     values[column.attribute.slug] = value
             else:
                 value = coerce_member(column.attribute, column.member, text)
-                if value is not None:
-                    values.setdefault(column.attribute.slug, {})[column.member] = value
+                members = values.setdefault(column.attribute.slug, {}) if value is not None else None
+                if isinstance(members, dict):  # not when a whole-attribute column gave it a scalar
+                    members[column.member] = value
         return values
 
     def columns_of(self, path: str) -> str:
@@ -139,7 +142,7 @@ class RowReader:
         self._line = 0
         self._record_line = 1
 
-    def feed(self, line: str) -> tuple[list[str], dict[str, Any]] | None:
+    def feed(self, line: str) -> tuple[list[str], JsonObject] | None:
         """The row this line completes, or None (a blank line, the header, an open quoted field)."""
         self._line += 1
         if not self._parts:
@@ -164,19 +167,20 @@ class RowReader:
         if not self.header:
             self.header = [h.strip() for h in cells]
             return None
-        return self.header, dict(zip(self.header, cells, strict=False))
+        row: JsonObject = dict(zip(self.header, cells, strict=False))
+        return self.header, row
 
     def finish(self) -> None:
         """``BadRequest`` when the file ended inside a quoted field."""
         if self._quoted and "".join(self._parts).strip():
             raise BadRequest("The file ends inside a quoted field")
 
-    def _json_row(self, line: str) -> tuple[list[str], dict[str, Any]] | None:
+    def _json_row(self, line: str) -> tuple[list[str], JsonObject] | None:
         self._size = 0
         if not line.strip():
             return None
         try:
-            value = orjson.loads(line)
+            value: JsonValue = orjson.loads(line)
         except orjson.JSONDecodeError:
             value = {"__invalid__": line[:200]}
         return self.header, value if isinstance(value, dict) else {"__invalid__": line[:200]}
@@ -192,7 +196,7 @@ class RowReader:
 
 
 async def iter_rows(chunks: AsyncIterator[bytes], fmt: str, max_record_chars: int = MAX_RECORD_CHARS,
-                    ) -> AsyncIterator[tuple[list[str], dict[str, Any]]]:
+                    ) -> AsyncIterator[tuple[list[str], JsonObject]]:
     """``(header, row)`` pairs of a stored file, read chunk by chunk (see ``RowReader``)."""
     reader = RowReader(fmt, max_record_chars)
     async for line in text_lines(chunks, max_record_chars):
@@ -212,7 +216,7 @@ class Progress:
 
 
 async def import_batch(tenant: Tenant, schemas: SchemaCache, ids: IdAllocator, plan: ImportPlan,
-                       rows: list[tuple[int, dict[str, Any]]], actor: Actor, now: datetime) -> Progress:
+                       rows: list[tuple[int, JsonObject]], actor: Actor, now: datetime) -> Progress:
     """Write one batch of (row number, row) and report what happened to each row."""
     schema = await schemas.for_write(tenant)
     obj = schema.object(plan.obj.slug)
@@ -220,7 +224,7 @@ async def import_batch(tenant: Tenant, schemas: SchemaCache, ids: IdAllocator, p
         raise BadRequest("The object was deleted during the import")
     writer = RecordService(tenant, schema, Changes(ids, Stamp(actor, now)))
     progress = Progress(processed=len(rows))
-    items: list[dict[str, Any] | None] = []
+    items: list[JsonObject | None] = []
     for number, row in rows:
         if "__invalid__" in row:
             progress.errors.append((number, "", "not a JSON object"))
@@ -246,15 +250,15 @@ async def import_batch(tenant: Tenant, schemas: SchemaCache, ids: IdAllocator, p
     return progress
 
 
-async def run_import(db: AsyncEngine, workspace_id: int, plan: ImportPlan, rows: AsyncIterator[tuple[list[str],
-                     dict[str, Any]]], *, schemas: SchemaCache, ids: IdAllocator, actor: Actor,
-                     now: Callable[[], datetime], skip: int = 0,
-                     checkpoint: Callable[[Tenant, Progress], Any] | None = None,
+async def run_import(db: AsyncEngine, workspace_id: int, plan: ImportPlan,
+                     rows: AsyncIterator[tuple[list[str], JsonObject]], *, schemas: SchemaCache, ids: IdAllocator,
+                     actor: Actor, now: Callable[[], datetime], skip: int = 0,
+                     checkpoint: Callable[[Tenant, Progress], Awaitable[None]] | None = None,
                      on_batch: Callable[[Progress], None] | None = None) -> Progress:
     """Feed rows through in batches; ``skip`` rows already done; ``checkpoint`` runs inside each
     batch's transaction (to store progress atomically with the records)."""
     total = Progress()
-    batch: list[tuple[int, dict[str, Any]]] = []
+    batch: list[tuple[int, JsonObject]] = []
     number = 0
 
     async def flush() -> None:

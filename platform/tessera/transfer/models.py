@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -43,8 +43,15 @@ class ErrorsQuery(QueryModel):
     limit: int = Field(default=1000, ge=1, le=10_000)
 
 
+class ImportErrorResponse(ResponseModel):
+    row: int = Field(description="The row's position among the file's rows, from 1 (the header and blank lines "
+                                 "do not count)")
+    column: str = Field(description="The column(s) at fault, comma-separated; empty when no column is")
+    message: str
+
+
 class ImportErrorsResponse(ResponseModel):
-    data: list[dict[str, Any]]
+    data: list[ImportErrorResponse]
 
 
 class CreateExportRequest(RequestModel):

@@ -10,11 +10,10 @@ back; that is why the parsers themselves are linear (``cells``, ``imports.RowRea
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import anyio
 import anyio.to_thread
@@ -56,13 +55,12 @@ def over_budget(seconds: float) -> BadRequest:
     return BadRequest(f"The file took too long to parse (over {seconds:g} s): send fewer or simpler rows")
 
 
-async def parse_off_loop(budget: ParseBudget, parse: Callable[..., T], *args: Any) -> T:
-    """``parse(*args, deadline=Deadline(...))`` in a worker thread: its result, or ``BadRequest``
-    when it runs over ``budget.seconds``."""
+async def parse_off_loop(budget: ParseBudget, parse: Callable[[Deadline], T]) -> T:
+    """``parse(Deadline(...))`` in a worker thread: its result, or ``BadRequest`` when it runs
+    over ``budget.seconds``."""
     deadline = Deadline(time.monotonic() + budget.seconds, budget.seconds)
-    call = functools.partial(parse, *args, deadline=deadline)
     try:
         with anyio.fail_after(budget.seconds + _BACKSTOP_S):
-            return await anyio.to_thread.run_sync(call, abandon_on_cancel=True, limiter=budget.limiter)
+            return await anyio.to_thread.run_sync(parse, deadline, abandon_on_cancel=True, limiter=budget.limiter)
     except TimeoutError as err:
         raise over_budget(budget.seconds) from err

@@ -3,27 +3,26 @@ hand out finished exports."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO, Literal, TypedDict
 
+import anyio.to_thread
 import orjson
-from starlette.datastructures import UploadFile
-from starlette.requests import Request
 
 from schema_registry.definitions import ObjectDefinition
 from schema_registry.workspace import WorkspaceSchema
 from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest, FieldError, NotFound
-from tessera.transfer.cells import escape_formula, infer_type
+from tessera.transfer import repository
+from tessera.transfer.cells import infer_type
 from tessera.transfer.files import store_file
 from tessera.transfer.imports import RowReader, plan_import
 from tessera.transfer.parsing import Deadline, ParseBudget, parse_off_loop
-from tessera.wire import iso, parse_id
+from tessera.transfer.repository import ExportJob, ImportJob, ImportRowError
+from tessera.wire import JsonObject, JsonValue
 
 PREVIEW_BYTES = 1024 * 1024
 PREVIEW_ROWS = 50
@@ -32,57 +31,95 @@ PREVIEW_COLUMNS = 1000
 IMPORT_JOB = "process_import"
 EXPORT_JOB = "process_export"
 
+FileFormat = Literal["csv", "jsonl"]
 
-def _format(upload: UploadFile, given: str | None) -> str:
-    if given in ("csv", "jsonl"):
-        return given
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file sent to be imported: its name and media type as the client gave them ('' when it
+    gave none), and its content, a seekable binary file (spooled to disk when large)."""
+
+    filename: str
+    content_type: str
+    file: BinaryIO
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOptions:
+    """The text fields of an import's upload form."""
+
+    format: FileFormat | None
+    """None: guessed from the file's name and media type."""
+    mapping: dict[str, str] | None
+    """Column -> attribute (``attribute.member``); None: columns named like attribute slugs."""
+    matching_attribute: str | None
+    """The unique attribute rows upsert by; None: every row creates a record."""
+
+
+class PreviewColumn(TypedDict):
+    name: str
+    inferred_type: str
+    samples: list[str]
+    suggested_attribute: str | None
+
+
+class ImportPreview(TypedDict):
+    """``PreviewResponse``."""
+
+    format: str
+    rows_sampled: int
+    columns: list[PreviewColumn]
+
+
+def given_format(given: str | None) -> FileFormat | None:
+    """The ``format`` field of an upload form (None when it is empty or missing)."""
+    if given == "csv":
+        return "csv"
+    if given == "jsonl":
+        return "jsonl"
     if given:
         raise BadRequest("format must be csv or jsonl", errors=[FieldError("format", "csv or jsonl")])
-    name = (upload.filename or "").lower()
-    if name.endswith((".jsonl", ".ndjson")) or "ndjson" in (upload.content_type or ""):
+    return None
+
+
+def file_format(upload: Upload, given: FileFormat | None) -> FileFormat:
+    """The format the client gave, else the one the file's name or media type says (CSV by default)."""
+    if given is not None:
+        return given
+    name = upload.filename.lower()
+    if name.endswith((".jsonl", ".ndjson")) or "ndjson" in upload.content_type:
         return "jsonl"
     return "csv"
 
 
-@asynccontextmanager
-async def read_upload(request: Request) -> AsyncIterator[tuple[UploadFile, dict[str, str]]]:
-    """The uploaded ``file`` (spooled to disk past 1 MiB) and the form's text fields; the spool
-    is closed when the block ends."""
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise BadRequest("Upload the file as multipart/form-data with a 'file' field")
-    try:
-        form = await request.form(max_files=1, max_fields=10, max_part_size=1024 * 1024)
-    except Exception as err:  # python-multipart raises several unrelated types for a broken body
-        raise BadRequest(f"Unreadable multipart body: {type(err).__name__}") from err
-    try:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise BadRequest("The form needs a 'file' field", errors=[FieldError("file", "missing")])
-        yield upload, {k: v for k, v in form.items() if isinstance(v, str)}
-    finally:
-        await form.close()
-
-
-def _mapping(raw: str | None) -> dict[str, str] | None:
+def parse_mapping(raw: str | None) -> dict[str, str] | None:
+    """A ``mapping`` field: a JSON object of column -> attribute (None when empty or missing)."""
     if not raw:
         return None
     try:
-        mapping = orjson.loads(raw)
+        parsed: JsonValue = orjson.loads(raw)
     except orjson.JSONDecodeError as err:
         raise BadRequest("mapping must be a JSON object of column -> attribute",
                          errors=[FieldError("mapping", "not JSON")]) from err
-    if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
+    if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
         raise BadRequest("mapping must be a JSON object of column -> attribute",
                          errors=[FieldError("mapping", "not an object of strings")])
-    return mapping
+    return {k: v for k, v in parsed.items() if isinstance(v, str)}
+
+
+def import_options(fields: Mapping[str, str]) -> ImportOptions:
+    """The import form's ``format``, ``mapping`` (a JSON object) and ``matching_attribute``;
+    ``BadRequest`` naming the field that is wrong, ``format`` first."""
+    return ImportOptions(given_format(fields.get("format")), parse_mapping(fields.get("mapping")),
+                         fields.get("matching_attribute") or None)
 
 
 def sample_rows(sample: bytes, fmt: str, max_record_chars: int, *, deadline: Deadline | None = None,
-                ) -> tuple[list[str], list[dict[str, Any]]]:
+                ) -> tuple[list[str], list[JsonObject]]:
     """The header and the first ``PREVIEW_ROWS`` rows of the start of a file (pure, CPU-bound:
     run it with ``parse_off_loop``); ``deadline`` is checked every 200 lines."""
     reader = RowReader(fmt, max_record_chars)
-    rows: list[dict[str, Any]] = []
+    rows: list[JsonObject] = []
     for number, line in enumerate(sample.decode("utf-8-sig", errors="replace").splitlines(keepends=True)):
         if deadline is not None and number % 200 == 0:
             deadline.check()
@@ -94,51 +131,55 @@ def sample_rows(sample: bytes, fmt: str, max_record_chars: int, *, deadline: Dea
     return reader.header or sorted({k for r in rows for k in r}), rows
 
 
-async def _sample(upload: UploadFile, size: int) -> bytes:
-    """The first ``size`` bytes of the upload, cut after its last complete line."""
-    sample = await upload.read(size)
-    await upload.seek(0)
+def _read_start(file: BinaryIO, size: int) -> bytes:
+    """The first ``size`` bytes of ``file``, cut after its last complete line; the file is left
+    at its start (blocking I/O)."""
+    sample = file.read(size)
+    file.seek(0)
     cut = sample.rfind(b"\n")
     return sample[:cut + 1] if cut >= 0 and len(sample) == size else sample
 
 
-async def create_import(tenant: Tenant, ids: IdAllocator, obj: ObjectDefinition, upload: UploadFile,
-                        fields: dict[str, str], *, limit: int, budget: ParseBudget, actor_id: str,
-                        too_large: str | None = None,
-                        now: datetime) -> dict[str, Any]:
-    fmt = _format(upload, fields.get("format"))
-    mapping = _mapping(fields.get("mapping"))
-    matching = fields.get("matching_attribute") or None
-    header, _rows = await parse_off_loop(budget, sample_rows, await _sample(upload, PREVIEW_BYTES), fmt,
-                                         budget.max_record_chars)
+async def _sample(upload: Upload, size: int) -> bytes:
+    """The first ``size`` bytes of the upload, cut after its last complete line."""
+    return await anyio.to_thread.run_sync(_read_start, upload.file, size)
+
+
+async def create_import(tenant: Tenant, ids: IdAllocator, obj: ObjectDefinition, upload: Upload,
+                        options: ImportOptions, *, limit: int, budget: ParseBudget, actor_id: str,
+                        too_large: str | None = None, now: datetime) -> ImportJob:
+    """Check the file's header against the mapping, then store the file (at most ``limit``
+    bytes, ``PayloadTooLarge`` saying ``too_large`` past them): the import waits for a worker."""
+    fmt = file_format(upload, options.format)
+    sample = await _sample(upload, PREVIEW_BYTES)
+    header, _rows = await parse_off_loop(
+        budget, lambda deadline: sample_rows(sample, fmt, budget.max_record_chars, deadline=deadline))
     if fmt == "csv" and not header:
         raise BadRequest("The CSV file has no header row")
-    plan_import(obj, header, mapping, matching, fmt)  # refuse bad mappings before storing anything
+    # refuse bad mappings before storing anything
+    plan_import(obj, header, options.mapping, options.matching_attribute, fmt)
     (import_id,) = await ids.take(tenant.conn, 1)
-    await tenant.fetch(
-        "INSERT INTO imports (workspace_id, id, object_id, format, mapping, matching_attribute, status, "
-        "created_by_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, 'uploading', $7, $8, $8)",
-        import_id, obj.id, fmt, orjson.dumps(mapping or {}).decode(), matching, actor_id, now)
+    await repository.insert_import(tenant, import_id, object_id=obj.id, fmt=fmt, mapping=options.mapping or {},
+                                   matching_attribute=options.matching_attribute, actor_id=actor_id, now=now)
     size = await store_file(tenant, "imports", import_id, upload.file, limit=limit, too_large=too_large)
-    await tenant.fetch("UPDATE imports SET status = 'pending', total_bytes = $3 WHERE workspace_id = $1 AND id = $2",
-                       import_id, size)
-    row: dict[str, Any] = dict(await get_import(tenant, str(import_id)))
-    return row
+    await repository.mark_uploaded(tenant, import_id, size)
+    return await get_import(tenant, import_id)
 
 
-async def preview(obj: ObjectDefinition, upload: UploadFile, fields: dict[str, str], *,
-                  budget: ParseBudget) -> dict[str, Any]:
-    fmt = _format(upload, fields.get("format"))
-    return await parse_off_loop(budget, analyze_sample, obj, await _sample(upload, PREVIEW_BYTES), fmt,
-                                budget.max_record_chars)
+async def preview(obj: ObjectDefinition, upload: Upload, fmt: FileFormat | None, *,
+                  budget: ParseBudget) -> ImportPreview:
+    chosen = file_format(upload, fmt)
+    sample = await _sample(upload, PREVIEW_BYTES)
+    return await parse_off_loop(
+        budget, lambda deadline: analyze_sample(obj, sample, chosen, budget.max_record_chars, deadline=deadline))
 
 
 def analyze_sample(obj: ObjectDefinition, sample: bytes, fmt: str, max_record_chars: int, *,
-                   deadline: Deadline | None = None) -> dict[str, Any]:
+                   deadline: Deadline | None = None) -> ImportPreview:
     """The preview of the start of a file: each column's guessed type, samples and matching
     attribute (pure, CPU-bound: run it with ``parse_off_loop``)."""
     header, rows = sample_rows(sample, fmt, max_record_chars, deadline=deadline)
-    columns = []
+    columns: list[PreviewColumn] = []
     for name in header[:PREVIEW_COLUMNS]:
         if deadline is not None:
             deadline.check()
@@ -149,65 +190,33 @@ def analyze_sample(obj: ObjectDefinition, sample: bytes, fmt: str, max_record_ch
     return {"format": fmt, "rows_sampled": len(rows), "columns": columns}
 
 
-def import_to_json(row: Any, schema: WorkspaceSchema) -> dict[str, Any]:
-    obj = schema.object_by_id(row["object_id"])
-    out = {"id": str(row["id"]), "object": obj.slug if obj else None, "format": row["format"],
-           "status": row["status"], "matching_attribute": row["matching_attribute"],
-           "total_bytes": row["total_bytes"], "processed": row["processed_rows"], "created": row["created_count"],
-           "updated": row["updated_count"], "failed": row["failed_count"], "error": row["error"],
-           "created_at": iso(row["created_at"]), "completed_at": iso(row["completed_at"])}
-    return {k: v for k, v in out.items() if v is not None}
-
-
-async def get_import(tenant: Tenant, raw_id: str) -> Any:
-    import_id = parse_id(raw_id)
-    row = await tenant.fetchrow("SELECT * FROM imports WHERE workspace_id = $1 AND id = $2",
-                                import_id) if import_id is not None else None
-    if row is None:
+async def get_import(tenant: Tenant, import_id: int | None) -> ImportJob:
+    """The import, or 404 (also for an id that cannot be one of ours: ``import_id`` None)."""
+    job = await repository.get_import(tenant, import_id) if import_id is not None else None
+    if job is None:
         raise NotFound("Import not found")
-    return row
+    return job
 
 
-async def import_errors(tenant: Tenant, raw_id: str, limit: int) -> list[dict[str, Any]]:
-    row = await get_import(tenant, raw_id)
-    errors = await tenant.fetch(
-        "SELECT row_number, column_name, message FROM import_errors WHERE workspace_id = $1 AND import_id = $2 "
-        "ORDER BY row_number LIMIT $3", row["id"], limit)
-    return [{"row": e["row_number"], "column": e["column_name"], "message": e["message"]} for e in errors]
-
-
-def errors_csv(errors: list[dict[str, Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["row", "column", "message"])
-    for error in errors:
-        writer.writerow([error["row"], escape_formula(error["column"]), escape_formula(error["message"])])
-    return buffer.getvalue().encode()
+async def import_errors(tenant: Tenant, import_id: int | None, limit: int) -> list[ImportRowError]:
+    """The first ``limit`` rows the import refused (404 for an unknown import)."""
+    job = await get_import(tenant, import_id)
+    return await repository.import_errors(tenant, job.id, limit)
 
 
 async def create_export(tenant: Tenant, ids: IdAllocator, schema: WorkspaceSchema, object_slug: str | None,
-                        fmt: str, now: datetime, retention: timedelta) -> dict[str, Any]:
+                        fmt: str, now: datetime) -> ExportJob:
+    """A pending export of one object's records (``object_slug``) or of the whole workspace."""
     if object_slug is not None and (schema.object(object_slug) is None):
         raise NotFound(f"Object '{object_slug[:80]}' not found")
     (export_id,) = await ids.take(tenant.conn, 1)
-    await tenant.fetch(
-        "INSERT INTO exports (workspace_id, id, object_slug, format, created_at, updated_at) "
-        "VALUES ($1, $2, $3, $4, $5, $5)", export_id, object_slug, fmt, now)
-    return await get_export(tenant, str(export_id), retention)
+    await repository.insert_export(tenant, export_id, object_slug=object_slug, fmt=fmt, now=now)
+    return await get_export(tenant, export_id)
 
 
-async def get_export(tenant: Tenant, raw_id: str, retention: timedelta) -> dict[str, Any]:
-    export_id = parse_id(raw_id)
-    row = await tenant.fetchrow("SELECT * FROM exports WHERE workspace_id = $1 AND id = $2",
-                                export_id) if export_id is not None else None
-    if row is None:
+async def get_export(tenant: Tenant, export_id: int | None) -> ExportJob:
+    """The export, or 404 (also for an id that cannot be one of ours: ``export_id`` None)."""
+    job = await repository.get_export(tenant, export_id) if export_id is not None else None
+    if job is None:
         raise NotFound("Export not found")
-    counts = row["counts"]
-    out = {"id": str(row["id"]), "object": row["object_slug"], "format": row["format"], "status": row["status"],
-           "size_bytes": row["size_bytes"], "counts": orjson.loads(counts) if isinstance(counts, str) else counts,
-           "error": row["error"], "created_at": iso(row["created_at"]), "completed_at": iso(row["completed_at"])}
-    if row["status"] in ("completed", "expired") and row["completed_at"] is not None:
-        out["expires_at"] = iso(row["completed_at"] + retention)
-    if row["status"] == "completed":
-        out["download_url"] = f"/api/developers/v1/exports/{row['id']}/download"
-    return {k: v for k, v in out.items() if v is not None}
+    return job
