@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from tessera.http.context import RequestContext
 from tessera.quotas import Quota
-from tessera.webhooks.service import WebhookService, webhook_to_json
+from tessera.webhooks.models import CreateWebhookRequest, DeliveriesQuery, UpdateWebhookRequest
+from tessera.webhooks.serialize import TestDeliveryJson, delivery_to_json, test_delivery_to_json, webhook_to_json
+from tessera.webhooks.service import WebhookService
+from tessera.wire import JsonObject, parse_id
+
+
+class WebhookListJson(TypedDict):
+    data: list[JsonObject]
+
+
+class DeliveriesJson(TypedDict):
+    data: list[JsonObject]
+    has_more: bool
 
 
 def _allow_hosts(ctx: RequestContext) -> frozenset[str]:
@@ -23,36 +35,36 @@ async def _service(ctx: RequestContext) -> WebhookService:
                                       "MAX_WEBHOOKS_PER_WORKSPACE"))
 
 
-async def list_webhooks(ctx: RequestContext) -> dict[str, Any]:
-    return {"data": [webhook_to_json(r) for r in await (await _service(ctx)).all()]}
+async def list_webhooks(ctx: RequestContext[None, None]) -> WebhookListJson:
+    return {"data": [webhook_to_json(w) for w in await (await _service(ctx)).all()]}
 
 
-async def create_webhook(ctx: RequestContext) -> dict[str, Any]:
-    row, secret = await (await _service(ctx)).create(ctx.body)
-    return webhook_to_json(row, secret)
+async def create_webhook(ctx: RequestContext[CreateWebhookRequest, None]) -> JsonObject:
+    webhook, secret = await (await _service(ctx)).create(ctx.body)
+    return webhook_to_json(webhook, secret)
 
 
-async def get_webhook(ctx: RequestContext) -> dict[str, Any]:
-    return webhook_to_json(await (await _service(ctx)).get(ctx.path["id"]))
+async def get_webhook(ctx: RequestContext[None, None]) -> JsonObject:
+    return webhook_to_json(await (await _service(ctx)).get(parse_id(ctx.path["id"])))
 
 
-async def update_webhook(ctx: RequestContext) -> dict[str, Any]:
-    return webhook_to_json(await (await _service(ctx)).update(ctx.path["id"], ctx.body))
+async def update_webhook(ctx: RequestContext[UpdateWebhookRequest, None]) -> JsonObject:
+    return webhook_to_json(await (await _service(ctx)).update(parse_id(ctx.path["id"]), ctx.body))
 
 
-async def delete_webhook(ctx: RequestContext) -> None:
-    await (await _service(ctx)).delete(ctx.path["id"])
+async def delete_webhook(ctx: RequestContext[None, None]) -> None:
+    await (await _service(ctx)).delete(parse_id(ctx.path["id"]))
 
 
-async def rotate_secret(ctx: RequestContext) -> dict[str, Any]:
-    row, secret = await (await _service(ctx)).rotate(ctx.path["id"])
-    return webhook_to_json(row, secret)
+async def rotate_secret(ctx: RequestContext[None, None]) -> JsonObject:
+    webhook, secret = await (await _service(ctx)).rotate(parse_id(ctx.path["id"]))
+    return webhook_to_json(webhook, secret)
 
 
-async def test_webhook(ctx: RequestContext) -> dict[str, str]:
-    return await (await _service(ctx)).test(ctx.path["id"])
+async def test_webhook(ctx: RequestContext[None, None]) -> TestDeliveryJson:
+    return test_delivery_to_json(await (await _service(ctx)).test(parse_id(ctx.path["id"])))
 
 
-async def list_deliveries(ctx: RequestContext) -> dict[str, Any]:
-    data, has_more = await (await _service(ctx)).deliveries(ctx.path["id"], ctx.query)
-    return {"data": data, "has_more": has_more}
+async def list_deliveries(ctx: RequestContext[None, DeliveriesQuery]) -> DeliveriesJson:
+    page = await (await _service(ctx)).deliveries(parse_id(ctx.path["id"]), ctx.query)
+    return {"data": [delivery_to_json(d) for d in page.deliveries], "has_more": page.has_more}

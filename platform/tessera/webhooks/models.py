@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import Field
+from pydantic import Field, JsonValue
 
 from tessera.wire import QueryModel, RequestModel, ResponseModel
 
@@ -25,7 +23,7 @@ class CreateWebhookRequest(RequestModel):
     events: list[str] = Field(default_factory=lambda: ["*"], min_length=1, max_length=len(EVENT_TYPES) + 8)
     object_slugs: list[str] = Field(default_factory=list, max_length=50,
                                     description="Only events of these objects (record and list events)")
-    filter: dict[str, Any] | None = Field(default=None, description="Record query language; needs exactly one "
+    filter: dict[str, JsonValue] | None = Field(default=None, description="Record query language; needs exactly one "
                                                                     "object slug; applies to record events")
     description: str = Field(default="", max_length=500)
 
@@ -34,7 +32,7 @@ class UpdateWebhookRequest(RequestModel):
     url: str | None = Field(default=None, min_length=1, max_length=2048)
     events: list[str] | None = Field(default=None, min_length=1, max_length=len(EVENT_TYPES) + 8)
     object_slugs: list[str] | None = Field(default=None, max_length=50)
-    filter: dict[str, Any] | None = None
+    filter: dict[str, JsonValue] | None = None
     description: str | None = Field(default=None, max_length=500)
     enabled: bool | None = Field(default=None, description="false disables; true re-enables")
 
@@ -45,7 +43,7 @@ class WebhookResponse(ResponseModel):
     description: str
     events: list[str]
     object_slugs: list[str]
-    filter: dict[str, Any] | None = None
+    filter: dict[str, JsonValue] | None = None
     status: str
     disabled_reason: str | None = None
     failing_since: str | None = None

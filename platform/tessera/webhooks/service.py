@@ -2,41 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import orjson
 
 from schema_registry.query import Changed, Condition, Node, Not, QueryError, parse_filter
 from schema_registry.workspace import WorkspaceSchema
 from tessera.changes import WEBHOOK, Changes
-from tessera.db.id_order import creation_page, order_by
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest, FieldError, Forbidden, NotFound
 from tessera.quotas import Quota, check_rows
 from tessera.registry import repository
 from tessera.registry.cache import SchemaCache
+from tessera.webhooks import repository as store
 from tessera.webhooks.address import UnsafeTarget, check_literal
-from tessera.webhooks.models import EVENT_TYPES
+from tessera.webhooks.models import EVENT_TYPES, CreateWebhookRequest, DeliveriesQuery, UpdateWebhookRequest
+from tessera.webhooks.repository import Delivery, Webhook, WebhookChanges
 from tessera.webhooks.signing import new_secret, seal
-from tessera.wire import iso, parse_id
+from tessera.wire import JsonObject, iso
 
 GROUPS = frozenset(e.split(".", 1)[0] for e in EVENT_TYPES)
 READ_SCOPE = {"record": "record.read", "list_entry": "record.read", "task": "task.read", "note": "note.read",
               "insight": "insight.stream", "object": "object.read", "attribute": "object.read"}
 """The scope a key needs to read what each group's events carry: a key may subscribe only to those."""
 assert set(READ_SCOPE) == GROUPS
-_COLUMNS = ("id, url, description, events, object_slugs, filter, status, disabled_reason, failing_since, "
-            "created_at, updated_at")
 
 
-def webhook_to_json(row: Any, secret: str | None = None) -> dict[str, Any]:
-    flt = row["filter"]
-    out = {"id": str(row["id"]), "url": row["url"], "description": row["description"], "events": list(row["events"]),
-           "object_slugs": list(row["object_slugs"]),
-           "filter": orjson.loads(flt) if isinstance(flt, str) else flt, "status": row["status"],
-           "disabled_reason": row["disabled_reason"], "failing_since": iso(row["failing_since"]),
-           "created_at": iso(row["created_at"]), "updated_at": iso(row["updated_at"]), "secret": secret}
-    return {k: v for k, v in out.items() if v is not None}
+@dataclass(frozen=True, slots=True)
+class DeliveryPage:
+    deliveries: list[Delivery]
+    has_more: bool
 
 
 def matches_event(events: list[str], event_type: str) -> bool:
@@ -53,7 +49,7 @@ def _check_events(events: list[str]) -> list[str]:
     return sorted(set(events))
 
 
-def check_readable(events: list[str], scopes: frozenset[str]) -> None:
+def check_readable(events: Sequence[str], scopes: frozenset[str]) -> None:
     """403 naming the scopes when the subscription covers events the key could not read itself."""
     groups = GROUPS if "*" in events else {e.split(".", 1)[0] for e in events}
     missing = sorted({READ_SCOPE[g] for g in groups} - scopes)
@@ -91,7 +87,8 @@ class WebhookService:
             raise BadRequest(f"Webhook URL refused: {err}", errors=[FieldError("url", str(err))]) from err
         return url
 
-    def _check_scope(self, schema: WorkspaceSchema, slugs: list[str], raw_filter: Any) -> str | None:
+    def _check_scope(self, schema: WorkspaceSchema, slugs: Sequence[str], raw_filter: JsonObject | None) -> str | None:
+        """The filter as JSON text to store (None for none), once the object slugs and the filter are valid."""
         for index, slug in enumerate(slugs):
             if schema.object(slug) is None:
                 raise BadRequest(f"Unknown object '{slug[:60]}'",
@@ -119,21 +116,18 @@ class WebhookService:
         # Again after commit: a reader may have cached the old version meanwhile.
         self.changes.after_commit(lambda: self.schemas.forget(workspace_id))
 
-    async def get(self, raw_id: str, *, lock: bool = False) -> dict[str, Any]:
-        webhook_id = parse_id(raw_id)
-        row = await self.tenant.fetchrow(
-            f"SELECT {_COLUMNS} FROM webhooks WHERE workspace_id = $1 AND id = $2" + (" FOR UPDATE" if lock else ""),
-            webhook_id) if webhook_id is not None else None
-        if row is None:
+    async def get(self, webhook_id: int | None, *, lock: bool = False) -> Webhook:
+        """The webhook, or 404 (also for an id that cannot be one of ours: ``webhook_id`` None)."""
+        webhook = await store.get_webhook(self.tenant, webhook_id, lock=lock) if webhook_id is not None else None
+        if webhook is None:
             raise NotFound("Webhook not found")
-        return dict(row)
+        return webhook
 
-    async def all(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in await self.tenant.fetch(
-            f"SELECT {_COLUMNS} FROM webhooks WHERE workspace_id = $1 "
-            f"ORDER BY {order_by(self.tenant.workspace_id, 'id')}")]
+    async def all(self) -> list[Webhook]:
+        return await store.list_webhooks(self.tenant)
 
-    async def create(self, body: Any) -> tuple[dict[str, Any], str]:
+    async def create(self, body: CreateWebhookRequest) -> tuple[Webhook, str]:
+        """The new webhook and its signing secret (the only time the caller sees it)."""
         events = _check_events(body.events)
         check_readable(events, self.scopes)
         schema = await self.schemas.for_change(self.tenant)
@@ -142,91 +136,67 @@ class WebhookService:
         flt = self._check_scope(schema, body.object_slugs, body.filter)
         secret = new_secret()
         (webhook_id,) = await self.ids.take(self.tenant.conn, 1)
-        row = await self.tenant.fetchrow(
-            f"INSERT INTO webhooks (workspace_id, id, url, description, events, object_slugs, filter, secret, "
-            f"created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $9) RETURNING {_COLUMNS}",
-            webhook_id, self._check_url(body.url), body.description, events,
-            sorted(set(body.object_slugs)), flt, seal(self.pepper, secret), self.now)
+        webhook = await store.insert_webhook(
+            self.tenant, webhook_id, url=self._check_url(body.url), description=body.description, events=events,
+            object_slugs=sorted(set(body.object_slugs)), filter_json=flt, sealed_secret=seal(self.pepper, secret),
+            now=self.now)
         await self._changed()
-        return dict(row), secret
+        return webhook, secret
 
-    async def update(self, raw_id: str, body: Any) -> dict[str, Any]:
+    async def update(self, webhook_id: int | None, body: UpdateWebhookRequest) -> Webhook:
+        """Apply what the request sends. A field it leaves out or sends as null keeps its value, but
+        for ``filter``, which null removes."""
         schema = await self.schemas.for_change(self.tenant)
-        current = await self.get(raw_id, lock=True)
-        changes = body.model_dump(exclude_unset=True)
-        slugs = changes.get("object_slugs") if changes.get("object_slugs") is not None else current["object_slugs"]
-        flt = changes["filter"] if "filter" in changes else (
-            orjson.loads(current["filter"]) if isinstance(current["filter"], str) else current["filter"])
-        values: dict[str, Any] = {"object_slugs": sorted(set(slugs)), "filter": self._check_scope(schema, slugs, flt)}
-        if changes.get("url") is not None:
-            values["url"] = self._check_url(changes["url"])
-        if changes.get("events") is not None:
-            values["events"] = _check_events(changes["events"])
-        # Any change (a new URL above all) redirects what the subscription carries: the key making
+        current = await self.get(webhook_id, lock=True)
+        slugs = body.object_slugs if body.object_slugs is not None else current.object_slugs
+        flt = body.filter if "filter" in body.model_fields_set else current.filter
+        values: WebhookChanges = {"object_slugs": sorted(set(slugs)), "filter": self._check_scope(schema, slugs, flt)}
+        if body.url is not None:
+            values["url"] = self._check_url(body.url)
+        if body.events is not None:
+            values["events"] = _check_events(body.events)
+        # Every change (a new URL above all) redirects what the subscription carries: the key making
         # it must be able to read all of it.
-        check_readable(values.get("events", list(current["events"])), self.scopes)
-        if changes.get("description") is not None:
-            values["description"] = changes["description"]
-        if changes.get("enabled") is not None:
-            values["status"] = "active" if changes["enabled"] else "disabled"
-            values["disabled_reason"] = None if changes["enabled"] else "disabled by API"
-            if changes["enabled"]:
+        check_readable(values.get("events", current.events), self.scopes)
+        if body.description is not None:
+            values["description"] = body.description
+        if body.enabled is not None:
+            values["status"] = "active" if body.enabled else "disabled"
+            values["disabled_reason"] = None if body.enabled else "disabled by API"
+            if body.enabled:
                 values["failing_since"] = None
-        assignments = ", ".join(f"{k} = ${i + 3}" + ("::jsonb" if k == "filter" else "")
-                                for i, k in enumerate(values))
-        row = await self.tenant.fetchrow(
-            f"UPDATE webhooks SET {assignments}, updated_at = ${len(values) + 3} WHERE workspace_id = $1 AND id = $2 "
-            f"RETURNING {_COLUMNS}", current["id"], *values.values(), self.now)
+        webhook = await store.update_webhook(self.tenant, current.id, values, self.now)
         await self._changed()
-        return dict(row)
+        return webhook
 
-    async def delete(self, raw_id: str) -> None:
+    async def delete(self, webhook_id: int | None) -> None:
         await self.schemas.for_change(self.tenant)
-        current = await self.get(raw_id, lock=True)
-        await self.tenant.fetch("DELETE FROM webhooks WHERE workspace_id = $1 AND id = $2", current["id"])
+        current = await self.get(webhook_id, lock=True)
+        await store.delete_webhook(self.tenant, current.id)
         await self._changed()
 
-    async def rotate(self, raw_id: str) -> tuple[dict[str, Any], str]:
-        current = await self.get(raw_id, lock=True)
-        check_readable(list(current["events"]), self.scopes)  # the secret lets its holder sign as us
+    async def rotate(self, webhook_id: int | None) -> tuple[Webhook, str]:
+        """The webhook with a new signing secret, and that secret; the old one stops signing."""
+        current = await self.get(webhook_id, lock=True)
+        check_readable(current.events, self.scopes)  # the secret lets its holder sign as us
         secret = new_secret()
-        row = await self.tenant.fetchrow(
-            f"UPDATE webhooks SET secret = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2 "
-            f"RETURNING {_COLUMNS}",
-            current["id"], seal(self.pepper, secret), self.now)
-        return dict(row), secret
+        return await store.set_secret(self.tenant, current.id, seal(self.pepper, secret), self.now), secret
 
-    async def test(self, raw_id: str) -> dict[str, str]:
-        current = await self.get(raw_id)
+    async def test(self, webhook_id: int | None) -> str:
+        """Queue a ``webhook.test`` delivery; returns its message id."""
+        current = await self.get(webhook_id)
         (delivery_id,) = await self.ids.take(self.tenant.conn, 1)
         message_id = f"msg_test_{delivery_id}"
-        payload = {"type": "webhook.test", "timestamp": iso(self.now),
-                   "data": {"webhook_id": str(current["id"]), "message": "Test delivery from Tessera"}}
-        await self.tenant.fetch(
-            "INSERT INTO webhook_deliveries (workspace_id, id, webhook_id, message_id, event_type, payload, "
-            "next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, 'webhook.test', $5::jsonb, $6, $6, $6)",
-            delivery_id, current["id"], message_id, orjson.dumps(payload).decode(), self.now)
+        await store.insert_test_delivery(
+            self.tenant, delivery_id, webhook_id=current.id, message_id=message_id, now=self.now,
+            payload={"type": "webhook.test", "timestamp": iso(self.now),
+                     "data": {"webhook_id": str(current.id), "message": "Test delivery from Tessera"}})
         self.changes.touch(WEBHOOK)  # the sender picks the delivery up when woken after commit
-        return {"message_id": message_id, "status": "pending"}
+        return message_id
 
-    async def deliveries(self, raw_id: str, query: Any) -> tuple[list[dict[str, Any]], bool]:
-        current = await self.get(raw_id)
-        where = "workspace_id = $1 AND webhook_id = $2"
-        args: list[Any] = [current["id"]]
-        if query.status is not None:
-            args.append(query.status)
-            where += " AND status = $3"
-        rows = await creation_page(
-            self.tenant, "SELECT id, message_id, event_type, status, attempt, next_attempt_at, last_status_code, "
-            f"last_latency_ms, last_error, response_excerpt, created_at, delivered_at FROM webhook_deliveries "
-            f"WHERE {where}", args, newest_first=True, limit=query.limit + 1, offset=query.offset)
-        out = []
-        for row in rows[:query.limit]:
-            item = {"id": str(row["id"]), "message_id": row["message_id"], "event_type": row["event_type"],
-                    "status": row["status"], "attempt": row["attempt"],
-                    "next_attempt_at": iso(row["next_attempt_at"]) if row["status"] in ("pending", "retrying")
-                    else None, "last_status_code": row["last_status_code"], "last_latency_ms": row["last_latency_ms"],
-                    "last_error": row["last_error"], "response_excerpt": row["response_excerpt"],
-                    "created_at": iso(row["created_at"]), "delivered_at": iso(row["delivered_at"])}
-            out.append({k: v for k, v in item.items() if v is not None})
-        return out, len(rows) > query.limit
+    async def deliveries(self, webhook_id: int | None, query: DeliveriesQuery) -> DeliveryPage:
+        """The webhook's delivery log, newest first: one page of ``query.limit``."""
+        current = await self.get(webhook_id)
+        found = await store.deliveries(self.tenant, current.id, status=query.status, limit=query.limit + 1,
+                                       offset=query.offset)
+        return DeliveryPage(found[:query.limit], len(found) > query.limit)
