@@ -11,48 +11,55 @@ either on its own or as a child.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from dataclasses import replace
+
+from tessera.timeline.repository import TimelineEvent
+from tessera.wire import JsonObject, JsonValue
 
 WINDOW_SECONDS = 60.0
 
 
-def _same_burst(newer: dict[str, Any], older: dict[str, Any], newer_at: datetime, older_at: datetime) -> bool:
-    return (newer["event_type"] == older["event_type"] == "updated"
-            and newer["resource_type"] == older["resource_type"]
-            and newer["resource_id"] == older["resource_id"]
-            and newer["created_by_id"] == older["created_by_id"]
-            and (newer_at - older_at).total_seconds() <= WINDOW_SECONDS)
+def _same_burst(newer: TimelineEvent, older: TimelineEvent) -> bool:
+    return (newer.event_type == older.event_type == "updated"
+            and newer.resource_type == older.resource_type
+            and newer.resource_id == older.resource_id
+            and newer.actor_id == older.actor_id
+            and (newer.created_at - older.created_at).total_seconds() <= WINDOW_SECONDS)
 
 
-def _merge(group: list[dict[str, Any]]) -> dict[str, Any]:
+def _field_changes(payload: JsonObject) -> list[JsonObject]:
+    changes = payload.get("field_changes", [])
+    return [c for c in changes if isinstance(c, dict)] if isinstance(changes, list) else []
+
+
+def _merge(group: list[TimelineEvent]) -> TimelineEvent:
     newest = group[0]
-    merged: dict[str, dict[str, Any]] = {}
+    merged: dict[str, JsonObject] = {}
     for event in reversed(group):  # oldest first
-        for change in event["event_payload"].get("field_changes", []):
-            name = change["field_name"]
+        for change in _field_changes(event.payload):
+            name = change.get("field_name")
+            if not isinstance(name, str):
+                continue
             if name in merged:
                 merged[name]["new_value"] = change.get("new_value")
             else:
                 merged[name] = dict(change)
-    payload = {k: v for k, v in newest["event_payload"].items() if k != "field_changes"}
-    payload["field_changes"] = [c for c in merged.values() if c.get("old_value") != c.get("new_value")]
-    return {**newest, "event_payload": payload, "is_aggregated": True, "children": group}
+    payload = {k: v for k, v in newest.payload.items() if k != "field_changes"}
+    payload["field_changes"] = list[JsonValue](c for c in merged.values() if c.get("old_value") != c.get("new_value"))
+    return replace(newest, payload=payload, children=tuple(group))
 
 
-def fold_bursts(events: list[dict[str, Any]], timestamps: list[datetime]) -> list[dict[str, Any]]:
+def fold_bursts(events: list[TimelineEvent]) -> list[TimelineEvent]:
     """Events (newest first, as the API shows them) with bursts folded."""
-    out: list[dict[str, Any]] = []
-    group: list[dict[str, Any]] = []
-    group_at: datetime | None = None
-    for event, at in zip(events, timestamps, strict=True):
-        if group and group_at is not None and _same_burst(group[-1], event, group_at, at):
+    out: list[TimelineEvent] = []
+    group: list[TimelineEvent] = []
+    for event in events:
+        if group and _same_burst(group[-1], event):
             group.append(event)
         else:
             if group:
                 out.append(_merge(group) if len(group) > 1 else group[0])
             group = [event]
-        group_at = at
     if group:
         out.append(_merge(group) if len(group) > 1 else group[0])
     return out

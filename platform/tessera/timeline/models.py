@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import Field
+from pydantic import Field, JsonValue
 
 from tessera.wire import QueryModel, ResponseModel
 
@@ -17,8 +15,8 @@ class TimelineQuery(QueryModel):
 
 class FieldChange(ResponseModel):
     field_name: str
-    old_value: Any = None
-    new_value: Any = None
+    old_value: JsonValue = None
+    new_value: JsonValue = None
 
 
 class TimelineEvent(ResponseModel):
@@ -26,7 +24,7 @@ class TimelineEvent(ResponseModel):
     resource_type: str
     resource_id: str
     event_type: str
-    event_payload: dict[str, Any]
+    event_payload: dict[str, JsonValue]
     event_timestamp: str
     created_by: str
     created_by_id: str
@@ -46,7 +44,7 @@ class HistoryActor(ResponseModel):
 
 
 class HistoryEntry(ResponseModel):
-    value: Any
+    value: JsonValue
     active_from: str
     active_until: str | None
     actor: HistoryActor
