@@ -12,6 +12,7 @@ import structlog
 from schema_registry.query import QueryError, parse_filter
 from search.client import SearchUnavailable
 from tessera.db.id_order import creation_page
+from tessera.db.sql import Params
 from tessera.db.tenant import Tenant
 from tessera.records.cursor import CursorCodec
 from tessera.records.listing import RecordQuery
@@ -42,8 +43,9 @@ async def _candidates(tenant: Tenant, worker: WorkerDeps, obj: Any, node: Any, t
         if found:
             ids = found if ids is None else [i for i in ids if i in set(found)] or ids
     if ids is None:
-        rows = await creation_page(tenant, "SELECT id FROM records WHERE workspace_id = $1 AND object_id = $2",
-                                   [obj.id], newest_first=False, limit=MAX_CANDIDATES)
+        params = Params()
+        select = f"SELECT id FROM records WHERE workspace_id = $1 AND object_id = {params.add(obj.id)}"
+        rows = await creation_page(tenant, select, params, newest_first=False, limit=MAX_CANDIDATES)
         ids = [r["id"] for r in rows]
     return ids[:MAX_CANDIDATES]
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from schema_registry.workspace import WorkspaceSchema
 from tessera.db.id_order import creation_page, order_by
+from tessera.db.sql import Params
 from tessera.db.tenant import Tenant
 from tessera.records.repository import to_row
 from tessera.records.values import primary_value
@@ -29,10 +30,11 @@ async def build_graph(tenant: Tenant, schema: WorkspaceSchema, limit: int) -> di
     object_ids = [o.id for o in schema.objects if not o.is_list]
     total_nodes = int((await tenant.fetchrow(
         "SELECT count(*) FROM records WHERE workspace_id = $1 AND object_id = ANY($2::bigint[])", object_ids))[0])
+    params = Params()
     rows = await creation_page(
         tenant, "SELECT id, object_id, parent_record_id, data, value_meta, created_by, created_by_id, created_at, "
-        "updated_at FROM records WHERE workspace_id = $1 AND object_id = ANY($2::bigint[])", [object_ids],
-        newest_first=False, limit=limit)
+        f"updated_at FROM records WHERE workspace_id = $1 AND object_id = ANY({params.add(object_ids, 'bigint[]')})",
+        params, newest_first=False, limit=limit)
     nodes, ids = [], []
     for raw in rows:
         row = to_row(raw)

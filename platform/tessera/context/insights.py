@@ -10,6 +10,7 @@ import orjson
 
 from schema_registry.workspace import WorkspaceSchema
 from tessera.db.id_order import creation_page
+from tessera.db.sql import Params
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest, FieldError
 from tessera.records.repository import get_records
@@ -68,18 +69,18 @@ def insight_to_json(row: Any, workspace_id: int, refs: dict[int, dict[str, str]]
 async def list_insights(tenant: Tenant, schema: WorkspaceSchema, *, start: datetime | None, end: datetime | None,
                         limit: int, after_id: int | None = None) -> list[dict[str, Any]]:
     """Newest first (or, with ``after_id``, the ones after it in creation order, oldest first)."""
+    params = Params()
     where = ["workspace_id = $1"]
-    args: list[Any] = []
-    for clause, value in (("created_at >= ${}", start), ("created_at <= ${}", end)):
-        if value is not None:
-            args.append(value)
-            where.append(clause.format(len(args) + 1))
+    if start is not None:
+        where.append(f"created_at >= {params.add(start)}")
+    if end is not None:
+        where.append(f"created_at <= {params.add(end)}")
     select = f"SELECT id, type, content, entity_ids, created_at FROM insights WHERE {' AND '.join(where)}"
     if after_id is not None:
-        rows = await creation_page(tenant, select, args, newest_first=False, limit=limit, after=after_id)
+        rows = await creation_page(tenant, select, params, newest_first=False, limit=limit, after=after_id)
     else:
-        args.append(limit)
-        rows = await tenant.fetch(f"{select} ORDER BY created_at DESC, id DESC LIMIT ${len(args) + 1}", *args)
+        rows = await tenant.fetch(f"{select} ORDER BY created_at DESC, id DESC LIMIT {params.add(limit)}",
+                                  *params.values)
     refs = await entity_refs(tenant, schema, {i for r in rows for i in r["entity_ids"]})
     return [insight_to_json(r, tenant.workspace_id, refs) for r in rows]
 

@@ -17,9 +17,9 @@ offset).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import asyncpg
 
+from tessera.db.sql import Params
 from tessera.db.tenant import Tenant
 
 FIRST_OLD_ID = 1 << 53
@@ -29,11 +29,6 @@ FIRST_OLD_ID = 1 << 53
 def _mixed(workspace_id: int) -> bool:
     """Whether the workspace predates 0012, so its rows may carry ids of both layouts."""
     return workspace_id >= FIRST_OLD_ID
-
-
-def _add(params: list[Any], value: Any) -> str:
-    params.append(value)
-    return f"${len(params) + 1}"  # $1 is the workspace id, which Tenant.fetch binds
 
 
 def order_by(workspace_id: int, column: str, *, newest_first: bool = False) -> str:
@@ -58,14 +53,16 @@ def beyond(workspace_id: int, column: str, placeholder: str, last_id: int, *, ne
             else f"({column} > {placeholder} AND {column} < {FIRST_OLD_ID})")
 
 
-async def creation_page(tenant: Tenant, select: str, args: Sequence[Any], *, column: str = "id",
-                        newest_first: bool, limit: int, offset: int = 0, after: int | None = None) -> list[Any]:
+async def creation_page(tenant: Tenant, select: str, params: Params, *, column: str = "id",
+                        newest_first: bool, limit: int, offset: int = 0,
+                        after: int | None = None) -> list[asyncpg.Record]:
     """The rows of ``select`` in creation order (newest or oldest first): ``limit`` of them after
     skipping ``offset``, or the ``limit`` that follow the row whose id is ``after`` (a cursor).
 
-    ``select`` is ``SELECT ... WHERE ...`` without ORDER BY or LIMIT, with ``args`` as ``$2``...;
-    each query this runs is ``select`` walked along ``column`` (one index range per layout), so
-    an index that serves ``ORDER BY column`` under its conditions serves it here too."""
+    ``select`` is ``SELECT ... WHERE ...`` without ORDER BY or LIMIT, its parameters bound in
+    ``params`` (left as they are: each query this runs binds its own on a copy); each query is
+    ``select`` walked along ``column`` (one index range per layout), so an index that serves
+    ``ORDER BY column`` under its conditions serves it here too."""
     direction, past = ("DESC", "<") if newest_first else ("ASC", ">")
     layouts: list[str | None] = [None]
     if _mixed(tenant.workspace_id):
@@ -73,22 +70,23 @@ async def creation_page(tenant: Tenant, select: str, args: Sequence[Any], *, col
         layouts = [new, old] if newest_first else [old, new]
         if after is not None:  # the cursor's layout goes on past it; the one before it is done
             layouts = layouts[layouts.index(old if after >= FIRST_OLD_ID else new):]
-    rows: list[Any] = []
+    rows: list[asyncpg.Record] = []
     skip = offset
     for position, layout in enumerate(layouts):
-        params = list(args)
+        layout_params = params.copy()
         where = select + (f" AND {layout}" if layout else "")
         if after is not None and position == 0:
-            where += f" AND {column} {past} {_add(params, after)}"
-        page = list(params)
-        found = await tenant.fetch(f"{where} ORDER BY {column} {direction} LIMIT {_add(page, limit - len(rows))} "
-                                   f"OFFSET {_add(page, skip)}", *page)
+            where += f" AND {column} {past} {layout_params.add(after)}"
+        page = layout_params.copy()
+        found = await tenant.fetch(f"{where} ORDER BY {column} {direction} LIMIT {page.add(limit - len(rows))} "
+                                   f"OFFSET {page.add(skip)}", *page.values)
         rows.extend(found)
         if len(rows) >= limit or position == len(layouts) - 1:
             break
         if found or not skip:
             skip = 0
         else:  # this layout held at most `skip` rows, all skipped: the next one skips the rest
-            held = await tenant.fetch(f"SELECT count(*) FROM ({where} LIMIT {_add(params, skip)}) AS held", *params)
+            held = await tenant.fetch(f"SELECT count(*) FROM ({where} LIMIT {layout_params.add(skip)}) AS held",
+                                      *layout_params.values)
             skip -= int(held[0][0])
     return rows

@@ -26,6 +26,11 @@ class Params:
         placeholder = f"${len(self.values) + 1}"  # after WORKSPACE
         return f"{placeholder}::{cast}" if cast else placeholder
 
+    def copy(self) -> Params:
+        """Another builder holding the same values: for statements that share their first
+        parameters and go on differently (a page and its count)."""
+        return Params(list(self.values))
+
     def unnest(self, columns: Sequence[tuple[Sequence[Any], str]]) -> str:
         """``unnest($a::t1[], $b::t2[], ...)`` over column-wise arrays (each with its element type):
         one parameter per column, however many rows."""

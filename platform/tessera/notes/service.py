@@ -7,6 +7,7 @@ from typing import Any
 from tessera.changes import Changes
 from tessera.context import memory
 from tessera.db.id_order import creation_page
+from tessera.db.sql import Params
 from tessera.db.tenant import Tenant
 from tessera.errors import NotFound
 from tessera.notes.events import NoteEvent
@@ -109,15 +110,14 @@ class NoteService:
             await memory.forget(self.tenant, self.changes, "note", row["id"])
 
     async def list(self, entity_id: str | None, include_archived: bool) -> list[dict[str, Any]]:
+        params = Params()
         where = "workspace_id = $1" + ("" if include_archived else " AND archived_at IS NULL")
-        args: list[Any] = []
         if entity_id is not None:
             record_id = parse_id(entity_id)
             if record_id is None:
                 return []
-            where += " AND entity_id = $2"
-            args.append(record_id)
-        rows = await creation_page(self.tenant, f"SELECT {_COLUMNS} FROM notes WHERE {where}", args,
+            where += f" AND entity_id = {params.add(record_id)}"
+        rows = await creation_page(self.tenant, f"SELECT {_COLUMNS} FROM notes WHERE {where}", params,
                                    newest_first=True, limit=LIST_CAP)
         return [dict(r) for r in rows]
 

@@ -143,7 +143,7 @@ class RecordQuery:
         where = f"r.workspace_id = $1 AND r.object_id = {params.add(self.obj.id, 'bigint')}"
         if self.node is not None:
             where += f" AND {compiler.row_predicate(self.node)}"
-        rows = await creation_page(self.tenant, f"SELECT {_ROW_COLUMNS} FROM records r WHERE {where}", params.values,
+        rows = await creation_page(self.tenant, f"SELECT {_ROW_COLUMNS} FROM records r WHERE {where}", params,
                                    column="r.id", newest_first=False, limit=limit,
                                    offset=0 if after is not None else offset,
                                    after=after[1] if after is not None else None)

@@ -8,6 +8,7 @@ from typing import Any
 
 from tessera.changes import Changes
 from tessera.db.id_order import creation_page, order_by
+from tessera.db.sql import Params
 from tessera.db.tenant import Tenant
 from tessera.errors import NotFound
 from tessera.tasks.events import TaskEvent
@@ -120,10 +121,11 @@ class TaskService:
         if changes.get("entity_ids") is not None:
             entities = await self._entity_ids(changes["entity_ids"])
         if values:
-            assignments = ", ".join(f"{column} = ${i + 3}" for i, column in enumerate(values))
-            await self.tenant.fetch(
-                f"UPDATE tasks SET {assignments}, updated_at = ${len(values) + 3} WHERE workspace_id = $1 AND id = $2",
-                before["id"], *values.values(), self.now)
+            params = Params()
+            task = params.add(before["id"])
+            assignments = ", ".join(f"{column} = {params.add(value)}" for column, value in values.items())
+            await self.tenant.fetch(f"UPDATE tasks SET {assignments}, updated_at = {params.add(self.now)} "
+                                    f"WHERE workspace_id = $1 AND id = {task}", *params.values)
         if entities is not None:
             await self._link(before["id"], entities)
         after = await self.get(raw_id)
@@ -145,32 +147,27 @@ class TaskService:
 
     async def list(self, query: Any) -> tuple[list[dict[str, Any]], int]:
         where = ["t.workspace_id = $1"]
-        args: list[Any] = []
-
-        def arg(value: Any) -> str:
-            args.append(value)
-            return f"${len(args) + 1}"
-
+        params = Params()
         if not query.include_archived:
             where.append("t.archived_at IS NULL")
         if query.is_completed is not None:
-            where.append(f"t.is_completed = {arg(query.is_completed)}")
+            where.append(f"t.is_completed = {params.add(query.is_completed)}")
         if query.assignee_id is not None:
-            where.append(f"t.assignee_ids @> ARRAY[{arg(query.assignee_id)}::text]")
+            where.append(f"t.assignee_ids @> ARRAY[{params.add(query.assignee_id)}::text]")
         if query.entity_id is not None:
             record_id = parse_id(query.entity_id)
             if record_id is None:
                 return [], 0
             where.append(f"EXISTS (SELECT 1 FROM task_entities te WHERE te.workspace_id = $1 AND te.task_id = t.id "
-                         f"AND te.record_id = {arg(record_id)})")
+                         f"AND te.record_id = {params.add(record_id)})")
         if query.search is not None:
             pattern = "%" + query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            where.append(f"(t.title || ' ' || t.description) ILIKE {arg(pattern)}")
+            where.append(f"(t.title || ' ' || t.description) ILIKE {params.add(pattern)}")
         clause = " AND ".join(where)
         # Counting stops at COUNT_CAP: an exact count of a million matches would cost more than
         # the page itself (docs/api.md).
         total = int((await self.tenant.fetchrow(
-            f"SELECT count(*) FROM (SELECT 1 FROM tasks t WHERE {clause} LIMIT {COUNT_CAP}) c", *args))[0])
+            f"SELECT count(*) FROM (SELECT 1 FROM tasks t WHERE {clause} LIMIT {COUNT_CAP}) c", *params.values))[0])
         if total < FEW and len(where) > 1:
             # Few matches: gather them through the filters' own indexes (the trigram index for
             # `search`), then sort. Walking the id index newest first would read past every task
@@ -179,9 +176,9 @@ class TaskService:
             rows = await self.tenant.fetch(
                 f"WITH m AS MATERIALIZED (SELECT t.id FROM tasks t WHERE {clause}) SELECT {_COLUMNS} "
                 f"FROM m JOIN tasks t ON t.workspace_id = $1 AND t.id = m.id ORDER BY {newest} "
-                f"LIMIT {arg(query.limit + 1)} OFFSET {arg(query.offset)}", *args)
+                f"LIMIT {params.add(query.limit + 1)} OFFSET {params.add(query.offset)}", *params.values)
         else:
-            rows = await creation_page(self.tenant, f"SELECT {_COLUMNS} FROM tasks t WHERE {clause}", args,
+            rows = await creation_page(self.tenant, f"SELECT {_COLUMNS} FROM tasks t WHERE {clause}", params,
                                        column="t.id", newest_first=True, limit=query.limit + 1,
                                        offset=query.offset)
         return [dict(r) for r in rows], total

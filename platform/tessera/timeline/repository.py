@@ -10,6 +10,7 @@ import asyncpg
 import orjson
 
 from tessera.db.id_order import creation_page
+from tessera.db.sql import Params
 from tessera.db.tenant import Tenant
 from tessera.wire import JsonObject
 
@@ -45,10 +46,10 @@ def _event(row: asyncpg.Record) -> TimelineEvent:
 async def record_events(tenant: Tenant, record_id: int, *, limit: int, before: int | None) -> list[TimelineEvent]:
     """Up to ``limit`` of the record's events, newest first, older than the event ``before`` (a
     cursor) when given."""
-    rows = await creation_page(
-        tenant, "SELECT id, resource_type, resource_id, event_type, payload, actor, actor_id, created_at "
-        "FROM timeline_events WHERE workspace_id = $1 AND record_id = $2", [record_id],
-        newest_first=True, limit=limit, after=before)
+    params = Params()
+    select = ("SELECT id, resource_type, resource_id, event_type, payload, actor, actor_id, created_at "
+              f"FROM timeline_events WHERE workspace_id = $1 AND record_id = {params.add(record_id)}")
+    rows = await creation_page(tenant, select, params, newest_first=True, limit=limit, after=before)
     return [_event(r) for r in rows]
 
 

@@ -141,13 +141,12 @@ async def insert_test_delivery(tenant: Tenant, delivery_id: int, *, webhook_id: 
 async def deliveries(tenant: Tenant, webhook_id: int, *, status: str | None, limit: int,
                      offset: int) -> list[Delivery]:
     """The webhook's deliveries (of ``status`` when given), newest first."""
-    where = "workspace_id = $1 AND webhook_id = $2"
-    args: list[int | str] = [webhook_id]
+    params = Params()
+    where = f"workspace_id = $1 AND webhook_id = {params.add(webhook_id)}"
     if status is not None:
-        args.append(status)
-        where += " AND status = $3"
+        where += f" AND status = {params.add(status)}"
     rows = await creation_page(
         tenant, "SELECT id, message_id, event_type, status, attempt, next_attempt_at, last_status_code, "
         f"last_latency_ms, last_error, response_excerpt, created_at, delivered_at FROM webhook_deliveries "
-        f"WHERE {where}", args, newest_first=True, limit=limit, offset=offset)
+        f"WHERE {where}", params, newest_first=True, limit=limit, offset=offset)
     return [_delivery(r) for r in rows]
