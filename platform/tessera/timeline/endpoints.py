@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-import orjson
-
 from tessera.errors import NotFound
 from tessera.http.context import RequestContext
 from tessera.records.cursor import CursorCodec
 from tessera.records.endpoints import reader
-from tessera.records.repository import attribute_history as history_of
-from tessera.records.values import read_value
 from tessera.timeline import service as timeline
 from tessera.timeline.models import TimelineQuery
-from tessera.timeline.serialize import TimelineResponseJson, event_to_json
-from tessera.wire import iso, parse_id
+from tessera.timeline.serialize import AttributeHistoryJson, TimelineResponseJson, event_to_json, history_to_json
+from tessera.wire import parse_id
 
 
 async def record_timeline(ctx: RequestContext[None, TimelineQuery]) -> TimelineResponseJson:
@@ -34,24 +27,10 @@ async def record_timeline(ctx: RequestContext[None, TimelineQuery]) -> TimelineR
     return out
 
 
-async def attribute_history(ctx: RequestContext) -> dict[str, Any]:
+async def attribute_history(ctx: RequestContext[None, None]) -> AttributeHistoryJson:
     service = await reader(ctx)
     obj, record = await service.record(parse_id(ctx.path["record_id"]))
     attribute = obj.attribute(ctx.path["slug"])
     if attribute is None:
         raise NotFound(f"Attribute '{ctx.path['slug'][:80]}' not found on '{obj.slug}'")
-    rows = await history_of(service.tenant, record.id, attribute.id)
-    data = []
-    for row in rows:
-        value = row["value"]
-        data.append({"value": read_value(attribute, orjson.loads(value) if isinstance(value, str) else value),
-                     "active_from": iso(row["active_from"]), "active_until": iso(row["active_until"]),
-                     "actor": {"type": row["actor"], "id": row["actor_id"]}})
-    current = record.data.get(str(attribute.id))
-    if current:
-        meta = record.value_meta.get(str(attribute.id), {})
-        since = datetime.fromisoformat(meta["since"]) if "since" in meta else record.created_at
-        data.append({"value": read_value(attribute, current), "active_from": iso(since), "active_until": None,
-                     "actor": {"type": meta.get("actor", record.created_by),
-                               "id": meta.get("actor_id", record.created_by_id)}})
-    return {"data": data}
+    return {"data": [history_to_json(e) for e in await timeline.attribute_history(service.tenant, record, attribute)]}

@@ -5,12 +5,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 
+import orjson
+
+from schema_registry.definitions import AttributeDefinition
 from tessera.db.tenant import Tenant
+from tessera.records.repository import RecordRow
+from tessera.records.repository import attribute_history as history_of
+from tessera.records.values import read_value
 from tessera.timeline import repository
 from tessera.timeline.aggregate import fold_bursts
 from tessera.timeline.repository import TimelineEvent
 from tessera.wire import JsonValue
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """A value an attribute held (in its read form), from when until when, set by whom."""
+
+    value: JsonValue
+    active_from: datetime
+    active_until: datetime | None
+    """None for the current value."""
+    actor: str
+    actor_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +77,20 @@ async def record_timeline(tenant: Tenant, record_id: int, *, limit: int, before:
     if aggregate:
         shown = fold_bursts(shown)
     return TimelinePage(shown, has_next, events[-1].id if has_next and events else None)
+
+
+async def attribute_history(tenant: Tenant, record: RecordRow, attribute: AttributeDefinition) -> list[HistoryEntry]:
+    """The attribute's past values on the record, oldest first, then its current one (active since
+    its value metadata says, else since the record was made)."""
+    out = []
+    for row in await history_of(tenant, record.id, attribute.id):
+        stored = row["value"]
+        out.append(HistoryEntry(read_value(attribute, orjson.loads(stored) if isinstance(stored, str) else stored),
+                                row["active_from"], row["active_until"], row["actor"], row["actor_id"]))
+    current = record.data.get(str(attribute.id))
+    if current:
+        meta = record.value_meta.get(str(attribute.id), {})
+        since = datetime.fromisoformat(meta["since"]) if "since" in meta else record.created_at
+        out.append(HistoryEntry(read_value(attribute, current), since, None, meta.get("actor", record.created_by),
+                                meta.get("actor_id", record.created_by_id)))
+    return out
