@@ -145,7 +145,7 @@ class Authenticator:
         except Exception as err:  # best effort: a missed last_used_at is not worth a failed request
             log.warning("last_used_at_update_failed", api_key_id=key_id, error_type=type(err).__name__)
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:  # Any, Any: the yield/send types asyncio takes
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
