@@ -28,7 +28,7 @@ def check_count(count: int, quota: Quota) -> None:
 
 async def count_rows(tenant: Tenant, table: str, where: str, limit: int) -> int:
     """Rows of ``table`` in this workspace matching ``where``, counted up to ``limit``."""
-    row = await tenant.fetchrow(
+    row = await tenant.fetch_one(
         f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE workspace_id = $1 AND {where} LIMIT {int(limit)}) AS q")
     return int(row[0])
 
@@ -40,7 +40,7 @@ async def check_rows(tenant: Tenant, table: str, where: str, quota: Quota) -> No
 async def stored_file_bytes(tenant: Tenant) -> int:
     """Bytes of import and export files this workspace holds (``octet_length`` of a stored chunk
     reads its size from the TOAST header, not the data)."""
-    row = await tenant.fetchrow(
+    row = await tenant.fetch_one(
         "SELECT (SELECT coalesce(sum(octet_length(data)), 0) FROM import_chunks WHERE workspace_id = $1) "
         "+ (SELECT coalesce(sum(octet_length(data)), 0) FROM export_chunks WHERE workspace_id = $1)")
     return int(row[0])

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
 
 import asyncpg
 import orjson
 import structlog
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy.engine.interfaces import DBAPICursor, ExecutionContext
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -161,7 +161,9 @@ def enforce_tenant_scope(engine: AsyncEngine, tenant_tables: frozenset[str]) -> 
     _tenant_scope_checks[engine.sync_engine] = check
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def _check(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+    def _check(conn: Connection, cursor: DBAPICursor, statement: str,
+               params: Sequence[object] | Mapping[str, object], context: ExecutionContext | None,
+               many: bool) -> None:
         check(statement)
 
 

@@ -9,15 +9,16 @@ import hashlib
 import hmac
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 import orjson
 
 from schema_registry.types.base import StorageClass
 from tessera.errors import BadRequest
+from tessera.records.sql import SortValue
+from tessera.wire import JsonValue
 
 
-def _encode_value(value: Any) -> Any:
+def _encode_value(value: SortValue) -> JsonValue:
     if isinstance(value, Decimal):
         return {"n": str(value)}
     if isinstance(value, datetime):
@@ -25,11 +26,13 @@ def _encode_value(value: Any) -> Any:
     return value
 
 
-def _decode_value(value: Any) -> Any:
+def _decode_value(value: JsonValue) -> SortValue:
     if isinstance(value, dict) and "n" in value:
-        return Decimal(value["n"])
+        return Decimal(str(value["n"]))
     if isinstance(value, dict) and "t" in value:
-        return datetime.fromisoformat(value["t"])
+        return datetime.fromisoformat(str(value["t"]))
+    if isinstance(value, (dict, list, float)):  # not what encode writes (and the cursor is signed)
+        raise ValueError("shape")
     return value
 
 
@@ -37,12 +40,12 @@ class CursorCodec:
     def __init__(self, secret: bytes, workspace_id: int, scope: str) -> None:
         self._key = hmac.new(secret, f"cursor:{workspace_id}:{scope}".encode(), hashlib.sha256).digest()
 
-    def encode(self, values: list[Any], last_id: int) -> str:
+    def encode(self, values: list[SortValue], last_id: int) -> str:
         body = orjson.dumps([[_encode_value(v) for v in values], last_id])
         tag = hmac.new(self._key, body, hashlib.sha256).digest()[:16]
         return base64.urlsafe_b64encode(tag + body).decode().rstrip("=")
 
-    def decode(self, token: str, storages: list[StorageClass]) -> tuple[list[Any], int]:
+    def decode(self, token: str, storages: list[StorageClass]) -> tuple[list[SortValue], int]:
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             tag, body = raw[:16], raw[16:]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from schema_registry.definitions import AttributeDefinition, ObjectDefinition
 from schema_registry.query import parse_filter, parse_sorts
 from tessera.errors import BadRequest, FieldError
@@ -11,12 +9,24 @@ from tessera.http.context import RequestContext
 from tessera.records import repository
 from tessera.records.admission import check_cost
 from tessera.records.cursor import CursorCodec
-from tessera.records.listing import RecordQuery, query_fingerprint
+from tessera.records.listing import Page, RecordQuery, query_fingerprint
+from tessera.records.models import (
+    AttributesMode,
+    BatchRequest,
+    CreateRelationshipRequest,
+    CustomAttributes,
+    ListMemberRequest,
+    ListRecordsRequest,
+    RecordBody,
+    UpdateListRecordRequest,
+    UpdateRecordRequest,
+    UpsertRecordRequest,
+)
 from tessera.records.relationships import RelationshipService
-from tessera.records.serialize import entry_to_json, record_to_json
+from tessera.records.serialize import entry_to_json, record_to_json, relationship_to_json
 from tessera.records.service import ItemResult, RecordService
 from tessera.records.values import read_attributes
-from tessera.wire import JsonObject, iso, parse_id
+from tessera.wire import JsonObject, JsonValue, iso, parse_id
 
 
 async def writer(ctx: RequestContext) -> RecordService:
@@ -32,38 +42,38 @@ async def reader(ctx: RequestContext) -> RecordService:
 
 # --- records ------------------------------------------------------------------------------
 
-async def create_record(ctx: RequestContext) -> dict[str, Any]:
+async def create_record(ctx: RequestContext[RecordBody, None]) -> JsonObject:
     service = await writer(ctx)
     obj = service.object(ctx.path["slug"])
     row = await service.create(obj, ctx.body.attributes)
     return record_to_json(obj, row, ctx.workspace_id)
 
 
-async def upsert_record(ctx: RequestContext) -> dict[str, Any]:
+async def upsert_record(ctx: RequestContext[UpsertRecordRequest, None]) -> JsonObject:
     service = await writer(ctx)
     obj = service.object(ctx.path["slug"])
     row, _created = await service.upsert(obj, ctx.body.matching_attribute, ctx.body.attributes)
     return record_to_json(obj, row, ctx.workspace_id)
 
 
-async def get_record(ctx: RequestContext) -> dict[str, Any]:
+async def get_record(ctx: RequestContext[None, None]) -> JsonObject:
     service = await reader(ctx)
     obj, row = await service.record(parse_id(ctx.path["record_id"]))
     return record_to_json(obj, row, ctx.workspace_id)
 
 
-async def update_record(ctx: RequestContext) -> dict[str, Any]:
+async def update_record(ctx: RequestContext[UpdateRecordRequest, None]) -> JsonObject:
     service = await writer(ctx)
     obj, row = await service.record(parse_id(ctx.path["record_id"]), lock=True)
     row = await service.update(obj, row, ctx.body.attributes)
     return record_to_json(obj, row, ctx.workspace_id)
 
 
-async def delete_record(ctx: RequestContext) -> None:
+async def delete_record(ctx: RequestContext[None, None]) -> None:
     await (await writer(ctx)).delete(parse_id(ctx.path["record_id"]))
 
 
-def _selection(obj: ObjectDefinition, mode: Any) -> list[AttributeDefinition] | None:
+def _selection(obj: ObjectDefinition, mode: AttributesMode | CustomAttributes) -> list[AttributeDefinition] | None:
     if mode == "all":
         return None
     if mode == "none":
@@ -81,7 +91,7 @@ def _selection(obj: ObjectDefinition, mode: Any) -> list[AttributeDefinition] | 
     return chosen
 
 
-def _sort_pairs(body: Any) -> list[tuple[str, str]]:
+def _sort_pairs(body: ListRecordsRequest) -> list[tuple[str, str]]:
     if body.sorts:
         return [(s.attribute, s.direction) for s in body.sorts]
     if body.sort:
@@ -89,8 +99,8 @@ def _sort_pairs(body: Any) -> list[tuple[str, str]]:
     return []
 
 
-async def _query(ctx: RequestContext, service: RecordService, obj: ObjectDefinition,
-                 parent: ObjectDefinition | None) -> tuple[Any, Any]:
+async def _query(ctx: RequestContext[ListRecordsRequest, None], service: RecordService, obj: ObjectDefinition,
+                 parent: ObjectDefinition | None) -> tuple[Page, ListRecordsRequest]:
     body = ctx.body
     pairs = _sort_pairs(body)
     node = parse_filter(obj, body.filter, parent=parent)
@@ -105,9 +115,9 @@ async def _query(ctx: RequestContext, service: RecordService, obj: ObjectDefinit
     return page, body
 
 
-def _page_json(page: Any, body: Any, data: list[dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {"data": data, "total": page.total, "limit": body.limit, "offset": body.offset,
-                           "has_more": page.has_more}
+def _page_json(page: Page, body: ListRecordsRequest, data: list[JsonValue]) -> JsonObject:
+    out: JsonObject = {"data": data, "total": page.total, "limit": body.limit, "offset": body.offset,
+                       "has_more": page.has_more}
     if page.has_more and body.cursor is None:
         out["next_offset"] = body.offset + len(data)
     if page.next_cursor:
@@ -115,7 +125,7 @@ def _page_json(page: Any, body: Any, data: list[dict[str, Any]]) -> dict[str, An
     return out
 
 
-async def list_records(ctx: RequestContext) -> dict[str, Any]:
+async def list_records(ctx: RequestContext[ListRecordsRequest, None]) -> JsonObject:
     async with ctx.state.query_gate.slot(ctx.workspace_id):
         service = await reader(ctx)
         obj = service.object(ctx.path["slug"])
@@ -124,7 +134,7 @@ async def list_records(ctx: RequestContext) -> dict[str, Any]:
     return _page_json(page, body, [record_to_json(obj, row, ctx.workspace_id, only) for row in page.rows])
 
 
-async def batch_records(ctx: RequestContext) -> dict[str, Any]:
+async def batch_records(ctx: RequestContext[BatchRequest, None]) -> JsonObject:
     service = await writer(ctx)
     obj = service.object(ctx.path["slug"])
     items = [item.attributes for item in ctx.body.records]
@@ -148,7 +158,7 @@ def _item_json(result: ItemResult) -> JsonObject:
 
 # --- list entries -------------------------------------------------------------------------
 
-async def add_list_member(ctx: RequestContext) -> dict[str, Any]:
+async def add_list_member(ctx: RequestContext[ListMemberRequest, None]) -> JsonObject:
     service = await writer(ctx)
     lst = service.list_object(parse_id(ctx.path["id"]))
     parent = await service.parent_for(lst, ctx.body.parent_id)
@@ -156,7 +166,7 @@ async def add_list_member(ctx: RequestContext) -> dict[str, Any]:
     return entry_to_json(lst, service.parent_object(lst), entry, ctx.workspace_id)
 
 
-async def upsert_list_member(ctx: RequestContext) -> dict[str, Any]:
+async def upsert_list_member(ctx: RequestContext[ListMemberRequest, None]) -> JsonObject:
     service = await writer(ctx)
     lst = service.list_object(parse_id(ctx.path["id"]))
     parent = await service.parent_for(lst, ctx.body.parent_id)
@@ -164,7 +174,7 @@ async def upsert_list_member(ctx: RequestContext) -> dict[str, Any]:
     return entry_to_json(lst, service.parent_object(lst), entry, ctx.workspace_id)
 
 
-async def update_list_member(ctx: RequestContext) -> dict[str, Any]:
+async def update_list_member(ctx: RequestContext[UpdateListRecordRequest, None]) -> JsonObject:
     service = await writer(ctx)
     lst = service.list_object(parse_id(ctx.path["id"]))
     entry = await service.entry(lst, ctx.path["record_id"], lock=True)
@@ -172,13 +182,13 @@ async def update_list_member(ctx: RequestContext) -> dict[str, Any]:
     return entry_to_json(lst, service.parent_object(lst), entry, ctx.workspace_id)
 
 
-async def remove_list_member(ctx: RequestContext) -> None:
+async def remove_list_member(ctx: RequestContext[None, None]) -> None:
     service = await writer(ctx)
     lst = service.list_object(parse_id(ctx.path["id"]))
     await service.remove_entry(lst, ctx.path["record_id"])
 
 
-async def list_list_members(ctx: RequestContext) -> dict[str, Any]:
+async def list_list_members(ctx: RequestContext[ListRecordsRequest, None]) -> JsonObject:
     async with ctx.state.query_gate.slot(ctx.workspace_id):
         service = await reader(ctx)
         lst = service.list_object(parse_id(ctx.path["id"]))
@@ -188,7 +198,7 @@ async def list_list_members(ctx: RequestContext) -> dict[str, Any]:
         page, body = await _query(ctx, service, lst, parent_obj)
     parents = {p.id: p for p in await repository.get_records(
         service.tenant, [e.parent_record_id for e in page.rows if e.parent_record_id])}
-    data = []
+    data: list[JsonValue] = []
     for entry in page.rows:
         parent = parents.get(entry.parent_record_id or 0)
         if parent is None:
@@ -202,16 +212,17 @@ async def list_list_members(ctx: RequestContext) -> dict[str, Any]:
 
 # --- relationship instances ---------------------------------------------------------------
 
-async def create_relationship(ctx: RequestContext) -> dict[str, Any]:
+async def create_relationship(ctx: RequestContext[CreateRelationshipRequest, None]) -> JsonObject:
     service = RelationshipService(await writer(ctx))
     body = ctx.body
-    return await service.create(ctx.path["record_id"], body.definition_id, body.entity_1_id, body.entity_2_id)
+    return relationship_to_json(
+        await service.create(ctx.path["record_id"], body.definition_id, body.entity_1_id, body.entity_2_id))
 
 
-async def delete_relationship(ctx: RequestContext) -> None:
+async def delete_relationship(ctx: RequestContext[None, None]) -> None:
     await RelationshipService(await writer(ctx)).delete(ctx.path["record_id"], ctx.path["rel_id"])
 
 
-async def list_relationships(ctx: RequestContext) -> dict[str, Any]:
+async def list_relationships(ctx: RequestContext[None, None]) -> JsonObject:
     service = RelationshipService(await reader(ctx))
-    return {"data": await service.of_record(ctx.path["record_id"])}
+    return {"data": [relationship_to_json(r) for r in await service.of_record(ctx.path["record_id"])]}

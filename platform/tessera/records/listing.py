@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
@@ -26,7 +25,8 @@ from tessera.db.sql import Params
 from tessera.db.tenant import Tenant
 from tessera.records.cursor import CursorCodec
 from tessera.records.repository import RECORD_COLUMNS, RecordRow, to_row
-from tessera.records.sql import Compiler, value_column
+from tessera.records.sql import Compiler, SortValue, value_column
+from tessera.wire import JsonObject
 
 SMALL_RESULT = 2000
 # `total` counts matches up to here and stops (10,000 means "at least 10,000"): an exact count of
@@ -43,7 +43,8 @@ class Page:
     next_cursor: str | None
 
 
-def query_fingerprint(node: Any, sorts: list[tuple[str, str]]) -> str:
+def query_fingerprint(node: JsonObject | None, sorts: list[tuple[str, str]]) -> str:
+    """What a cursor is bound to: the request's filter (as sent) and sort pairs."""
     return hashlib.sha256(orjson.dumps([node, sorts], default=str)).hexdigest()[:16]
 
 
@@ -70,7 +71,7 @@ class RecordQuery:
             distinct = "DISTINCT " if lone else ""
             matched = f"SELECT {distinct}id FROM ({compiler.id_set(self.node)}) AS matched(id)"
         sql = f"SELECT count(*) FROM ({matched} LIMIT {int(COUNT_CAP)}) AS capped"
-        row = await self.tenant.fetchrow(sql, *params.values)
+        row = await self.tenant.fetch_one(sql, *params.values)
         return int(row[0])
 
     async def page(self, *, limit: int, offset: int, cursor: str | None) -> Page:
@@ -101,11 +102,11 @@ class RecordQuery:
         """Ties go by id; without sort keys that is the whole order, creation order (the id walk's)."""
         return f"{alias}.id ASC" if self.sorts else order_by(self.tenant.workspace_id, f"{alias}.id")
 
-    async def _run(self, sql: str, params: Params) -> tuple[list[RecordRow], list[list[Any]]]:
+    async def _run(self, sql: str, params: Params) -> tuple[list[RecordRow], list[list[SortValue]]]:
         rows = await self.tenant.fetch(sql, *params.values)
         return [to_row(r) for r in rows], [[r[f"s{i}"] for i in range(len(self.sorts))] for r in rows]
 
-    def _keyset(self, compiler: Compiler, expressions: list[str], after: tuple[list[Any], int] | None,
+    def _keyset(self, compiler: Compiler, expressions: list[str], after: tuple[list[SortValue], int] | None,
                 id_column: str = "r.id") -> str:
         if after is None:
             return ""
@@ -115,8 +116,8 @@ class RecordQuery:
         keyed = [(e, k.descending, k.target.storage) for e, k in zip(expressions, self.sorts, strict=True)]
         return " AND " + compiler.keyset_after(keyed, after[0], after[1], id_column)
 
-    async def _filter_first(self, limit: int, offset: int, after: tuple[list[Any], int] | None
-                            ) -> tuple[list[RecordRow], list[list[Any]]]:
+    async def _filter_first(self, limit: int, offset: int, after: tuple[list[SortValue], int] | None
+                            ) -> tuple[list[RecordRow], list[list[SortValue]]]:
         params = Params()
         compiler = Compiler(params, self.obj.id)
         expressions, order = self._order(compiler)
@@ -136,8 +137,8 @@ class RecordQuery:
                    f"LIMIT {params.add(limit, 'bigint')} OFFSET {params.add(offset, 'bigint')}")
         return await self._run(sql, params)
 
-    async def _id_walk(self, limit: int, offset: int, after: tuple[list[Any], int] | None
-                       ) -> tuple[list[RecordRow], list[list[Any]]]:
+    async def _id_walk(self, limit: int, offset: int, after: tuple[list[SortValue], int] | None
+                       ) -> tuple[list[RecordRow], list[list[SortValue]]]:
         params = Params()
         compiler = Compiler(params, self.obj.id, probe_per_row=True)
         where = f"r.workspace_id = $1 AND r.object_id = {params.add(self.obj.id, 'bigint')}"
@@ -149,25 +150,26 @@ class RecordQuery:
                                    after=after[1] if after is not None else None)
         return [to_row(r) for r in rows], [[] for _ in rows]
 
-    async def _sort_index_walk(self, limit: int, offset: int, after: tuple[list[Any], int] | None
-                               ) -> tuple[list[RecordRow], list[list[Any]]]:
+    async def _sort_index_walk(self, limit: int, offset: int, after: tuple[list[SortValue], int] | None
+                               ) -> tuple[list[RecordRow], list[list[SortValue]]]:
         key = self.sorts[0]
         target = key.target
-        assert target.attribute is not None and target.facet is not None
+        attribute, facet = target.attribute, target.facet
+        assert attribute is not None and facet is not None
         direction = "DESC" if key.descending else "ASC"
         column = value_column(target.storage, "s")
         not_null = "s.v_text" if target.storage is StorageClass.TEXT else column
 
         def valued(params: Params, compiler: Compiler) -> str:
-            where = (f"s.workspace_id = $1 AND s.attribute_id = {params.add(target.attribute.id, 'bigint')} "  # type: ignore[union-attr]
-                     f"AND s.facet = {params.add(target.facet.name, 'text')} AND s.ord = 0 "  # type: ignore[union-attr]
+            where = (f"s.workspace_id = $1 AND s.attribute_id = {params.add(attribute.id, 'bigint')} "
+                     f"AND s.facet = {params.add(facet.name, 'text')} AND s.ord = 0 "
                      f"AND {not_null} IS NOT NULL")
             if self.node is not None:
                 where += f" AND {compiler.row_predicate(self.node)}"
             return where
 
         rows: list[RecordRow] = []
-        keys: list[list[Any]] = []
+        keys: list[list[SortValue]] = []
         in_nulls = after is not None and after[0][0] is None
         if not in_nulls:
             params = Params()
@@ -190,14 +192,14 @@ class RecordQuery:
         if after is None and not rows:
             count_sql = (f"SELECT count(*) FROM record_values s JOIN records r ON r.workspace_id = s.workspace_id "
                          f"AND r.id = s.record_id WHERE {valued(params, compiler)}")
-            valued_total = int((await self.tenant.fetchrow(count_sql, *params.values))[0])
+            valued_total = int((await self.tenant.fetch_one(count_sql, *params.values))[0])
             null_offset = max(0, offset - valued_total)
             params = Params()
             compiler = Compiler(params, self.obj.id, probe_per_row=True)
         where = (f"r.workspace_id = $1 AND r.object_id = {params.add(self.obj.id, 'bigint')} AND NOT EXISTS "
                  f"(SELECT 1 FROM record_values s WHERE s.workspace_id = $1 AND s.record_id = r.id "
-                 f"AND s.attribute_id = {params.add(target.attribute.id, 'bigint')} "
-                 f"AND s.facet = {params.add(target.facet.name, 'text')} AND s.ord = 0)")
+                 f"AND s.attribute_id = {params.add(attribute.id, 'bigint')} "
+                 f"AND s.facet = {params.add(facet.name, 'text')} AND s.ord = 0)")
         if self.node is not None:
             where += f" AND {compiler.row_predicate(self.node)}"
         if in_nulls and after is not None:

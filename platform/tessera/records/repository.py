@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+import asyncpg
 import orjson
 
 from tessera.changes import BoundStamp, EventRows, Stamp
+from tessera.db.id_order import order_by
 from tessera.db.sql import Params
 from tessera.db.tenant import Tenant
-from tessera.records.values import Data
+from tessera.records.values import Data, StoredMeta
 
 if TYPE_CHECKING:
     from tessera.records.changeset import ChangeSet
@@ -28,14 +30,15 @@ class RecordRow:
     object_id: int
     parent_record_id: int | None
     data: Data
-    value_meta: dict[str, Any]
+    value_meta: StoredMeta
     created_by: str
     created_by_id: str
     created_at: datetime
     updated_at: datetime
 
 
-def to_row(row: Any) -> RecordRow:
+def to_row(row: asyncpg.Record) -> RecordRow:
+    """A ``records`` row selected with ``RECORD_COLUMNS``."""
     data = row["data"]
     meta = row["value_meta"]
     return RecordRow(
@@ -158,11 +161,57 @@ async def find_by_unique(tenant: Tenant, attribute_id: int, keys: list[str]) -> 
     return {r["value_key"]: r["record_id"] for r in rows}
 
 
-async def attribute_history(tenant: Tenant, record_id: int, attribute_id: int) -> list[Any]:
+async def attribute_history(tenant: Tenant, record_id: int, attribute_id: int) -> list[asyncpg.Record]:
     return await tenant.fetch(
         "SELECT id, value, active_from, active_until, actor, actor_id FROM attribute_history "
         "WHERE workspace_id = $1 AND record_id = $2 AND attribute_id = $3 ORDER BY active_from, id",
         record_id, attribute_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RelationshipInstance:
+    """A ``relationships`` row: record ``entity_1_id`` relates to ``entity_2_id`` by a definition."""
+
+    id: int
+    definition_id: int
+    entity_1_id: int
+    entity_2_id: int
+    created_at: datetime
+
+
+_RELATIONSHIP_COLUMNS = "id, definition_id, entity_1_id, entity_2_id, created_at"
+
+
+def _to_relationship(row: asyncpg.Record) -> RelationshipInstance:
+    return RelationshipInstance(id=row["id"], definition_id=row["definition_id"], entity_1_id=row["entity_1_id"],
+                                entity_2_id=row["entity_2_id"], created_at=row["created_at"])
+
+
+async def insert_relationship(tenant: Tenant, relationship_id: int, definition_id: int, kind: str, entity_1_id: int,
+                              entity_2_id: int, created_at: datetime) -> RelationshipInstance:
+    """Relate two records. The cardinality of the definition ``kind`` is the database's to enforce:
+    a relationship it refuses raises ``IntegrityViolation`` naming the constraint."""
+    row = await tenant.fetch_one(
+        "INSERT INTO relationships (workspace_id, id, definition_id, type, entity_1_id, entity_2_id, "
+        f"created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_RELATIONSHIP_COLUMNS}",
+        relationship_id, definition_id, kind, entity_1_id, entity_2_id, created_at)
+    return _to_relationship(row)
+
+
+async def delete_relationship(tenant: Tenant, relationship_id: int, record_id: int) -> bool:
+    """Delete a relationship of the record (as either entity); False when there is none."""
+    deleted = await tenant.fetch(
+        "DELETE FROM relationships WHERE workspace_id = $1 AND id = $2 AND (entity_1_id = $3 OR entity_2_id = $3) "
+        "RETURNING id", relationship_id, record_id)
+    return bool(deleted)
+
+
+async def relationships_of(tenant: Tenant, record_id: int) -> list[RelationshipInstance]:
+    """The record's relationships (as either entity), in creation order."""
+    rows = await tenant.fetch(
+        f"SELECT {_RELATIONSHIP_COLUMNS} FROM relationships WHERE workspace_id = $1 "
+        f"AND (entity_1_id = $2 OR entity_2_id = $2) ORDER BY {order_by(tenant.workspace_id, 'id')}", record_id)
+    return [_to_relationship(r) for r in rows]
 
 
 async def forget_attribute(tenant: Tenant, object_id: int, attribute_id: int) -> int:
@@ -205,7 +254,7 @@ async def find_by_facet(tenant: Tenant, attribute_id: int, facet: str, values: l
 
 async def count_multi_valued(tenant: Tenant, attribute_id: int) -> int:
     """Records that hold more than one value of the attribute."""
-    row = await tenant.fetchrow(
+    row = await tenant.fetch_one(
         "SELECT count(DISTINCT record_id) AS n FROM record_values WHERE workspace_id = $1 AND attribute_id = $2 "
         "AND ord > 0", attribute_id)
     return int(row["n"])
@@ -213,7 +262,7 @@ async def count_multi_valued(tenant: Tenant, attribute_id: int) -> int:
 
 async def count_fractional(tenant: Tenant, attribute_id: int) -> int:
     """Records with a value of the (number) attribute that is not whole."""
-    row = await tenant.fetchrow(
+    row = await tenant.fetch_one(
         "SELECT count(DISTINCT record_id) AS n FROM record_values WHERE workspace_id = $1 AND attribute_id = $2 "
         "AND facet = '' AND v_num <> trunc(v_num)", attribute_id)
     return int(row["n"])

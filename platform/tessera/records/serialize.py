@@ -4,7 +4,7 @@ Pure functions of the schema and the stored row."""
 from __future__ import annotations
 
 from schema_registry.definitions import AttributeDefinition, ObjectDefinition
-from tessera.records.repository import RecordRow
+from tessera.records.repository import RecordRow, RelationshipInstance
 from tessera.records.values import Data, primary_value, read_attributes
 from tessera.wire import JsonObject, JsonValue, iso
 
@@ -36,6 +36,13 @@ def entry_to_json(lst: ObjectDefinition, parent_obj: ObjectDefinition | None, en
         "updated_at": iso(entry.updated_at),
         "attributes": read_attributes(lst, entry.data),
     }
+
+
+def relationship_to_json(instance: RelationshipInstance) -> JsonObject:
+    """``RelationshipInstanceResponse``."""
+    return {"id": str(instance.id), "definition_id": str(instance.definition_id),
+            "entity_1_id": str(instance.entity_1_id), "entity_2_id": str(instance.entity_2_id),
+            "created_at": iso(instance.created_at)}
 
 
 def entity_payload(obj: ObjectDefinition, record_id: int, data: Data,

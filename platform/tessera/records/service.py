@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Literal
 
+from schema_registry.compiler import Mode
 from schema_registry.definitions import AttributeDefinition, ObjectDefinition
 from schema_registry.issues import RecordValidationError
 from schema_registry.validation import validate_attributes
@@ -28,6 +29,7 @@ from tessera.records import repository
 from tessera.records.changeset import ChangeSet, Values, changed_attributes, plan_create, plan_delete, plan_update
 from tessera.records.repository import RecordRow
 from tessera.records.values import unique_keys
+from tessera.wire import JsonObject
 
 MAX_UPSERT_RETRIES = 3
 MAX_ROUNDS = 5
@@ -46,7 +48,7 @@ class ItemResult:
     """What happened to one item of a batch: ``created``/``updated`` with the record id, or ``error``."""
 
     index: int
-    status: str
+    status: Literal["created", "updated", "error"]
     id: int | None = None
     error: TesseraError | None = None
 
@@ -90,9 +92,10 @@ class RecordService:
 
     # --- shared write steps ---------------------------------------------------------------
 
-    def _validate(self, obj: ObjectDefinition, raw: Any, mode: str) -> dict[str, list[Any] | None]:
+    def _validate(self, obj: ObjectDefinition, raw: JsonObject, mode: Mode) -> Values:
+        """The stored values of a request's ``attributes`` (400 listing every problem)."""
         try:
-            return validate_attributes(obj, raw, mode)  # type: ignore[arg-type]
+            return validate_attributes(obj, raw, mode)
         except RecordValidationError as err:
             raise invalid(err) from err
 
@@ -114,7 +117,7 @@ class RecordService:
 
     # --- create ---------------------------------------------------------------------------
 
-    async def create(self, obj: ObjectDefinition, raw: Any, *, parent: RecordRow | None = None) -> RecordRow:
+    async def create(self, obj: ObjectDefinition, raw: JsonObject, *, parent: RecordRow | None = None) -> RecordRow:
         values = self._validate(obj, raw, "create")
         changes = plan_create(obj, [values], ids=await self._ids(1), stamp=self.changes.stamp,
                               workspace_id=self.tenant.workspace_id, parent=parent,
@@ -124,7 +127,7 @@ class RecordService:
 
     # --- update ---------------------------------------------------------------------------
 
-    async def update(self, obj: ObjectDefinition, row: RecordRow, raw: Any) -> RecordRow:
+    async def update(self, obj: ObjectDefinition, row: RecordRow, raw: JsonObject) -> RecordRow:
         """Replace the values of the attributes ``raw`` names (null clears); ``row`` must be locked."""
         values = self._validate(obj, raw, "update")
         for slug, stored in values.items():
@@ -161,7 +164,7 @@ class RecordService:
             raise BadRequest(f"Missing required attributes: {', '.join(missing)}",
                              errors=[FieldError(f"attributes.{slug}", "is required") for slug in missing])
 
-    async def upsert(self, obj: ObjectDefinition, matching: str, raw: Any) -> tuple[RecordRow, bool]:
+    async def upsert(self, obj: ObjectDefinition, matching: str, raw: JsonObject) -> tuple[RecordRow, bool]:
         """Update the one record whose ``matching`` value matches, else create one. Concurrent
         upserts of one value converge on one record."""
         attribute = self.matching_attribute(obj, matching)
@@ -217,12 +220,12 @@ class RecordService:
                              errors=[FieldError("parent_id", "wrong object type")])
         return row
 
-    async def add_entry(self, lst: ObjectDefinition, parent: RecordRow, raw: Any) -> RecordRow:
+    async def add_entry(self, lst: ObjectDefinition, parent: RecordRow, raw: JsonObject | None) -> RecordRow:
         if await repository.find_entry(self.tenant, lst.id, parent.id) is not None:
             raise Conflict("The record is already in this list; use PUT to update its entry")
         return await self.create(lst, raw or {}, parent=parent)
 
-    async def upsert_entry(self, lst: ObjectDefinition, parent: RecordRow, raw: Any) -> RecordRow:
+    async def upsert_entry(self, lst: ObjectDefinition, parent: RecordRow, raw: JsonObject | None) -> RecordRow:
         entry = await repository.find_entry(self.tenant, lst.id, parent.id, lock=True)
         if entry is None:
             await self.tenant.savepoint("entry")
@@ -251,9 +254,9 @@ class RecordService:
 
     # --- batches ----------------------------------------------------------------------------
 
-    def _validated(self, obj: ObjectDefinition, items: Sequence[Any], mode: str,
-                   results: dict[int, ItemResult]) -> dict[int, dict[str, list[Any] | None]]:
-        valid = {}
+    def _validated(self, obj: ObjectDefinition, items: Sequence[JsonObject], mode: Mode,
+                   results: dict[int, ItemResult]) -> dict[int, Values]:
+        valid: dict[int, Values] = {}
         for index, raw in enumerate(items):
             try:
                 valid[index] = self._validate(obj, raw, mode)
@@ -261,7 +264,7 @@ class RecordService:
                 results[index] = ItemResult(index, "error", error=err)
         return valid
 
-    async def _create_items(self, obj: ObjectDefinition, items: dict[int, dict[str, list[Any] | None]],
+    async def _create_items(self, obj: ObjectDefinition, items: dict[int, Values],
                             results: dict[int, ItemResult]) -> None:
         """Insert validated items in one statement per round; an item losing a unique claim gets a
         409 result and the round is redone without it."""
@@ -300,12 +303,13 @@ class RecordService:
         for index in pending:
             results[index] = ItemResult(index, "error", error=Conflict("Too much contention"))
 
-    async def create_batch(self, obj: ObjectDefinition, items: Sequence[Any]) -> list[ItemResult]:
+    async def create_batch(self, obj: ObjectDefinition, items: Sequence[JsonObject]) -> list[ItemResult]:
         results: dict[int, ItemResult] = {}
         await self._create_items(obj, self._validated(obj, items, "create", results), results)
         return [results[i] for i in range(len(items))]
 
-    async def upsert_batch(self, obj: ObjectDefinition, items: Sequence[Any], matching: str) -> list[ItemResult]:
+    async def upsert_batch(self, obj: ObjectDefinition, items: Sequence[JsonObject], matching: str
+                           ) -> list[ItemResult]:
         attribute = self.matching_attribute(obj, matching)
         results: dict[int, ItemResult] = {}
         valid = self._validated(obj, items, "update", results)
@@ -329,7 +333,7 @@ class RecordService:
                 seen |= set(keys_of[index])
             existing = await repository.find_by_unique(self.tenant, attribute.id,
                                                        [k for i in this_round for k in keys_of[i]])
-            creates = {}
+            creates: dict[int, Values] = {}
             for index in this_round:
                 matches = {existing[k] for k in keys_of[index] if k in existing}
                 if len(matches) > 1:
@@ -348,7 +352,7 @@ class RecordService:
             remaining = later
         return [results[i] for i in range(len(items))]
 
-    async def _update_item(self, obj: ObjectDefinition, index: int, record_id: int, raw: Any) -> ItemResult:
+    async def _update_item(self, obj: ObjectDefinition, index: int, record_id: int, raw: JsonObject) -> ItemResult:
         await self.tenant.savepoint("item")
         try:
             _, row = await self.record(record_id, lock=True)

@@ -12,13 +12,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 import orjson
 
 from schema_registry.query import And, Changed, Condition, Node, Not, Or, SortKey, Target
-from schema_registry.types.base import StorageClass
+from schema_registry.types.base import FacetScalar, StorageClass
 from tessera.db.sql import Params
+
+Operand = FacetScalar | tuple[FacetScalar, ...]
+"""A condition's operand as the query language parses it: one facet value, or the values of
+``$in``/``$nin`` (``$exists`` and ``$changed`` take theirs apart)."""
+SortValue = str | int | Decimal | datetime | bool | None
+"""What a sort expression (``Compiler.sort_expression``) evaluates to: a facet's typed column or
+a metadata column; None for a record without a value."""
 
 TEXT_PREFIX = 200
 INDEXED_TEXT = 'left({a}.v_text, 200) COLLATE "C"'
@@ -41,7 +47,7 @@ def value_column(storage: StorageClass, alias: str) -> str:
     return f"{alias}.{_COLUMNS[storage]}"
 
 
-def _bind(storage: StorageClass, value: Any, params: Params) -> str:
+def _bind(storage: StorageClass, value: FacetScalar | int, params: Params) -> str:
     if storage is StorageClass.TEXT:
         return params.add(str(value)[:TEXT_PREFIX], "text") + ' COLLATE "C"'
     if storage is StorageClass.NUMERIC and not isinstance(value, Decimal):
@@ -49,13 +55,14 @@ def _bind(storage: StorageClass, value: Any, params: Params) -> str:
     return params.add(value, _CASTS[storage])
 
 
-def _value_predicate(storage: StorageClass, op: str, operand: Any, params: Params, alias: str = "v") -> str:
+def _value_predicate(storage: StorageClass, op: str, operand: Operand, params: Params, alias: str = "v") -> str:
     """A predicate on one value row (alias ``v``) for a positive operator."""
     column = value_column(storage, alias)
     if op in _LIKE:
         pattern = _LIKE[op].format(_escape_like(str(operand)))
         return f"{alias}.v_text ILIKE {params.add(pattern, 'text')}"
     if op == "$in":
+        assert isinstance(operand, tuple)
         if storage is StorageClass.TEXT:
             short = sorted({str(v)[:TEXT_PREFIX] for v in operand})
             clause = f"{column} = ANY({params.add(short, 'text[]')})"
@@ -66,6 +73,7 @@ def _value_predicate(storage: StorageClass, op: str, operand: Any, params: Param
             return clause
         values = [Decimal(str(v)) for v in operand] if storage is StorageClass.NUMERIC else list(operand)
         return f"{column} = ANY({params.add(values, _CASTS[storage] + '[]')})"
+    assert not isinstance(operand, tuple)
     clause = f"{column} {_COMPARE[op]} {_bind(storage, operand, params)}"
     if storage is StorageClass.TEXT and op == "$eq" and len(str(operand)) >= TEXT_PREFIX:
         clause += f" AND {alias}.v_text = {params.add(str(operand), 'text')}"
@@ -76,12 +84,18 @@ def _positive(op: str) -> str:
     return {"$ne": "$eq", "$nin": "$in"}.get(op, op)
 
 
-def _meta_predicate(column: str, op: str, operand: Any, storage: StorageClass, params: Params) -> str:
+def _meta_predicate(column: str, op: str, operand: Operand, storage: StorageClass, params: Params) -> str:
     cast = "bigint" if column.endswith(".id") else _CASTS[storage]
-    convert = int if cast == "bigint" else (lambda x: x)
+
+    def convert(value: FacetScalar) -> FacetScalar | int:
+        # The one bigint column is the id, whose operands the query language parses as Decimals.
+        return int(value) if cast == "bigint" and isinstance(value, Decimal) else value
+
     if op in ("$in", "$nin"):
+        assert isinstance(operand, tuple)
         clause = f"{column} = ANY({params.add([convert(v) for v in operand], cast + '[]')})"
         return f"NOT ({clause})" if op == "$nin" else clause
+    assert not isinstance(operand, tuple)
     if op == "$ne":
         return f"{column} <> {params.add(convert(operand), cast)}"
     return f"{column} {_COMPARE[op]} {params.add(convert(operand), cast)}"
@@ -141,7 +155,7 @@ class Compiler:
         exists = self._exists(target, _value_predicate(target.storage, op, cond.operand, self.params), alias)
         return f"NOT {exists}" if op != cond.op else exists
 
-    def _history_match(self, target: Target, values: tuple[Any, ...], alias: str) -> str:
+    def _history_match(self, target: Target, values: tuple[FacetScalar, ...], alias: str) -> str:
         items = [float(v) if isinstance(v, Decimal) else v for v in values]
         options = " OR ".join(f"{alias}.value @> {self.params.add(orjson.dumps([item]).decode(), 'jsonb')}"
                               for item in items)
@@ -226,7 +240,7 @@ class Compiler:
                 f"AND v.record_id = {record} AND v.attribute_id = {attr} AND v.facet = {facet} "
                 f"AND v.ord = 0 LIMIT 1)")
 
-    def keyset_after(self, expressions: list[tuple[str, bool, StorageClass]], values: list[Any], last_id: int,
+    def keyset_after(self, expressions: list[tuple[str, bool, StorageClass]], values: list[SortValue], last_id: int,
                      id_column: str = "r.id") -> str:
         """Rows strictly after (values..., last_id) in ``ORDER BY expr [DESC] NULLS LAST, id``."""
         clauses = []

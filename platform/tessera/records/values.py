@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 import orjson
 
@@ -24,6 +23,8 @@ from schema_registry.types.base import JSON, StorageClass
 
 Data = dict[str, list[JSON]]
 """The read model of one record: attribute id (str) -> stored values."""
+StoredMeta = dict[str, dict[str, str]]
+"""``records.value_meta`` as stored: attribute id (str) -> ``{"since", "actor", "actor_id"}`` (see ``ValueMeta``)."""
 
 UNIQUE_KEY_MAX = 200
 
@@ -49,7 +50,8 @@ class ValueRows:
     def __len__(self) -> int:
         return len(self.record_id)
 
-    def columns(self) -> tuple[list[Any], ...]:
+    def columns(self) -> tuple[list[int], list[int], list[int], list[str], list[str | None], list[Decimal | None],
+                               list[datetime | None], list[bool | None], list[str | None]]:
         return (self.record_id, self.attribute_id, self.ord, self.facet, self.v_text, self.v_num, self.v_ts,
                 self.v_bool, self.v_json)
 
@@ -162,5 +164,5 @@ class ValueMeta:
         return ValueMeta({**self.entries, str(attribute_id): {"since": at.isoformat(), "actor": actor,
                                                               "actor_id": actor_id}})
 
-    def encode(self) -> dict[str, dict[str, str]]:
+    def encode(self) -> StoredMeta:
         return {key: dict(entry) for key, entry in self.entries.items()}
