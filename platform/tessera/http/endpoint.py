@@ -13,16 +13,16 @@ import asyncio
 import hmac
 import math
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tessera.app_state import AppState
 from tessera.clock import utcnow
 from tessera.errors import (
     BadRequest,
@@ -36,9 +36,9 @@ from tessera.errors import (
 from tessera.http import idempotency
 from tessera.http.context import RequestContext
 from tessera.jsonio import dump_json, parse_json
+from tessera.wire import JsonValue
 from tessera.workspaces import find_erasure_receipt
 
-Handler = Callable[[RequestContext], Awaitable[Any]]
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _URL_KEY_PARAMS = frozenset({"api_key", "apikey", "api-key", "key", "token", "access_token",
                              "authorization", "bearer"})
@@ -55,9 +55,19 @@ class RawJSON:
 class Reply:
     """A handler result with a status other than 200, or extra headers."""
 
-    data: Any
+    data: JsonValue | Mapping[str, object]
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+
+
+Rendered = Mapping[str, object] | BaseModel | RawJSON | Reply | None
+"""What ``_render`` serializes: a JSON object (a ``JsonObject``, or a TypedDict: mypy knows those
+only as ``Mapping[str, object]``), a pydantic model, cached JSON, a ``Reply``, or nothing (an empty
+200)."""
+HandlerResult = Rendered | Response
+"""What a handler may return: a rendered result, or a Starlette response it built itself (a stream,
+a file, HTML)."""
+Handler = Callable[[RequestContext], Awaitable[HandlerResult]]
 
 
 @dataclass(frozen=True)
@@ -71,7 +81,7 @@ class Endpoint:
     tag: str
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
-    response: Any = None
+    response: type[BaseModel] | None = None
     description: str = ""
     streaming: bool = False
     raw_body: bool = False
@@ -113,7 +123,7 @@ def _reject_keys_in_url(request: Request) -> None:
 _DEFAULT_QUERIES: dict[type[BaseModel], BaseModel] = {}
 
 
-def _parse_query(model: type[BaseModel] | None, request: Request) -> Any:
+def _parse_query(model: type[BaseModel] | None, request: Request) -> BaseModel | None:
     if not request.scope.get("query_string") and model is not None:
         default = _DEFAULT_QUERIES.get(model)
         if default is None:
@@ -132,12 +142,12 @@ def _parse_query(model: type[BaseModel] | None, request: Request) -> Any:
         raise BadRequest("Invalid query parameters", errors=validation_errors(err)) from err
 
 
-def _parse_body(model: type[BaseModel], raw: bytes, request: Request, max_depth: int) -> Any:
+def _parse_body(model: type[BaseModel], raw: bytes, request: Request, max_depth: int) -> BaseModel:
     content_type = request.headers.get("content-type", "")
     media = content_type.split(";", 1)[0].strip().lower()
     if raw.strip() and media and media != "application/json" and not media.endswith("+json"):
         raise UnsupportedMediaType()
-    data: Any = parse_json(raw, max_depth=max_depth) if raw.strip() else {}
+    data = parse_json(raw, max_depth=max_depth) if raw.strip() else {}
     if not isinstance(data, dict):
         raise BadRequest("Request body must be a JSON object")
     try:
@@ -146,7 +156,7 @@ def _parse_body(model: type[BaseModel], raw: bytes, request: Request, max_depth:
         raise BadRequest("Invalid request body", errors=validation_errors(err)) from err
 
 
-def _render(result: Any) -> tuple[int, bytes, dict[str, str]]:
+def _render(result: Rendered) -> tuple[int, bytes, dict[str, str]]:
     if isinstance(result, RawJSON):
         return 200, result.body, {}
     if isinstance(result, Reply):
@@ -190,7 +200,7 @@ async def _rate_limit(request: Request, ctx: RequestContext) -> None:
                               f"together) is exceeded; retry in {retry_after} s", retry_after=retry_after)
 
 
-async def _refuse_failed_authentication(request: Request, state: Any, err: Unauthorized) -> None:
+async def _refuse_failed_authentication(request: Request, state: AppState, err: Unauthorized) -> None:
     """Count a failed authentication against the caller's address; past the limit the answer is
     429 instead of 401 (valid keys from that address are never refused by it)."""
     client = request.client.host if request.client is not None else "unknown"
@@ -202,7 +212,7 @@ async def _refuse_failed_authentication(request: Request, state: Any, err: Unaut
                               retry_after=retry_after) from err
 
 
-async def _replay_erasure(request: Request, state: Any) -> Response | None:
+async def _replay_erasure(request: Request, state: AppState) -> Response | None:
     """A replayed workspace erasure: its key was erased with the workspace, so authentication
     fails; the receipt the erasure kept (found through that key and the Idempotency-Key) answers
     the first success, or 409 for a different request. None when there is no receipt."""
@@ -223,7 +233,7 @@ async def _replay_erasure(request: Request, state: Any) -> Response | None:
 
 
 async def _run(endpoint: Endpoint, request: Request) -> Response:
-    state = request.app.state.tessera
+    state: AppState = request.app.state.tessera
     _reject_keys_in_url(request)
     try:
         principal = await state.authenticator.authenticate(request.headers.get("authorization"))

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncpg
 import structlog
 from sqlalchemy.exc import DBAPIError
@@ -16,7 +14,7 @@ from schema_registry.query import QueryError
 from tessera.db.engine import translate_error
 from tessera.errors import BadRequest, FieldError, ServiceUnavailable, TesseraError, TooManyRequests
 from tessera.jsonio import dump_json
-from tessera.wire import JsonObject
+from tessera.wire import JsonObject, JsonValue
 
 log = structlog.get_logger(__name__)
 
@@ -28,9 +26,10 @@ _HTTP_MESSAGES = {
 }
 
 
-def error_response(status: int, message: str, *, errors: list[JsonObject] | None = None,
+def error_response(status: int, message: str, *, errors: list[JsonValue] | None = None,
                    headers: dict[str, str] | None = None) -> Response:
-    payload: dict[str, Any] = {"code": status, "message": message}
+    """The error body (``ErrorResponse``); ``errors`` are ``FieldError.as_json`` objects."""
+    payload: JsonObject = {"code": status, "message": message}
     if errors:
         payload["errors"] = errors
     return Response(dump_json(payload), status_code=status, headers=headers,

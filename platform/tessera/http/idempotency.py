@@ -151,6 +151,6 @@ def erasure_receipt_hash(pepper: bytes, token: str, raw_key: str) -> bytes:
 async def purge_expired(tenant: Tenant) -> int:
     """Delete this workspace's expired records (the worker also purges globally)."""
     result = await tenant.execute(tenant.delete(idempotency_keys).where(idempotency_keys.c.expires_at <= func.now()))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return result.rowcount
 
 

@@ -7,7 +7,6 @@ import logging
 import os
 import re
 import time
-from typing import Any
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -93,7 +92,7 @@ class RequestMiddleware:
                 )
 
 
-async def _send_error(send: Any, status: int, message: str) -> None:
+async def _send_error(send: Send, status: int, message: str) -> None:
     body = dump_json({"code": status, "message": message})
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
