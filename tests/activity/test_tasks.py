@@ -88,9 +88,9 @@ async def test_filters_and_pagination(ws: Workspace) -> None:
 
 
 async def test_totals_stop_at_the_cap_and_paging_goes_on(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tessera.tasks import service
+    from tessera.tasks import repository
 
-    monkeypatch.setattr(service, "COUNT_CAP", 4)
+    monkeypatch.setattr(repository, "COUNT_CAP", 4)
     made = [(await ws.post("/v1/tasks", {"title": f"T{i}"})).json()["id"] for i in range(6)]
     first = (await ws.get("/v1/tasks?limit=3")).json()
     assert first["total"] == 4 and first["has_more"] is True and first["next_offset"] == 3
@@ -104,7 +104,7 @@ async def test_few_matches_are_gathered_first_with_the_same_answers(ws: Workspac
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Below the cap the matches are gathered through their indexes, then sorted; above it the id
     index is walked. Both plans give the same pages."""
-    from tessera.tasks import service
+    from tessera.tasks import repository
 
     ann = await _person(ws, "Ann")
     for i in range(9):
@@ -112,8 +112,8 @@ async def test_few_matches_are_gathered_first_with_the_same_answers(ws: Workspac
                                     "entity_ids": [ann] if i % 2 else []})
     queries = ["search=renewal", f"entity_id={ann}", f"search=call&entity_id={ann}", "search=nothing-like-it", ""]
     answers = {}
-    for plan, few in (("gather", service.FEW), ("walk", 0)):
-        monkeypatch.setattr(service, "FEW", few)
+    for plan, few in (("gather", repository.FEW), ("walk", 0)):
+        monkeypatch.setattr(repository, "FEW", few)
         answers[plan] = [[(await ws.get(f"/v1/tasks?{q}&limit=2&offset={o}")).json() for o in (0, 2, 4)]
                          for q in queries]
     assert answers["gather"] == answers["walk"]

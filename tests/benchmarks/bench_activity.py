@@ -408,6 +408,9 @@ class _Capture:
         self.statements.append((statement, args))
         return (0,)
 
+    async def fetch_one(self, statement: str, *args: Any) -> Any:
+        return await self.fetchrow(statement, *args)
+
 
 def task_sql(workspace_id: int, params: dict[str, Any]) -> list[tuple[str, tuple[Any, ...]]]:
     """The statements (count, then page) the product runs for ``GET /v1/tasks?params``."""
