@@ -389,13 +389,13 @@ async def test_insights_after_an_old_last_event_id_include_the_new_ones(app: Any
 
         async def after(insight: int) -> list[int]:
             found = await list_insights(tenant, schema, start=None, end=None, limit=20, after_id=insight)
-            return [int(i["id"]) for i in found]
+            return [i.insight.id for i in found]
 
         first, second, third = upgraded.insights
         assert await after(first) == [second, third]  # the stream's replay after Last-Event-ID
         assert await after(second) == [third]
         assert await after(third) == []
-        assert [int(i["id"]) for i in await list_insights(tenant, schema, start=None, end=None, limit=20)
+        assert [i.insight.id for i in await list_insights(tenant, schema, start=None, end=None, limit=20)
                 ] == [third, second, first]
     graph = (await upgraded.ws.get("/v1/graph")).json()
     people = [n["id"] for n in graph["nodes"] if n["definition_slug"] == "person"]

@@ -4,9 +4,9 @@ reasoner of ``workers.intelligence`` (local summary, or an LLM when configured).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from tessera.wire import parse_rfc3339
+from tessera.context.facts import AnswerJson, AskFactsJson, PassageJson
+from tessera.wire import JsonObject, parse_rfc3339
 from workers.intelligence import (
     AskFacts,
     EntityFacts,
@@ -24,7 +24,7 @@ def _when(value: str | None) -> datetime | None:
     return parse_rfc3339(value) if value else None
 
 
-def to_facts(facts: dict[str, Any]) -> AskFacts:
+def to_facts(facts: AskFactsJson) -> AskFacts:
     """The API's gathered facts (plain JSON) as the reasoner's dataclasses."""
     entities = tuple(EntityFacts(
         id=int(e["id"]), type=e["type"], name=e["name"], attributes=e["attributes"],
@@ -41,7 +41,7 @@ def to_facts(facts: dict[str, Any]) -> AskFacts:
                     answerable=bool(facts.get("answerable")))
 
 
-def _passage(p: dict[str, Any]) -> PassageFact:
+def _passage(p: PassageJson) -> PassageFact:
     return PassageFact(id=int(p["id"]), source_type=p["source_type"], source_id=int(p["source_id"]),
                        content=p["content"], sentence=p["sentence"], created_at=_when(p.get("created_at")),
                        score=float(p["score"]), entity_ids=tuple(int(e) for e in p.get("entity_ids", [])),
@@ -49,11 +49,11 @@ def _passage(p: dict[str, Any]) -> PassageFact:
                        artifact_id=int(p["artifact_id"]) if p.get("artifact_id") is not None else None)
 
 
-def passage_signal(passage: PassageFact) -> dict[str, Any]:
+def passage_signal(passage: PassageFact) -> JsonObject:
     """A cited passage as a ``signals_used`` entry: the spec's fields (``entity_id`` is the first
     entity it mentions, 0 for none) plus where it came from (``artifact_id`` / ``note_id`` /
     ``insight_id``, ``memory_item_id``, ``created_at``)."""
-    signal: dict[str, Any] = {"entity_id": passage.entity_ids[0] if passage.entity_ids else 0,
+    signal: JsonObject = {"entity_id": passage.entity_ids[0] if passage.entity_ids else 0,
                               "content": passage.sentence, "score": passage.score, "type": "memory",
                               "source_type": passage.source_type, f"{passage.source_type}_id": passage.source_id,
                               "memory_item_id": passage.id}
@@ -73,7 +73,7 @@ class ReasonerPort:
         return {"domains": list(terms.domains), "emails": list(terms.emails), "names": list(terms.names),
                 "keywords": list(terms.keywords)}
 
-    async def answer(self, question: str, facts: dict[str, Any]) -> dict[str, Any]:
+    async def answer(self, question: str, facts: AskFactsJson) -> AnswerJson:
         answer = await self.reasoner.answer(question, to_facts(facts))
         cited = [p for lead in answer.passages_cited for p in (lead, *lead.replaces)]
         return {"answer": answer.answer, "confidence": answer.confidence,

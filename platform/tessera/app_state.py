@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from schema_registry.definitions import ObjectDefinition
 from schema_registry.query import Node
 from tessera.clock import Clock
+from tessera.context.facts import AnswerJson, AskFactsJson
 from tessera.context.memory import Recollection
 from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
@@ -58,8 +59,9 @@ class IntelligencePort(Protocol):
         """``domains``, ``emails``, ``names`` and ``keywords`` a question mentions."""
         ...
 
-    async def answer(self, question: str, facts: dict[str, Any]) -> dict[str, Any]:
-        """``answer`` text, ``confidence`` and ``signals_used`` from exactly the given facts."""
+    async def answer(self, question: str, facts: AskFactsJson) -> AnswerJson:
+        """``answer`` text, ``confidence`` and ``signals_used`` from exactly the given facts, and
+        the passages it cites."""
         ...
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from tessera.context import endpoints as context
 from tessera.context import models as ctx_models
-from tessera.context.stream import stream_insights
 from tessera.fulltext import endpoints as fulltext
 from tessera.fulltext import models as search_models
 from tessera.http.endpoint import Endpoint
@@ -117,7 +116,7 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "/v1/insights", context.list_insights_endpoint, "insight.stream", "getInsights",
              "Insights of the workspace", "Insights", query=ctx_models.InsightsQuery,
              response=ctx_models.InsightsResponse),
-    Endpoint("GET", "/v1/insights/stream", stream_insights, "insight.stream", "streamInsights",
+    Endpoint("GET", "/v1/insights/stream", context.stream_insights, "insight.stream", "streamInsights",
              "Stream insights (server-sent events)", "Insights", streaming=True),
     Endpoint("GET", "/v1/graph", context.graph, "record.read", "getGraph", "Knowledge graph of the workspace",
              "Graph", query=ctx_models.GraphQuery, response=ctx_models.GraphResponse, media=("text/html",)),

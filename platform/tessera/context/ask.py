@@ -5,22 +5,23 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-
-import orjson
 
 from schema_registry.definitions import ObjectDefinition
 from schema_registry.workspace import WorkspaceSchema
 from tessera.app_state import IntelligencePort, MemoryPort, SearchPort
+from tessera.context import repository
+from tessera.context.facts import EntityFactsJson, PassageJson, RelationshipFactJson
 from tessera.context.memory import RecalledPassage, Recollection, mention_counts, search_text
+from tessera.context.serialize import AskJson, AskMetadataJson, EntityReferenceJson
 from tessera.db.tenant import Tenant
 from tessera.errors import NotFound
 from tessera.fulltext.service import find
 from tessera.records.repository import find_by_facet, find_by_unique, get_records
 from tessera.records.values import primary_value, read_attributes, unique_keys
-from tessera.wire import iso
+from tessera.wire import JsonObject, JsonValue, iso
 
 MAX_ENTITIES = 10
 MAX_TURNS = 10
@@ -89,7 +90,7 @@ async def resolve(tenant: Tenant, schema: WorkspaceSchema, search: SearchPort | 
     return [(record_id, reason, score) for record_id, (reason, score) in ranked], max(searched, len(found))
 
 
-def _constant(tenant: Tenant) -> Any:
+def _constant(tenant: Tenant) -> Callable[[], Awaitable[Tenant]]:
     async def get() -> Tenant:
         return tenant
 
@@ -97,10 +98,10 @@ def _constant(tenant: Tenant) -> Any:
 
 
 async def gather(tenant: Tenant, schema: WorkspaceSchema, entities: list[tuple[int, str, float]]
-                 ) -> list[dict[str, Any]]:
+                 ) -> list[EntityFactsJson]:
     """The facts about each entity: attributes, insights, notes, open tasks, relationships."""
     rows = {r.id: r for r in await get_records(tenant, [e[0] for e in entities])}
-    facts = []
+    facts: list[EntityFactsJson] = []
     names: dict[int, str] = {}
     for record_id, _reason, _score in entities:
         row = rows.get(record_id)
@@ -112,40 +113,29 @@ async def gather(tenant: Tenant, schema: WorkspaceSchema, entities: list[tuple[i
         obj = schema.object_by_id(row.object_id) if row else None
         if row is None or obj is None:
             continue
-        insights = await tenant.fetch(
-            "SELECT id, type, content, confidence, created_at FROM insights WHERE workspace_id = $1 "
-            "AND entity_ids @> ARRAY[$2]::bigint[] ORDER BY created_at DESC, id DESC LIMIT 10", record_id)
-        notes = await tenant.fetch(
-            "SELECT title, left(content, 300) AS excerpt, created_at FROM notes WHERE workspace_id = $1 "
-            "AND entity_id = $2 AND archived_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 5", record_id)
-        tasks = await tenant.fetch(
-            "SELECT t.title, t.due_date FROM tasks t JOIN task_entities te ON te.workspace_id = t.workspace_id "
-            "AND te.task_id = t.id WHERE t.workspace_id = $1 AND te.record_id = $2 AND NOT t.is_completed "
-            "AND t.archived_at IS NULL ORDER BY t.created_at DESC, t.id DESC LIMIT 5", record_id)
-        links = await tenant.fetch(
-            "SELECT r.entity_1_id, r.entity_2_id, d.entity_1_to_2_predicate, d.entity_2_to_1_predicate "
-            "FROM relationships r JOIN relationship_definitions d ON d.workspace_id = r.workspace_id "
-            "AND d.id = r.definition_id WHERE r.workspace_id = $1 AND (r.entity_1_id = $2 OR r.entity_2_id = $2) "
-            "LIMIT 10", record_id)
-        other_ids = [link["entity_2_id"] if link["entity_1_id"] == record_id else link["entity_1_id"] for link in links]
+        insights = await repository.insights_on(tenant, record_id)
+        notes = await repository.notes_on(tenant, record_id)
+        tasks = await repository.open_tasks_on(tenant, record_id)
+        links = await repository.links_of(tenant, record_id)
+        other_ids = [link.entity_2_id if link.entity_1_id == record_id else link.entity_1_id for link in links]
         others = {r.id: r for r in await get_records(tenant, other_ids)}
-        relationships = []
+        relationships: list[RelationshipFactJson] = []
         for link, other_id in zip(links, other_ids, strict=True):
             other = others.get(other_id)
             other_obj = schema.object_by_id(other.object_id) if other else None
             if other is None or other_obj is None:
                 continue
-            forward = link["entity_1_id"] == record_id
-            predicate = link["entity_1_to_2_predicate"] if forward else link["entity_2_to_1_predicate"]
+            forward = link.entity_1_id == record_id
+            predicate = link.entity_1_to_2_predicate if forward else link.entity_2_to_1_predicate
             relationships.append({"predicate": predicate or "related to",
                                   "other": primary_value(other_obj, other.data), "other_id": other_id})
         facts.append({
             "id": record_id, "type": _type_label(obj), "name": names.get(record_id, ""), "reason": reason,
             "score": score, "attributes": read_attributes(obj, row.data),
-            "insights": [{"id": i["id"], "type": i["type"], "content": i["content"],
-                          "confidence": i["confidence"], "created_at": iso(i["created_at"])} for i in insights],
-            "notes": [{"title": n["title"], "excerpt": n["excerpt"]} for n in notes],
-            "tasks": [{"title": t["title"], "due_date": iso(t["due_date"])} for t in tasks],
+            "insights": [{"id": i.id, "type": i.type, "content": i.content, "confidence": i.confidence,
+                          "created_at": iso(i.created_at)} for i in insights],
+            "notes": [{"title": n.title, "excerpt": n.excerpt} for n in notes],
+            "tasks": [{"title": t.title, "due_date": iso(t.due_date)} for t in tasks],
             "relationships": relationships,
         })
     return facts
@@ -166,15 +156,19 @@ class FollowUp:
     entity_names: tuple[str, ...] = ()
 
 
-def follow_up(question: str, names: list[str], last: dict[str, Any] | None) -> FollowUp:
+def _listed(value: JsonValue | None) -> list[JsonValue]:
+    return value if isinstance(value, list) else []
+
+
+def follow_up(question: str, names: list[str], last: Mapping[str, JsonValue] | None) -> FollowUp:
     """Resolve a follow-up against the session's last turn (pure): a pronoun with no name in the
     question (``Where does she work?``) means the last turn's entities; an elliptic question
     (``And Kenji?``, ``What about the budget?``) takes the last question's topic."""
     if not last:
         return FollowUp(question)
     words = {w.casefold() for w in _WORDS.findall(question)}
-    previous_names = [str(n) for n in last.get("entity_names", [])]
-    previous_ids = tuple(int(i) for i in last.get("entity_ids", []))
+    previous_names = [str(n) for n in _listed(last.get("entity_names"))]
+    previous_ids = tuple(i for i in _listed(last.get("entity_ids")) if isinstance(i, int))
     if _ELLIPSIS.match(question):
         topic = str(last.get("query", ""))
         if names:  # a new subject, the old question: drop the old subject's name from it
@@ -202,26 +196,19 @@ def required_names(question: str, named: list[str], resolved: list[str], leaned_
 
 
 async def load_session(tenant: Tenant, session_id: str | None, now: datetime, ttl: timedelta
-                       ) -> tuple[str, list[dict[str, Any]]]:
+                       ) -> tuple[str, list[JsonObject]]:
+    """The session's id and its turns, oldest first (a new session without ``session_id``); 404
+    for an unknown session or one idle longer than ``ttl``."""
     if session_id is None:
         return secrets.token_urlsafe(12), []
-    row = await tenant.fetchrow("SELECT turns, updated_at FROM ask_sessions WHERE workspace_id = $1 AND id = $2",
-                                session_id)
-    if row is None or row["updated_at"] < now - ttl:
+    session = await repository.get_session(tenant, session_id)
+    if session is None or session.updated_at < now - ttl:
         raise NotFound("Unknown or expired session_id: sessions end after "
                        f"{ttl.total_seconds() / 3600:g} h without a question; start a new one by leaving it out")
-    turns = row["turns"]
-    return session_id, orjson.loads(turns) if isinstance(turns, str) else turns
+    return session_id, session.turns
 
 
-async def save_session(tenant: Tenant, session_id: str, turns: list[dict[str, Any]], now: datetime) -> None:
-    await tenant.fetch(
-        "INSERT INTO ask_sessions (workspace_id, id, turns, updated_at) VALUES ($1, $2, $3::jsonb, $4) "
-        "ON CONFLICT (workspace_id, id) DO UPDATE SET turns = EXCLUDED.turns, updated_at = EXCLUDED.updated_at",
-        session_id, orjson.dumps(turns[-MAX_TURNS:]).decode(), now)
-
-
-def _passage_json(passage: RecalledPassage) -> dict[str, Any]:
+def _passage_json(passage: RecalledPassage) -> PassageJson:
     item = passage.item
     return {"id": item.id, "source_type": item.source_type, "source_id": item.source_id, "context": item.context,
             "content": item.content, "sentence": passage.sentence, "created_at": iso(item.created_at),
@@ -229,13 +216,11 @@ def _passage_json(passage: RecalledPassage) -> dict[str, Any]:
             "replaces": [_passage_json(p) for p in passage.replaces]}
 
 
-async def _link_artifacts(tenant: Tenant, passages: list[dict[str, Any]]) -> None:
+async def _link_artifacts(tenant: Tenant, passages: list[PassageJson]) -> None:
     """Give every passage the artifact it came from (an insight's is the artifact it was read in)."""
     flat = [p for lead in passages for p in (lead, *lead["replaces"])]
     insight_ids = [p["source_id"] for p in flat if p["source_type"] == "insight"]
-    found = {r["id"]: r["artifact_id"] for r in await tenant.fetch(
-        "SELECT id, artifact_id FROM insights WHERE workspace_id = $1 AND id = ANY($2::bigint[])", insight_ids)
-             } if insight_ids else {}
+    found = await repository.insight_artifacts(tenant, insight_ids) if insight_ids else {}
     for p in flat:
         artifact = p["source_id"] if p["source_type"] == "artifact" else found.get(p["source_id"])
         if artifact is not None:
@@ -251,13 +236,14 @@ async def _recall(tenant: Tenant, memory: MemoryPort | None, query: str, entity_
                         found[0].keyword_score if found else 0.0, False, "postgres_fulltext", True)
 
 
-async def entity_references(tenant: Tenant, schema: WorkspaceSchema, ordered: list[int]) -> list[dict[str, Any]]:
+async def entity_references(tenant: Tenant, schema: WorkspaceSchema, ordered: list[int]
+                            ) -> list[EntityReferenceJson]:
     """``{id, name, type, count}`` of the entities an answer rests on, in the given (relevance) order;
     ``count`` is how many memory items mention the entity. Deleted records are left out."""
     ids = list(dict.fromkeys(ordered))[:MAX_REFERENCES]
     rows = {r.id: r for r in await get_records(tenant, ids)}
     counts = await mention_counts(tenant, ids)
-    out = []
+    out: list[EntityReferenceJson] = []
     for record_id in ids:
         row = rows.get(record_id)
         obj = schema.object_by_id(row.object_id) if row is not None else None
@@ -269,7 +255,7 @@ async def entity_references(tenant: Tenant, schema: WorkspaceSchema, ordered: li
 
 async def ask(tenant: Tenant, schema: WorkspaceSchema, search: SearchPort | None, intelligence: IntelligencePort,
               memory: MemoryPort | None, question: str, session_id: str | None, now: datetime,
-              session_ttl: timedelta) -> dict[str, Any]:
+              session_ttl: timedelta) -> AskJson:
     session_id, turns = await load_session(tenant, session_id, now, session_ttl)
     terms = intelligence.question_terms(question)
     turn = follow_up(question, terms.get("names", []), turns[-1] if turns else None)
@@ -285,15 +271,16 @@ async def ask(tenant: Tenant, schema: WorkspaceSchema, search: SearchPort | None
     answer = await intelligence.answer(question, {
         "entities": facts, "workspace_wide": not facts, "total_entities_searched": searched, "terms": terms,
         "passages": passages, "recall_confidence": recollection.confidence, "answerable": recollection.answerable})
-    cited = answer.get("passages_cited", [])
+    cited = answer["passages_cited"]
     referenced = [f["id"] for f in facts] + [e for p in passages if p["id"] in cited for e in p["entity_ids"]]
     references = await entity_references(tenant, schema, referenced)
-    turns.append({"query": turn.query, "entity_ids": [r["id"] for r in references][:MAX_ENTITIES],
-                  "entity_names": [r["name"] for r in references][:MAX_ENTITIES], "answer": answer["answer"]})
-    await save_session(tenant, session_id, turns, now)
-    metadata: dict[str, Any] = {
+    turns.append({"query": turn.query, "entity_ids": list[JsonValue](r["id"] for r in references[:MAX_ENTITIES]),
+                  "entity_names": list[JsonValue](r["name"] for r in references[:MAX_ENTITIES]),
+                  "answer": answer["answer"]})
+    await repository.save_session(tenant, session_id, turns[-MAX_TURNS:], now)
+    metadata: AskMetadataJson = {
         "query_type": "entity_specific" if facts else "workspace_wide", "total_entities_searched": searched,
-        "confidence": answer.get("confidence", 0.0), "retrieval": recollection.retrieval,
+        "confidence": answer["confidence"], "retrieval": recollection.retrieval,
         "degraded": recollection.degraded, "recall_confidence": recollection.confidence,
         "recall_residual": recollection.residual,
         "passages_considered": len(passages), "answered_from_memory": bool(cited),
@@ -311,7 +298,7 @@ async def ask(tenant: Tenant, schema: WorkspaceSchema, search: SearchPort | None
         "entities_considered": [{"id": f["id"], "name": f["name"], "type": f["type"], "reason": f["reason"],
                                  "insights_matched": len(f["insights"]), "score": f["score"]} for f in facts],
         "entity_references": references,
-        "signals_used": answer.get("signals_used", []),
+        "signals_used": answer["signals_used"],
         "metadata": metadata,
         "session_id": session_id,
     }

@@ -9,13 +9,11 @@ the artifact's first entity, not as a clique: one text naming 100 entities adds 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from schema_registry.workspace import WorkspaceSchema
-from tessera.db.id_order import creation_page, order_by
-from tessera.db.sql import Params
+from tessera.context import repository
 from tessera.db.tenant import Tenant
-from tessera.records.repository import to_row
 from tessera.records.values import primary_value
 from tessera.wire import iso
 
@@ -25,19 +23,75 @@ EDGES_PER_NODE = 4
 MAX_ARTIFACTS = 1000
 
 
-async def build_graph(tenant: Tenant, schema: WorkspaceSchema, limit: int) -> dict[str, Any]:
+class NodeJson(TypedDict):
+    id: str
+    name: str
+    type: str
+    definition_slug: str
+    primary_attribute: str
+    created_at: str | None
+
+
+class EdgeJson(TypedDict):
+    id: str
+    source: str
+    target: str
+    label: str
+    definition_id: str
+
+
+class DefinitionJson(TypedDict):
+    id: str
+    name: str
+    entity_1_to_2: str | None
+    entity_2_to_1: str | None
+
+
+class ContextEdgeJson(TypedDict):
+    id: str
+    source: str
+    target: str
+    label: str
+    edge_type: str
+    """``insight`` (an insight node to an entity) or ``context`` (entities mentioned together)."""
+
+
+class InsightNodeJson(TypedDict):
+    id: str
+    content: str
+    type: str
+    confidence: float
+    source: str
+
+
+class InsightSummaryJson(TypedDict):
+    content: str
+    confidence: float
+    type: str
+
+
+class GraphJson(TypedDict):
+    """``developer.GraphResponse``."""
+
+    nodes: list[NodeJson]
+    edges: list[EdgeJson]
+    relationship_definitions: list[DefinitionJson]
+    context_edges: list[ContextEdgeJson]
+    insight_nodes: list[InsightNodeJson]
+    insights: dict[str, list[InsightSummaryJson]]
+    """The first insights about each entity, by its id."""
+    total_nodes: int
+    total_edges: int
+    total_context_edges: int
+
+
+async def build_graph(tenant: Tenant, schema: WorkspaceSchema, limit: int) -> GraphJson:
     max_edges = EDGES_PER_NODE * limit
     object_ids = [o.id for o in schema.objects if not o.is_list]
-    total_nodes = int((await tenant.fetchrow(
-        "SELECT count(*) FROM records WHERE workspace_id = $1 AND object_id = ANY($2::bigint[])", object_ids))[0])
-    params = Params()
-    rows = await creation_page(
-        tenant, "SELECT id, object_id, parent_record_id, data, value_meta, created_by, created_by_id, created_at, "
-        f"updated_at FROM records WHERE workspace_id = $1 AND object_id = ANY({params.add(object_ids, 'bigint[]')})",
-        params, newest_first=False, limit=limit)
-    nodes, ids = [], []
-    for raw in rows:
-        row = to_row(raw)
+    total_nodes = await repository.count_records(tenant, object_ids)
+    nodes: list[NodeJson] = []
+    ids: list[int] = []
+    for row in await repository.first_records(tenant, object_ids, limit=limit):
         obj = schema.object_by_id(row.object_id)
         if obj is None:
             continue
@@ -45,61 +99,48 @@ async def build_graph(tenant: Tenant, schema: WorkspaceSchema, limit: int) -> di
         nodes.append({"id": str(row.id), "name": name or f"{obj.name} {row.id}", "type": obj.type.value,
                       "definition_slug": obj.slug, "primary_attribute": name, "created_at": iso(row.created_at)})
         ids.append(row.id)
-    total_edges = int((await tenant.fetchrow("SELECT count(*) FROM relationships WHERE workspace_id = $1"))[0])
-    edge_rows = await tenant.fetch(
-        "SELECT r.id, r.definition_id, r.entity_1_id, r.entity_2_id, d.entity_1_to_2_predicate, d.type "
-        "FROM relationships r JOIN relationship_definitions d ON d.workspace_id = r.workspace_id "
-        "AND d.id = r.definition_id WHERE r.workspace_id = $1 AND r.entity_1_id = ANY($2::bigint[]) "
-        f"AND r.entity_2_id = ANY($2::bigint[]) ORDER BY {order_by(tenant.workspace_id, 'r.id')} LIMIT $3",
-        ids, max_edges)
-    edges = [{"id": str(e["id"]), "source": str(e["entity_1_id"]), "target": str(e["entity_2_id"]),
-              "label": e["entity_1_to_2_predicate"] or e["type"], "definition_id": str(e["definition_id"])}
-             for e in edge_rows]
-    definitions = []
+    total_edges = await repository.count_relationships(tenant)
+    edges: list[EdgeJson] = [
+        {"id": str(e.id), "source": str(e.entity_1_id), "target": str(e.entity_2_id),
+         "label": e.entity_1_to_2_predicate or e.type, "definition_id": str(e.definition_id)}
+        for e in await repository.edges_among(tenant, ids, limit=max_edges)]
+    definitions: list[DefinitionJson] = []
     for d in schema.relationships:
         predicates = [p for p in (d.entity_1_to_2_predicate, d.entity_2_to_1_predicate) if p]
         definitions.append({"id": str(d.id), "name": " / ".join(predicates) or d.type.value,
                             "entity_1_to_2": d.entity_1_to_2_predicate, "entity_2_to_1": d.entity_2_to_1_predicate})
-    insight_rows = await tenant.fetch(
-        "SELECT id, type, content, confidence, entity_ids FROM insights WHERE workspace_id = $1 "
-        f"AND entity_ids && $2::bigint[] ORDER BY {order_by(tenant.workspace_id, 'id', newest_first=True)} LIMIT $3",
-        ids, MAX_INSIGHT_NODES)
     in_graph = set(ids)
-    insight_nodes: list[dict[str, Any]] = []
-    context_edges: list[dict[str, Any]] = []
+    insight_nodes: list[InsightNodeJson] = []
+    context_edges: list[ContextEdgeJson] = []
     insight_edges = 0
-    per_entity: dict[str, list[dict[str, Any]]] = {}
-    for insight in insight_rows:
-        node_id = f"ei:{insight['id']}"
-        insight_nodes.append({"id": node_id, "content": insight["content"], "type": insight["type"],
-                              "confidence": insight["confidence"], "source": "entity_insight"})
-        for entity in insight["entity_ids"]:
+    per_entity: dict[str, list[InsightSummaryJson]] = {}
+    for insight in await repository.insights_among(tenant, ids, limit=MAX_INSIGHT_NODES):
+        node_id = f"ei:{insight.id}"
+        insight_nodes.append({"id": node_id, "content": insight.content, "type": insight.type,
+                              "confidence": insight.confidence, "source": "entity_insight"})
+        for entity in insight.entity_ids:
             if entity not in in_graph or insight_edges >= max_edges:
                 continue
             insight_edges += 1
-            context_edges.append({"id": f"ei_edge_{insight['id']}_{entity}", "source": node_id,
-                                  "target": str(entity), "label": insight["type"], "edge_type": "insight"})
+            context_edges.append({"id": f"ei_edge_{insight.id}_{entity}", "source": node_id,
+                                  "target": str(entity), "label": insight.type, "edge_type": "insight"})
             summaries = per_entity.setdefault(str(entity), [])
             if len(summaries) < MAX_INSIGHTS_PER_ENTITY:
-                summaries.append({"content": insight["content"], "confidence": insight["confidence"],
-                                  "type": insight["type"]})
-    mentions = await tenant.fetch(
-        "SELECT artifact_id, array_agg(record_id ORDER BY record_id) AS records FROM artifact_entities "
-        "WHERE workspace_id = $1 AND record_id = ANY($2::bigint[]) GROUP BY artifact_id "
-        f"ORDER BY {order_by(tenant.workspace_id, 'artifact_id', newest_first=True)} LIMIT $3", ids, MAX_ARTIFACTS)
+                summaries.append({"content": insight.content, "confidence": insight.confidence,
+                                  "type": insight.type})
     mention_edges = 0
-    for mention in mentions:
-        hub, *others = mention["records"]
+    for mention in await repository.mentions_among(tenant, ids, limit=MAX_ARTIFACTS):
+        hub, *others = mention.record_ids
         for other in others[:max(0, max_edges - mention_edges)]:
             mention_edges += 1
-            context_edges.append({"id": f"ctx_{mention['artifact_id']}_{hub}_{other}", "source": str(hub),
+            context_edges.append({"id": f"ctx_{mention.artifact_id}_{hub}_{other}", "source": str(hub),
                                   "target": str(other), "label": "mentioned_with", "edge_type": "context"})
     return {"nodes": nodes, "edges": edges, "relationship_definitions": definitions, "context_edges": context_edges,
             "insight_nodes": insight_nodes, "insights": per_entity, "total_nodes": total_nodes,
             "total_edges": total_edges, "total_context_edges": len(context_edges)}
 
 
-def graph_html(graph: dict[str, Any]) -> str:
+def graph_html(graph: GraphJson) -> str:
     """A self-contained page drawing the graph with a small force layout (no external assets)."""
     import orjson
 

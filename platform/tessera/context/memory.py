@@ -14,7 +14,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
+
+import asyncpg
 
 from tessera.changes import MEMORY, Changes, DomainEvent, EventRows
 from tessera.db.tenant import Tenant
@@ -171,7 +173,7 @@ class MemoryItem:
 _ITEM_COLUMNS = "id, source_type, source_id, position, context, content, entity_ids, created_at, vector, vector_model"
 
 
-def _item(row: Any, keyword: float = 0.0) -> MemoryItem:
+def _item(row: asyncpg.Record, keyword: float = 0.0) -> MemoryItem:
     return MemoryItem(id=row["id"], source_type=row["source_type"], source_id=row["source_id"],
                       position=row["position"], context=row["context"], content=row["content"],
                       entity_ids=tuple(row["entity_ids"]), created_at=row["created_at"], keyword_score=keyword,

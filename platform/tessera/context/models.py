@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, JsonValue
 
 from tessera.wire import QueryModel, RequestModel, ResponseModel
 
@@ -23,7 +23,7 @@ class AddContextTextResponse(ResponseModel):
 class GetArtifactResponse(ResponseModel):
     operation_id: int
     status: Literal["unknown", "pending", "processing", "completed", "failed"]
-    result: dict[str, Any] | None = None
+    result: dict[str, JsonValue] | None = None
     error: str | None = None
     created_at: str
     completed_at: str | None = None
@@ -62,9 +62,9 @@ class QueryContextRequest(RequestModel):
 
 class QueryContextResponse(ResponseModel):
     answer: str
-    entities_considered: list[dict[str, Any]]
-    signals_used: list[dict[str, Any]]
-    metadata: dict[str, Any]
+    entities_considered: list[dict[str, JsonValue]]
+    signals_used: list[dict[str, JsonValue]]
+    metadata: dict[str, JsonValue]
     session_id: str
 
 
@@ -80,7 +80,7 @@ class IncludeAttributesQuery(QueryModel):
 
 
 class AIListJobResponse(ResponseModel):
-    message: dict[str, Any]
+    message: dict[str, JsonValue]
     job_id: str
     status: str
 
@@ -91,12 +91,12 @@ class GraphQuery(QueryModel):
 
 
 class GraphResponse(ResponseModel):
-    nodes: list[dict[str, Any]]
-    edges: list[dict[str, Any]]
-    relationship_definitions: list[dict[str, Any]]
-    context_edges: list[dict[str, Any]]
-    insight_nodes: list[dict[str, Any]]
-    insights: dict[str, list[dict[str, Any]]]
+    nodes: list[dict[str, JsonValue]]
+    edges: list[dict[str, JsonValue]]
+    relationship_definitions: list[dict[str, JsonValue]]
+    context_edges: list[dict[str, JsonValue]]
+    insight_nodes: list[dict[str, JsonValue]]
+    insights: dict[str, list[dict[str, JsonValue]]]
     total_nodes: int
     total_edges: int
     total_context_edges: int

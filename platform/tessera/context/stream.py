@@ -20,7 +20,6 @@ import contextlib
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from typing import Any
 
 import orjson
 import structlog
@@ -28,13 +27,14 @@ from redis.exceptions import RedisError
 from sse_starlette import EventSourceResponse
 from sse_starlette.event import ServerSentEvent
 
+from schema_registry.workspace import WorkspaceSchema
 from tessera.app_state import AppState
 from tessera.clock import utcnow
-from tessera.context.insights import list_insights, stream_payload
-from tessera.db.ids import id_from_text
+from tessera.context.insights import list_insights
+from tessera.context.serialize import InsightJson, insight_to_json, stream_payload
 from tessera.db.tenant import Tenant
 from tessera.errors import TesseraError, TooManyRequests, Unauthorized
-from tessera.http.context import RequestContext
+from tessera.principal import Principal
 
 log = structlog.get_logger(__name__)
 CHANNEL = "tessera:insights:"
@@ -97,13 +97,13 @@ class _Slots:
     """This stream's places in the per-key and per-workspace concurrent-stream counts (Redis, so
     they hold across API processes); a slot that is not refreshed for three keepalives goes stale."""
 
-    def __init__(self, ctx: RequestContext) -> None:
-        self._state = ctx.state
-        settings = ctx.state.settings
+    def __init__(self, state: AppState, principal: Principal) -> None:
+        self._state = state
+        settings = state.settings
         self._stream_id = uuid.uuid4().hex
         self._stale = settings.sse_keepalive_seconds * 3
-        self._buckets = [(str(ctx.principal.api_key_id), settings.sse_max_streams_per_key, "API key"),
-                         (f"ws:{ctx.workspace_id}", settings.sse_max_streams_per_workspace, "workspace")]
+        self._buckets = [(str(principal.api_key_id), settings.sse_max_streams_per_key, "API key"),
+                         (f"ws:{principal.workspace_id}", settings.sse_max_streams_per_workspace, "workspace")]
 
     async def take(self) -> None:
         """Claim both slots, or ``TooManyRequests`` naming the limit (Redis down: no limit)."""
@@ -127,46 +127,49 @@ class _Slots:
             await self._state.redis.release_stream_slot(bucket, self._stream_id)
 
 
-async def _end_reason(ctx: RequestContext, opened_at: float) -> tuple[str, bool] | None:
+async def _end_reason(state: AppState, principal: Principal, authorization: str | None,
+                      opened_at: float) -> tuple[str, bool] | None:
     """Why the stream must close now (message, whether reconnecting helps), or None to go on.
-    The key is read from the database, not the cache: a revoked or expired key, or one of an
-    erased workspace, ends the stream at the next keepalive."""
-    state = ctx.state
+    The key (sent as ``authorization``) is read from the database, not the cache: a revoked or
+    expired key, or one of an erased workspace, ends the stream at the next keepalive."""
     limit = state.settings.sse_max_stream_seconds
     if state.clock() - opened_at >= limit:
         return f"The stream reached its maximum lifetime of {limit:g} s; reconnect with Last-Event-ID", True
     try:
-        principal = await state.authenticator.authenticate(ctx.request.headers.get("authorization"), fresh=True)
+        current = await state.authenticator.authenticate(authorization, fresh=True)
     except Unauthorized as err:
         return err.message, False
     except TesseraError as err:  # the database is unavailable: fail closed, the client retries
         return err.message, True
-    if principal.api_key_id != ctx.principal.api_key_id or SCOPE not in principal.scopes:
+    if current.api_key_id != principal.api_key_id or SCOPE not in current.scopes:
         return f"This API key lacks the required scope '{SCOPE}'", False
     return None
 
 
-async def stream_insights(ctx: RequestContext) -> EventSourceResponse:
-    state = ctx.state
+async def stream_insights(state: AppState, principal: Principal, schema: WorkspaceSchema, *,
+                          authorization: str | None, after: int | None) -> EventSourceResponse:
+    """The stream of ``principal``'s workspace: its recent insights (those after the insight
+    ``after``, the client's Last-Event-ID, when given), then new ones as they come.
+    ``authorization`` is the request's header, authenticated again at every keepalive."""
     settings = state.settings
-    last_event = ctx.request.headers.get("last-event-id", "")
-    after = id_from_text(last_event)
-    workspace_id = ctx.workspace_id
-    schema = await ctx.schema()
-    slots = _Slots(ctx)
+    workspace_id = principal.workspace_id
+    slots = _Slots(state, principal)
     await slots.take()
     opened_at = state.clock()
     queue = hub(state).subscribe(workspace_id)
 
-    async def load(ids: list[int] | None) -> list[dict[str, Any]]:
+    async def load(ids: list[int] | None) -> list[InsightJson]:
         async with state.engine.connect() as conn:
             tenant = Tenant(conn, workspace_id)
             if ids is None:
                 found = await list_insights(tenant, schema, start=None, end=None, limit=REPLAY, after_id=after)
-                return found if after is not None else list(reversed(found))
-            rows = await list_insights(tenant, schema, start=None, end=None, limit=len(ids) + REPLAY,
-                                       after_id=min(ids) - 1)
-            return [r for r in rows if int(r["id"]) in set(ids)]
+                shown = found if after is not None else list(reversed(found))
+            else:
+                wanted = set(ids)
+                rows = await list_insights(tenant, schema, start=None, end=None, limit=len(ids) + REPLAY,
+                                           after_id=min(ids) - 1)
+                shown = [r for r in rows if r.insight.id in wanted]
+            return [insight_to_json(i, workspace_id) for i in shown]
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         loop = asyncio.get_running_loop()
@@ -193,7 +196,7 @@ async def stream_insights(ctx: RequestContext) -> EventSourceResponse:
                                 event="insight.batch.created", id=batch[-1]["id"])
                         continue
                 check_at = loop.time() + keepalive
-                ended = await _end_reason(ctx, opened_at)
+                ended = await _end_reason(state, principal, authorization, opened_at)
                 if ended is not None:
                     message, reconnect = ended
                     yield ServerSentEvent(data=orjson.dumps({"message": message, "reconnect": reconnect}).decode(),
