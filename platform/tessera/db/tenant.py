@@ -92,7 +92,7 @@ class Tenant:
             rows: list[asyncpg.Record] = await driver.fetch(statement, self.workspace_id, *args)
         return rows
 
-    async def fetchrow(self, statement: str, *args: object) -> Any:
+    async def fetchrow(self, statement: str, *args: object) -> asyncpg.Record | None:
         """The first row of ``fetch``, or None when there is none."""
         rows = await self.fetch(statement, *args)
         return rows[0] if rows else None

@@ -125,7 +125,7 @@ async def load_schema(tenant: Tenant) -> WorkspaceSchema:
             entity_1_to_2_predicate=row.entity_1_to_2_predicate,
             entity_2_to_1_predicate=row.entity_2_to_1_predicate, created_at=row.created_at,
         ))
-    hooks = await tenant.fetchrow(
+    hooks = await tenant.fetch_one(
         "SELECT EXISTS (SELECT 1 FROM webhooks WHERE workspace_id = $1 AND status = 'active')")
     return WorkspaceSchema(workspace_id=tenant.workspace_id, version=version, objects=tuple(objects),
                            relationships=tuple(relationships), webhooks=bool(hooks[0]))
