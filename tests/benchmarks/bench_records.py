@@ -590,6 +590,10 @@ class CapturingTenant:
         rows = await self.fetch(statement, *args)
         return rows[0] if rows else None
 
+    async def fetch_one(self, statement: str, *args: Any) -> Any:
+        (row,) = await self.fetch(statement, *args)
+        return row
+
 
 async def explain_slowest(run: Run, queries: dict[str, Any]) -> dict[str, Any]:
     """For the slowest value of each shape: the SQL the product runs (captured from
