@@ -14,7 +14,7 @@ import hmac
 import math
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from pydantic import BaseModel, ValidationError
@@ -36,7 +36,6 @@ from tessera.errors import (
 from tessera.http import idempotency
 from tessera.http.context import RequestContext
 from tessera.jsonio import dump_json, parse_json
-from tessera.wire import JsonValue
 from tessera.workspaces import find_erasure_receipt
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -51,19 +50,9 @@ class RawJSON:
     body: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """A handler result with a status other than 200, or extra headers."""
-
-    data: JsonValue | Mapping[str, object]
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-Rendered = Mapping[str, object] | BaseModel | RawJSON | Reply | None
+Rendered = Mapping[str, object] | BaseModel | RawJSON | None
 """What ``_render`` serializes: a JSON object (a ``JsonObject``, or a TypedDict: mypy knows those
-only as ``Mapping[str, object]``), a pydantic model, cached JSON, a ``Reply``, or nothing (an empty
-200)."""
+only as ``Mapping[str, object]``), a pydantic model, cached JSON, or nothing (an empty 200)."""
 HandlerResult = Rendered | Response
 """What a handler may return: a rendered result, or a Starlette response it built itself (a stream,
 a file, HTML)."""
@@ -159,9 +148,6 @@ def _parse_body(model: type[BaseModel], raw: bytes, request: Request, max_depth:
 def _render(result: Rendered) -> tuple[int, bytes, dict[str, str]]:
     if isinstance(result, RawJSON):
         return 200, result.body, {}
-    if isinstance(result, Reply):
-        body = b"" if result.data is None else dump_json(result.data)
-        return result.status, body, result.headers
     if result is None:
         return 200, b"", {}
     if isinstance(result, BaseModel):
