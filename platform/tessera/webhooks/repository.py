@@ -119,6 +119,11 @@ async def update_webhook(tenant: Tenant, webhook_id: int, changes: WebhookChange
 
 
 async def delete_webhook(tenant: Tenant, webhook_id: int) -> None:
+    """Delete a subscription and its delivery log. The deliveries go first, in their own statement:
+    the sender locks a delivery, then its webhook (``failing_since``), and a cascade from the
+    webhook would take the two in the other order and deadlock with a send in flight (seen as a
+    503 on DELETE while a receiver was timing out)."""
+    await tenant.fetch("DELETE FROM webhook_deliveries WHERE workspace_id = $1 AND webhook_id = $2", webhook_id)
     await tenant.fetch("DELETE FROM webhooks WHERE workspace_id = $1 AND id = $2", webhook_id)
 
 
