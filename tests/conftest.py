@@ -196,6 +196,10 @@ async def worker(app: Any, settings: Settings) -> AsyncIterator[Any]:
         await task
     with contextlib.suppress(asyncio.CancelledError):  # close() awaits the jobs the cancel interrupted
         await running.close()
+    # A worker cancelled mid-run may skip on_shutdown: close its pool and clients here (once).
+    from workers.lifecycle import shutdown
+
+    await shutdown(running.ctx)
 
 
 @pytest.fixture(scope="session")

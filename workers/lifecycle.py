@@ -73,10 +73,12 @@ async def startup(ctx: dict[str, Any]) -> None:
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    """arq ``on_shutdown``: close what ``startup`` opened (nothing when it did not get that far)."""
+    """arq ``on_shutdown``: close what ``startup`` opened (nothing when it did not get that far).
+    Runs once: a second call (a test's teardown, after a cancelled worker skipped it) does nothing."""
     if DEPS_KEY not in ctx:
         return
     worker = deps(ctx)
+    del ctx[DEPS_KEY]
     await worker.search.client.close()
     await worker.webhook_sender.close()  # before the client its sends use
     await worker.http.aclose()

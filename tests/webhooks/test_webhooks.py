@@ -111,11 +111,26 @@ async def test_retry_schedule_and_disable(ws: Workspace, settings: Any, worker_e
         # scheduling from a clock far in the future that only this test uses.
         await ws.post("/v1/tasks", {"title": "retry me"})
         await dispatch_webhooks(engine)
-        import httpx
+        import asyncio
+        import time
 
+        import httpx
+        from sqlalchemy import text
+
+        # The write wakes the session worker, which makes the first attempt at once: let that
+        # attempt end (its outcome recorded) before the count starts again.
+        waited_until = time.monotonic() + 10
+        while True:
+            async with engine.connect() as conn:
+                done = (await conn.execute(text(
+                    "SELECT count(*) FROM webhook_deliveries WHERE workspace_id = :ws AND status = 'retrying'"),
+                    {"ws": int(ws.id)})).scalar()
+            if done:
+                break
+            assert time.monotonic() < waited_until, "the woken worker made no first attempt"
+            await asyncio.sleep(0.05)
         start = datetime.now(UTC) + timedelta(days=365)
         async with engine.begin() as conn:
-            from sqlalchemy import text
 
             # The session worker may have made an attempt before this; start the count again.
             await conn.execute(text("UPDATE webhook_deliveries SET next_attempt_at = :t, attempt = 0, "
