@@ -23,6 +23,7 @@ from search.client import SearchUnavailable, TaskFailed
 from search.documents import build_document
 from search.engine import SearchEngine, tenant_filter
 from search.memory import MemoryIndex
+from tessera.db.locks import SEARCH_RELAY_LOCK
 from tessera.db.tenant import Tenant
 from tessera.registry.repository import load_schema, schema_version
 from workers.deps import deps
@@ -31,7 +32,6 @@ log = structlog.get_logger(__name__)
 
 BATCH = 1000
 REINDEX_CHUNK = 2000
-RELAY_LOCK = 7_316_402_118  # pg advisory lock key of the search relay
 
 
 @dataclass
@@ -113,7 +113,7 @@ async def relay_batch(db: AsyncEngine, engine: SearchEngine, schemas: Schemas, *
                       memory: MemoryIndex | None = None) -> int:
     """Process one batch of the search outbox. Returns how many rows were completed (0: idle)."""
     async with db.connect() as conn, conn.begin():
-        locked = (await conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": RELAY_LOCK})).scalar()
+        locked = (await conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SEARCH_RELAY_LOCK})).scalar()
         if not locked:
             return 0
         rows = (await conn.execute(text(

@@ -43,6 +43,7 @@ from standardwebhooks.webhooks import Webhook
 from schema_registry.evaluate import RecordState, evaluate
 from schema_registry.query import QueryError, parse_filter
 from schema_registry.workspace import WorkspaceSchema
+from tessera.db.locks import WEBHOOK_FANOUT_LOCK
 from tessera.db.tenant import Tenant
 from tessera.registry.repository import bump_version, load_schema
 from tessera.settings import Settings
@@ -109,6 +110,8 @@ def _wants(hook: dict[str, Any], event_type: str, payload: dict[str, Any], schem
 async def dispatch_webhooks(db: AsyncEngine) -> int:
     """Fan webhook outbox rows out into deliveries. Returns rows consumed."""
     async with db.connect() as conn, conn.begin():
+        # Shared: fan-outs run side by side; an erasure takes it exclusively (``tessera.db.locks``).
+        await conn.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": WEBHOOK_FANOUT_LOCK})
         rows = (await conn.execute(text(
             "SELECT id, workspace_id, event_type, payload, created_at FROM outbox WHERE topic = 'webhook' "
             "AND processed_at IS NULL ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED"), {"n": BATCH})).all()

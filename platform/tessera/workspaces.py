@@ -6,12 +6,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+import structlog
 from sqlalchemy import insert, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tessera.clock import Clock, utcnow
-from tessera.context.memory import MEMORY_RELAY_LOCK
-from tessera.db.engine import translated
+from tessera.db.engine import DEADLOCK_DETECTED, sqlstate, translated
+from tessera.db.locks import ERASURE_ORDER
 from tessera.db.notify import announce
 from tessera.db.tables import workspaces
 from tessera.db.tenant import Tenant
@@ -20,6 +22,9 @@ from tessera.redis_client import RedisClient
 from tessera.scopes import SCOPES
 
 SeedHook = Callable[[Tenant], Awaitable[None]]
+
+log = structlog.get_logger(__name__)
+_ERASE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,37 +86,64 @@ async def erase_workspace(engine: AsyncEngine, redis: RedisClient | None, worksp
     jobs, and, through the outbox (durable even if Meilisearch is down), its search documents.
     Every API process is told to forget the workspace's keys in the same transaction, and a
     ``receipt`` is stored in it. Returns False when there was no such workspace."""
-    async with translated(), engine.begin() as conn:
-        # The memory relay locks outbox rows, then memory items; the cascade below takes items,
-        # then this deletes outbox rows. Holding the relay's lock keeps the two from deadlocking.
-        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MEMORY_RELAY_LOCK})
-        found = (await conn.execute(text("SELECT id, prefix FROM api_keys WHERE workspace_id = :ws"),
-                                    {"ws": workspace_id})).all()
-        keys = [r[0] for r in found]
-        deleted = (await conn.execute(text("DELETE FROM workspaces WHERE id = :ws RETURNING id"),
-                                      {"ws": workspace_id})).first()
-        if deleted is None:
-            return False
-        if receipt is not None:
-            await conn.execute(text(
-                "INSERT INTO erasure_receipts (receipt_hash, request_hash, erased_at, expires_at) "
-                "VALUES (:h, :r, :at, :until) ON CONFLICT (receipt_hash) DO NOTHING"),
-                {"h": receipt.receipt_hash, "r": receipt.request_hash, "at": receipt.erased_at,
-                 "until": receipt.expires_at})
-        # Every API process drops the keys (and the schema) from its caches when this commits,
-        # instead of accepting the keys until their cache entries expire.
-        for _key_id, prefix in found:
-            await announce(conn, f"api_key:{prefix}")
-        await announce(conn, f"schema:{workspace_id}")
-        # Tables without a foreign key to the workspace (append-only logs) are cleared by hand.
-        for table in ("timeline_events", "outbox"):
-            await conn.execute(text(f"DELETE FROM {table} WHERE workspace_id = :ws"), {"ws": workspace_id})
-        await conn.execute(text("DELETE FROM maintenance_checkpoints WHERE name LIKE :p"),
-                           {"p": f"reindex:{workspace_id}:%"})
-        await conn.execute(text(
-            "INSERT INTO outbox (workspace_id, topic, event_type, aggregate_type, aggregate_id) "
-            "VALUES (:ws, 'search', 'workspace.erased', 'workspace', :ws)"), {"ws": workspace_id})
+    async with translated():
+        found = await _erase_retrying(engine, workspace_id, receipt)
+    if found is None:
+        return False
+    keys = [key_id for key_id, _prefix in found]
     if redis is not None:
         await redis.forget_workspace(keys, workspace_id)
         await redis.enqueue("relay_search", job_id="relay_search")
     return True
+
+
+async def _erase_retrying(engine: AsyncEngine, workspace_id: int, receipt: ErasureReceipt | None
+                          ) -> list[tuple[int, str]] | None:
+    """The relays' locks keep them out of the way; a job that locks a row of the workspace and then
+    inserts one referencing it can still meet the cascade the other way round. The database aborts
+    one side; erasure is all or nothing, so it tries again."""
+    for attempt in range(1, _ERASE_ATTEMPTS + 1):
+        try:
+            async with engine.begin() as conn:
+                return await _erase_rows(conn, workspace_id, receipt)
+        except DBAPIError as err:
+            if sqlstate(err) != DEADLOCK_DETECTED or attempt == _ERASE_ATTEMPTS:
+                raise
+            log.warning("erasure_deadlock_retry", workspace_id=workspace_id, attempt=attempt)
+    raise AssertionError("unreachable")
+
+
+async def _erase_rows(conn: AsyncConnection, workspace_id: int, receipt: ErasureReceipt | None
+                      ) -> list[tuple[int, str]] | None:
+    """Delete the workspace's rows; its keys' (id, prefix), or None when there is no such workspace."""
+    for lock in ERASURE_ORDER:  # no relay holds an outbox row or a child row of the workspace now
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock})
+    found = [(int(r[0]), str(r[1])) for r in (await conn.execute(
+        text("SELECT id, prefix FROM api_keys WHERE workspace_id = :ws"), {"ws": workspace_id})).all()]
+    # A send in flight locks its delivery, then its webhook: delete deliveries first, in that order
+    # (the cascade from the workspace would take the webhook first).
+    await conn.execute(text("DELETE FROM webhook_deliveries WHERE workspace_id = :ws"), {"ws": workspace_id})
+    deleted = (await conn.execute(text("DELETE FROM workspaces WHERE id = :ws RETURNING id"),
+                                  {"ws": workspace_id})).first()
+    if deleted is None:
+        return None
+    if receipt is not None:
+        await conn.execute(text(
+            "INSERT INTO erasure_receipts (receipt_hash, request_hash, erased_at, expires_at) "
+            "VALUES (:h, :r, :at, :until) ON CONFLICT (receipt_hash) DO NOTHING"),
+            {"h": receipt.receipt_hash, "r": receipt.request_hash, "at": receipt.erased_at,
+             "until": receipt.expires_at})
+    # Every API process drops the keys (and the schema) from its caches when this commits,
+    # instead of accepting the keys until their cache entries expire.
+    for _key_id, prefix in found:
+        await announce(conn, f"api_key:{prefix}")
+    await announce(conn, f"schema:{workspace_id}")
+    # Tables without a foreign key to the workspace (append-only logs) are cleared by hand.
+    for table in ("timeline_events", "outbox"):
+        await conn.execute(text(f"DELETE FROM {table} WHERE workspace_id = :ws"), {"ws": workspace_id})
+    await conn.execute(text("DELETE FROM maintenance_checkpoints WHERE name LIKE :p"),
+                       {"p": f"reindex:{workspace_id}:%"})
+    await conn.execute(text(
+        "INSERT INTO outbox (workspace_id, topic, event_type, aggregate_type, aggregate_id) "
+        "VALUES (:ws, 'search', 'workspace.erased', 'workspace', :ws)"), {"ws": workspace_id})
+    return found

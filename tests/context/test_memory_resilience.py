@@ -52,7 +52,7 @@ async def ask(stack: IsolatedStack, query: str) -> dict[str, Any]:
 
 
 async def test_memory_committed_before_a_kill_9_is_indexed_after_it(stack: IsolatedStack) -> None:
-    from tessera.context.memory import MEMORY_RELAY_LOCK
+    from tessera.db.locks import MEMORY_RELAY_LOCK
 
     for text in TEXTS:  # no worker yet: everything waits in the outbox, committed with its artifact
         assert (await stack.call("POST", "/v1/context/text", {"content": text})).status_code == 200

@@ -175,3 +175,41 @@ async def test_erasure_leaves_nothing_anywhere(make_workspace: WorkspaceFactory,
     assert leftovers == []
     # The other workspace is untouched.
     assert (await keep.post("/v1/objects/person/records", {})).json()["total"] == 1
+
+
+async def test_erasure_waits_for_a_webhook_fan_out_in_flight(make_workspace: WorkspaceFactory,
+                                                             db: asyncpg.Connection) -> None:
+    """The fan-out locks outbox rows, then inserts deliveries that reference the webhook: erasure
+    used to delete the webhook first and the outbox rows after, a deadlock (a 503 in CI)."""
+    from tessera.db.locks import WEBHOOK_FANOUT_LOCK
+
+    ws = await make_workspace()
+    hook = (await ws.post("/v1/webhooks", {"url": "https://hooks.example.com/x"})).json()
+    async with db.transaction():  # what dispatch_webhooks holds mid-batch
+        await db.execute("SELECT pg_advisory_xact_lock_shared($1)", WEBHOOK_FANOUT_LOCK)
+        await db.execute("SELECT id FROM outbox WHERE workspace_id = $1 FOR UPDATE", int(ws.id))
+        erasing = asyncio.ensure_future(ws.delete("/v1/workspace"))
+        await asyncio.sleep(0.5)
+        assert not erasing.done()  # it waits for the fan-out
+        await db.execute("SELECT 1 FROM webhooks WHERE id = $1 FOR KEY SHARE", int(hook["id"]))
+    assert (await erasing).status_code == 200
+    assert await db.fetchval("SELECT count(*) FROM workspaces WHERE id = $1", int(ws.id)) == 0
+
+
+async def test_erasure_retries_a_deadlock_with_a_job(make_workspace: WorkspaceFactory, db: asyncpg.Connection) -> None:
+    """A transaction that locks a row of the workspace and then references the workspace (as a job's
+    insert does) meets the cascade the other way round; the database aborts the erasure, which tries
+    again and succeeds once the job has committed."""
+    ws = await make_workspace()
+    assert (await ws.post("/v1/objects/person", {"attributes": {"name": "Ada Lovelace"}})).status_code == 200
+    async with db.transaction():
+        await db.execute("SELECT id FROM records WHERE workspace_id = $1 FOR UPDATE", int(ws.id))
+        erasing = asyncio.ensure_future(ws.delete("/v1/workspace"))
+        deadline = time.monotonic() + 10
+        while not await db.fetchval(  # the erasure's cascade waits for the record's lock
+                "SELECT count(*) FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))"):
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        await db.execute("SELECT 1 FROM workspaces WHERE id = $1 FOR KEY SHARE", int(ws.id))
+    assert (await erasing).status_code == 200
+    assert await db.fetchval("SELECT count(*) FROM workspaces WHERE id = $1", int(ws.id)) == 0

@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from search.client import SearchUnavailable, TaskFailed
 from search.memory import MemoryIndex, build_memory_document
 from tessera.changes import MEMORY
-from tessera.context.memory import MEMORY_RELAY_LOCK, MemoryItem
+from tessera.context.memory import MemoryItem
+from tessera.db.locks import MEMORY_RELAY_LOCK
 from workers.deps import deps
 from workers.memory.embedding import Embedder, Vectors, to_blob
 
@@ -31,7 +32,6 @@ MAX_ITEMS = 1000
 """...and about this many memory items (~7 s of embedding on one core); one large source may exceed it."""
 WINDOW = 5000
 """The oldest pending rows the fair ordering looks at."""
-RELAY_LOCK = MEMORY_RELAY_LOCK  # the search relay's + 1; erasure takes it too
 
 
 def to_item(row: Any) -> MemoryItem:
@@ -54,7 +54,7 @@ async def mark_indexed(conn: AsyncConnection, rows: list[Any], vectors: Vectors,
 async def relay_memory_batch(db: AsyncEngine, index: MemoryIndex, embedder: Embedder, *, batch: int = BATCH) -> int:
     """Index one batch of the memory outbox. Returns how many rows were completed (0: idle)."""
     async with db.connect() as conn, conn.begin():
-        if not (await conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": RELAY_LOCK})).scalar():
+        if not (await conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": MEMORY_RELAY_LOCK})).scalar():
             return 0
         # Fair shares: of the oldest pending rows, each workspace's first ones come first, so one
         # workspace's backlog does not hold up another's (its items are found meanwhile through

@@ -21,8 +21,6 @@ import asyncpg
 from tessera.changes import MEMORY, Changes, DomainEvent, EventRows
 from tessera.db.tenant import Tenant
 
-MEMORY_RELAY_LOCK: Final = 7_316_402_119
-"""The advisory lock the memory relay holds while it indexes (erasure waits on it)."""
 WINDOW: Final = 2
 MAX_UNIT: Final = 400
 """A sentence longer than this many characters is cut at a word boundary into several units."""

@@ -18,6 +18,7 @@ import re
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from typing import Final
 
 import asyncpg
 import orjson
@@ -34,6 +35,7 @@ log = structlog.get_logger(__name__)
 
 _UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300", "08000", "08003", "08006", "08001",
                           "08004", "40001", "40P01", "55P03", "57014"}
+DEADLOCK_DETECTED: Final = "40P01"
 _BAD_INPUT_SQLSTATE_CLASSES = ("22",)  # data exceptions: overflow, invalid datetime, bad encoding
 
 
