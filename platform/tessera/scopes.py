@@ -1,4 +1,6 @@
-"""API-key scopes: the seed's list plus key and webhook management and workspace erasure."""
+"""API-key scopes: the seed's list plus key and webhook management, workspace erasure, and the
+scopes of the operations the spec gives none (compounding, briefs/playbooks/skills, notifications,
+integrations)."""
 
 from __future__ import annotations
 
@@ -22,5 +24,13 @@ SCOPES: tuple[str, ...] = (
     "webhook.read",
     "webhook.write",
     "workspace.delete",
+    "compounding.read",
+    "compounding.write",
+    "playbook.read",
+    "playbook.write",
+    "notification.read",
+    "notification.write",
+    "integration.read",
+    "integration.write",
 )
 ALL_SCOPES = frozenset(SCOPES)
