@@ -1,6 +1,7 @@
 """SQLAlchemy Core table metadata, grouped by domain. Migrations create these tables; a test
 asserts the migrated database and this metadata agree."""
 
+from tessera.db.tables.compounding import playbook_rules
 from tessera.db.tables.context import (
     ai_list_jobs,
     artifact_entities,
@@ -50,6 +51,7 @@ __all__ = [
     "notes",
     "object_definitions",
     "outbox",
+    "playbook_rules",
     "record_values",
     "records",
     "relationship_definitions",
