@@ -191,15 +191,26 @@ async def worker(app: Any, settings: Settings) -> AsyncIterator[Any]:
     if DEPS_KEY in ctx:
         for index in (deps(ctx).search, deps(ctx).memory_index):
             await index.client.wait_for_task(await index.client.delete_index(index.index_uid))
+    await stop_worker(running, task)
+
+
+async def stop_worker(worker: Any, task: asyncio.Task[Any]) -> None:
+    """Stop an in-process arq worker and close everything it opened. A cancelled worker's
+    ``close()`` stops at the jobs the cancel interrupted (CancelledError) before it runs
+    ``on_shutdown`` or closes its Redis pool; left open, those connections fail the session at
+    exit (unclosed-socket warnings once the loop is gone)."""
+    from workers.lifecycle import shutdown
+
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await task
-    with contextlib.suppress(asyncio.CancelledError):  # close() awaits the jobs the cancel interrupted
-        await running.close()
-    # A worker cancelled mid-run may skip on_shutdown: close its pool and clients here (once).
-    from workers.lifecycle import shutdown
-
-    await shutdown(running.ctx)
+    with contextlib.suppress(asyncio.CancelledError):
+        await worker.close()
+    await shutdown(worker.ctx)  # runs once: after a complete close() it finds nothing left
+    pool = worker._pool  # still set when close() stopped early
+    if pool is not None:
+        await pool.aclose(close_connection_pool=True)
+        worker._pool = None
 
 
 @pytest.fixture(scope="session")

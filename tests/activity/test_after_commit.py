@@ -6,7 +6,6 @@ write that forgot to wake its worker would leave its outbox rows (and its webhoo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,6 +14,7 @@ import pytest
 from arq.worker import Worker
 
 from tessera.settings import Settings
+from tests.conftest import stop_worker
 from tests.isolated import IsolatedStack
 from tests.receiver import Receiver, running_receiver
 from workers.deps import DEPS_KEY
@@ -42,11 +42,7 @@ async def stack(settings: Settings) -> AsyncIterator[IsolatedStack]:
             assert time.monotonic() < deadline, "the worker did not index the warm-up note"
             await asyncio.sleep(0.1)
         yield isolated
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker.close()
+        await stop_worker(worker, task)
 
 
 @pytest.fixture(scope="module")
