@@ -234,6 +234,21 @@ async def mention_counts(tenant: Tenant, entity_ids: Sequence[int]) -> dict[int,
     return {r["entity_id"]: int(r["n"]) for r in rows}
 
 
+async def mentions_since(tenant: Tenant, asks: Sequence[tuple[int, int, datetime]]
+                         ) -> dict[int, tuple[int, datetime, datetime]]:
+    """For each ``(key, entity_id, since)``: how many items naming the entity were made after
+    ``since``, the oldest and the newest's time (keys with none are left out)."""
+    if not asks:
+        return {}
+    rows = await tenant.fetch(
+        "SELECT a.key, count(*) AS n, min(m.created_at) AS oldest, max(m.created_at) AS newest "
+        "FROM unnest($2::bigint[], $3::bigint[], $4::timestamptz[]) AS a(key, entity_id, since) "
+        "JOIN memory_items m ON m.workspace_id = $1 AND m.entity_ids @> ARRAY[a.entity_id] "
+        "AND m.created_at > a.since GROUP BY a.key",
+        [a[0] for a in asks], [a[1] for a in asks], [a[2] for a in asks])
+    return {r["key"]: (int(r["n"]), r["oldest"], r["newest"]) for r in rows}
+
+
 @dataclass(frozen=True, slots=True)
 class RecalledPassage:
     """A passage chosen for an answer: the item, its relevance, the sentence it contributes and
