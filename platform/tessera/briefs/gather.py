@@ -25,7 +25,6 @@ from tessera.notes import repository as notes_repository
 from tessera.records.repository import RecordRow, get_records, relationships_of
 from tessera.records.values import primary_value, read_attributes
 from tessera.tasks import repository as tasks_repository
-from tessera.tasks.repository import TaskFilter
 from tessera.timeline.repository import TimelineEvent
 from tessera.timeline.service import record_timeline
 from tessera.wire import JsonValue
@@ -37,7 +36,6 @@ MAX_TIMELINE_READ: Final = 50
 """Newest events read (then bursts of updates folded); ``MAX_TIMELINE`` of them are shown."""
 MAX_TIMELINE: Final = 10
 MAX_MENTIONS: Final = 5
-MENTION_SCAN: Final = 30
 
 
 def describe_event(event: TimelineEvent) -> str:
@@ -84,12 +82,10 @@ async def gather_brief(tenant: Tenant, schema: WorkspaceSchema, obj: ObjectDefin
     insights = await context_repository.insights_on(tenant, row.id)
     sources = await context_repository.insight_artifacts(tenant, [i.id for i in insights])
     notes = await notes_repository.list_notes(tenant, record_id=row.id, include_archived=False, limit=MAX_NOTES)
-    tasks, _ = await tasks_repository.list_tasks(
-        tenant, TaskFilter(is_completed=False, record_id=row.id), limit=MAX_TASKS, offset=0)
+    tasks = await tasks_repository.open_tasks_of(tenant, row.id, limit=MAX_TASKS)
     page = await record_timeline(tenant, row.id, limit=MAX_TIMELINE_READ, before=None, aggregate=True,
                                  reads_notes=False)
-    mentions = [m for m in await memory.items_about(tenant, [row.id], limit=MENTION_SCAN)
-                if m.source_type == "artifact"][:MAX_MENTIONS]
+    mentions = await memory.items_about(tenant, [row.id], limit=MAX_MENTIONS, source_type="artifact")
     return BriefInputs(
         record_id=row.id, name=primary_value(obj, row.data) or f"{obj.name} {row.id}", object_name=obj.name,
         object_slug=obj.slug, attributes=_attributes(obj, row),

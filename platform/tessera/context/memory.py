@@ -205,13 +205,15 @@ async def search_text(tenant: Tenant, query: str, *, limit: int, only_unindexed:
     return [_item(r, float(r["rank"])) for r in rows]
 
 
-async def items_about(tenant: Tenant, entity_ids: Sequence[int], *, limit: int) -> list[MemoryItem]:
-    """The newest items that mention any of ``entity_ids``."""
+async def items_about(tenant: Tenant, entity_ids: Sequence[int], *, limit: int, source_type: str | None = None
+                      ) -> list[MemoryItem]:
+    """The newest items that mention any of ``entity_ids`` (only those of ``source_type`` when given)."""
     if not entity_ids:
         return []
     rows = await tenant.fetch(
         f"SELECT {_ITEM_COLUMNS} FROM memory_items WHERE workspace_id = $1 AND entity_ids && $2::bigint[] "
-        f"ORDER BY created_at DESC, id DESC LIMIT $3", list(entity_ids), limit)
+        f"AND ($4::text IS NULL OR source_type = $4) ORDER BY created_at DESC, id DESC LIMIT $3",
+        list(entity_ids), limit, source_type)
     return [_item(r) for r in rows]
 
 
