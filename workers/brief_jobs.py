@@ -61,9 +61,10 @@ async def refresh_briefs(ctx: dict[str, Any], workspace_id: int, row_id: int) ->
     if job is None:
         return "skipped"
     try:
-        async with db.connect() as conn:
-            briefs = await repository.entity_briefs_by_id(Tenant(conn, workspace_id), list(job["brief_ids"]))
-            await conn.rollback()
+        async with db.begin() as conn:
+            tenant = Tenant(conn, workspace_id)
+            await repository.restart_refresh(tenant, row_id)
+            briefs = await repository.entity_briefs_by_id(tenant, list(job["brief_ids"]))
         for brief in briefs:
             async with db.begin() as conn:
                 tenant = Tenant(conn, workspace_id)

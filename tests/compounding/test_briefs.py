@@ -239,3 +239,14 @@ async def test_enough_new_context_recompiles_a_brief_in_the_worker(ws: Workspace
     # Considered now: the next sweep finds nothing due, and queues no second job.
     await schedule_brief_refreshes(ctx, now=later)
     assert await db.fetchval("SELECT count(*) FROM brief_refreshes WHERE workspace_id = $1", int(ws.id)) == 1
+    # A finished job run again is skipped; a retried one (back to pending) writes no second version.
+    from workers.brief_jobs import refresh_briefs
+
+    row_id = await db.fetchval("SELECT id FROM brief_refreshes WHERE workspace_id = $1", int(ws.id))
+    assert await refresh_briefs(worker.ctx, int(ws.id), row_id) == "skipped"
+    await db.execute("UPDATE brief_refreshes SET status = 'pending' WHERE workspace_id = $1", int(ws.id))
+    assert await refresh_briefs(worker.ctx, int(ws.id), row_id) == "completed"
+    retried = await db.fetchrow("SELECT status, compiled, changed FROM brief_refreshes WHERE workspace_id = $1",
+                                int(ws.id))
+    assert tuple(retried) == ("completed", 1, 0)
+    assert (await ws.get(f"/v1/playbooks/{brief['id']}")).json()["version"] == 2

@@ -286,6 +286,12 @@ async def queue_refresh(tenant: Tenant, brief_ids: list[int]) -> int | None:
     return int(row["id"]) if row else None
 
 
+async def restart_refresh(tenant: Tenant, row_id: int) -> None:
+    """A run (first or retried) counts from zero: its counts are those of the last attempt."""
+    await tenant.fetch("UPDATE brief_refreshes SET compiled = 0, changed = 0 WHERE workspace_id = $1 AND id = $2",
+                       row_id)
+
+
 async def count_refreshed(tenant: Tenant, row_id: int, *, changed: bool, now: datetime) -> None:
     await tenant.fetch("UPDATE brief_refreshes SET compiled = compiled + 1, changed = changed + $3::int, "
                        "updated_at = $4 WHERE workspace_id = $1 AND id = $2", row_id, int(changed), now)
