@@ -60,7 +60,8 @@ ARTIFACT = JobKind("artifacts", "process_artifact", "artifact")
 AI_LIST = JobKind("ai_list_jobs", "process_list_job", "list")
 IMPORT = JobKind("imports", "process_import", "import")
 EXPORT = JobKind("exports", "process_export", "export")
-JOB_KINDS = (ARTIFACT, AI_LIST, IMPORT, EXPORT)
+BRIEF_REFRESH = JobKind("brief_refreshes", "refresh_briefs", "briefs")
+JOB_KINDS = (ARTIFACT, AI_LIST, IMPORT, EXPORT, BRIEF_REFRESH)
 
 
 def _table(kind: JobKind) -> str:

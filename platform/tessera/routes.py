@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tessera.briefs import endpoints as briefs
+from tessera.briefs import models as brief_models
 from tessera.context import endpoints as context
 from tessera.context import models as ctx_models
 from tessera.fulltext import endpoints as fulltext
@@ -212,6 +214,38 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "/v1/webhooks/{id}/deliveries", webhooks.list_deliveries, "webhook.read",
              "listWebhookDeliveries", "The delivery log, newest first", "Webhooks",
              query=hook_models.DeliveriesQuery, response=hook_models.DeliveriesResponse),
+    # Briefs, workspace playbooks and agent skills (beyond the spec: what the vendor's MCP client calls)
+    Endpoint("GET", "/v1/playbooks", briefs.list_briefs, "playbook.read", "listBriefs",
+             "List entity briefs, workspace playbooks and your private briefs", "Briefs",
+             query=brief_models.ListBriefsQuery, response=brief_models.BriefListResponse),
+    Endpoint("POST", "/v1/playbooks/compile", briefs.compile_brief, "playbook.write", "compileBrief",
+             "Compile a record's brief (or, without context_id, the workspace playbook)", "Briefs",
+             body=brief_models.CompileBriefRequest, response=brief_models.CompileBriefResponse),
+    Endpoint("GET", "/v1/playbooks/by-context/{context_id}", briefs.brief_by_context, "playbook.read",
+             "getEntityBrief", "The brief of a record (404 when none was compiled)", "Briefs",
+             response=brief_models.BriefResponse),
+    Endpoint("GET", "/v1/playbooks/workspace/{slug}", briefs.workspace_playbook, "playbook.read",
+             "getWorkspacePlaybook", "A workspace playbook by slug (compiled from the current rules)", "Briefs",
+             response=brief_models.BriefResponse),
+    Endpoint("GET", "/v1/playbooks/{id}", briefs.get_brief, "playbook.read", "getBrief",
+             "Get a brief or playbook with its markdown", "Briefs", response=brief_models.BriefResponse),
+    Endpoint("GET", "/v1/playbooks/{id}/download", briefs.download_brief, "playbook.read", "downloadBrief",
+             "Download a brief or playbook as markdown", "Briefs", media=("text/markdown",)),
+    Endpoint("GET", "/v1/playbooks/{id}/history", briefs.brief_history, "playbook.read", "getBriefHistory",
+             "A brief's versions, newest first, with what changed", "Briefs", query=brief_models.HistoryQuery,
+             response=brief_models.BriefHistoryResponse),
+    Endpoint("GET", "/v1/agent/skills", briefs.list_skills, "playbook.read", "listAgentSkills",
+             "List agent skills", "Agent skills", query=brief_models.ListSkillsQuery,
+             response=brief_models.SkillListResponse),
+    Endpoint("POST", "/v1/agent/skills/compile", briefs.compile_skills, "playbook.write", "compileAgentSkills",
+             "Compile agent skills from the playbook rules (idempotent unless force)", "Agent skills",
+             body=brief_models.CompileSkillsRequest, response=brief_models.CompileSkillsResponse),
+    Endpoint("GET", "/v1/agent/skills/by-slug/{slug}", briefs.skill_by_slug, "playbook.read", "getAgentSkillBySlug",
+             "Get an agent skill by slug", "Agent skills", response=brief_models.SkillResponse),
+    Endpoint("GET", "/v1/agent/skills/{id}", briefs.get_skill, "playbook.read", "getAgentSkill",
+             "Get an agent skill with its markdown", "Agent skills", response=brief_models.SkillResponse),
+    Endpoint("GET", "/v1/agent/skills/{id}/download", briefs.download_skill, "playbook.read", "downloadAgentSkill",
+             "Download an agent skill as markdown with YAML frontmatter", "Agent skills", media=("text/markdown",)),
     # Key management (beyond the seed)
     Endpoint("GET", "/v1/api-keys", keys.list_keys, "api_key.read", "listApiKeys",
              "List API keys", "API keys", response=key_models.ApiKeyListResponse),

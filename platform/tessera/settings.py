@@ -92,6 +92,15 @@ class Settings(BaseSettings):
     """Record/list-entry queries of one workspace running at once in one API process."""
     query_queue_seconds: float = Field(default=2.0, ge=0)
     """How long a query over that limit waits for a slot before it is answered 429."""
+    brief_refresh_threshold: int = Field(default=3, ge=1)
+    """New memory items (notes, texts, insights) naming a record since its brief was last compiled
+    that make the worker recompile it."""
+    brief_refresh_quiet_seconds: float = Field(default=30.0, ge=0)
+    """Debounce: a brief is recompiled once no new context about its record arrived for this long..."""
+    brief_refresh_max_wait_seconds: float = Field(default=600.0, gt=0)
+    """...or once its oldest unconsidered context is this old, even while more keeps arriving."""
+    brief_refresh_batch: int = Field(default=200, ge=1, le=1_000)
+    """Briefs one workspace's refresh looks at per sweep (the longest unchecked first)."""
     idempotency_ttl_hours: int = 25
     auth_cache_seconds: float = 30.0
     schema_cache_seconds: float = 30.0

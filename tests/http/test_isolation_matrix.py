@@ -66,6 +66,8 @@ async def _resources(a: Workspace, b: Workspace) -> dict[str, str]:
     upload = await a.http.post("/api/developers/v1/objects/matrix-only-a/imports",
                                files={"file": ("a.csv", b"code\na-9\n", "text/csv")}, headers=a.headers())
     ids["import"] = upload.json()["id"]
+    ids["brief"] = (await a.post("/v1/playbooks/compile", {"context_id": record["id"]})).json()["id"]
+    ids["context_id"] = record["id"]
     ids["b_record"] = (await b.post("/v1/objects/person", {"attributes": {"name": "B Person"}})).json()["id"]
     return ids
 
@@ -76,7 +78,10 @@ def _path(template: str, ids: dict[str, str]) -> str:
         if name == "id":
             for prefix, key in (("/v1/api-keys", "api_key"), ("/v1/webhooks", "webhook"), ("/v1/lists", "list"),
                                 ("/v1/relationships", "rel_def"), ("/v1/imports", "import"),
-                                ("/v1/exports", "export")):
+                                ("/v1/exports", "export"), ("/v1/playbooks", "brief"),
+                                # A foreign id of another kind: no skill of A can be made over HTTP here
+                                # (tests/compounding/test_skills.py checks a real one).
+                                ("/v1/agent/skills", "brief")):
                 if template.startswith(prefix):
                     return ids[key]
             raise AssertionError(f"no foreign id for {template}")
@@ -138,7 +143,8 @@ async def test_foreign_ids_are_404_and_change_nothing(pair: tuple[Workspace, Wor
 
 LISTINGS = {"listObjects": "/v1/objects", "listApiKeys": "/v1/api-keys", "listTasks": "/v1/tasks?include_archived=true",
             "listNotes": "/v1/notes?include_archived=true", "listWebhooks": "/v1/webhooks",
-            "listRelationshipDefinitions": "/v1/relationships", "getInsights": "/v1/insights", "getGraph": "/v1/graph"}
+            "listRelationshipDefinitions": "/v1/relationships", "getInsights": "/v1/insights", "getGraph": "/v1/graph",
+            "listBriefs": "/v1/playbooks", "listAgentSkills": "/v1/agent/skills"}
 
 
 @pytest.mark.parametrize("endpoint", COLLECTION_ROUTES, ids=lambda e: e.operation_id)

@@ -205,13 +205,15 @@ async def search_text(tenant: Tenant, query: str, *, limit: int, only_unindexed:
     return [_item(r, float(r["rank"])) for r in rows]
 
 
-async def items_about(tenant: Tenant, entity_ids: Sequence[int], *, limit: int) -> list[MemoryItem]:
-    """The newest items that mention any of ``entity_ids``."""
+async def items_about(tenant: Tenant, entity_ids: Sequence[int], *, limit: int, source_type: str | None = None
+                      ) -> list[MemoryItem]:
+    """The newest items that mention any of ``entity_ids`` (only those of ``source_type`` when given)."""
     if not entity_ids:
         return []
     rows = await tenant.fetch(
         f"SELECT {_ITEM_COLUMNS} FROM memory_items WHERE workspace_id = $1 AND entity_ids && $2::bigint[] "
-        f"ORDER BY created_at DESC, id DESC LIMIT $3", list(entity_ids), limit)
+        f"AND ($4::text IS NULL OR source_type = $4) ORDER BY created_at DESC, id DESC LIMIT $3",
+        list(entity_ids), limit, source_type)
     return [_item(r) for r in rows]
 
 
@@ -232,6 +234,21 @@ async def mention_counts(tenant: Tenant, entity_ids: Sequence[int]) -> dict[int,
         "WHERE workspace_id = $1 AND entity_ids && $2::bigint[] AND e = ANY($2::bigint[]) GROUP BY e",
         list(entity_ids))
     return {r["entity_id"]: int(r["n"]) for r in rows}
+
+
+async def mentions_since(tenant: Tenant, asks: Sequence[tuple[int, int, datetime]]
+                         ) -> dict[int, tuple[int, datetime, datetime]]:
+    """For each ``(key, entity_id, since)``: how many items naming the entity were made after
+    ``since``, the oldest and the newest's time (keys with none are left out)."""
+    if not asks:
+        return {}
+    rows = await tenant.fetch(
+        "SELECT a.key, count(*) AS n, min(m.created_at) AS oldest, max(m.created_at) AS newest "
+        "FROM unnest($2::bigint[], $3::bigint[], $4::timestamptz[]) AS a(key, entity_id, since) "
+        "JOIN memory_items m ON m.workspace_id = $1 AND m.entity_ids @> ARRAY[a.entity_id] "
+        "AND m.created_at > a.since GROUP BY a.key",
+        [a[0] for a in asks], [a[1] for a in asks], [a[2] for a in asks])
+    return {r["key"]: (int(r["n"]), r["oldest"], r["newest"]) for r in rows}
 
 
 @dataclass(frozen=True, slots=True)

@@ -206,11 +206,15 @@ async def delete_relationship(tenant: Tenant, relationship_id: int, record_id: i
     return bool(deleted)
 
 
-async def relationships_of(tenant: Tenant, record_id: int) -> list[RelationshipInstance]:
-    """The record's relationships (as either entity), in creation order."""
+async def relationships_of(tenant: Tenant, record_id: int, *, limit: int | None = None) -> list[RelationshipInstance]:
+    """The record's relationships (as either entity), in creation order (the first ``limit``)."""
+    params = Params()
+    record = params.add(record_id)
+    cap = f" LIMIT {params.add(limit)}" if limit is not None else ""
     rows = await tenant.fetch(
         f"SELECT {_RELATIONSHIP_COLUMNS} FROM relationships WHERE workspace_id = $1 "
-        f"AND (entity_1_id = $2 OR entity_2_id = $2) ORDER BY {order_by(tenant.workspace_id, 'id')}", record_id)
+        f"AND (entity_1_id = {record} OR entity_2_id = {record}) ORDER BY {order_by(tenant.workspace_id, 'id')}{cap}",
+        *params.values)
     return [_to_relationship(r) for r in rows]
 
 

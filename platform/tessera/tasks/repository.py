@@ -122,6 +122,19 @@ async def archive_task(tenant: Tenant, task_id: int, now: datetime) -> None:
                        task_id, now)
 
 
+async def open_tasks_of(tenant: Tenant, record_id: int, *, limit: int) -> list[Task]:
+    """The record's newest ``limit`` open tasks (neither completed nor archived), without the
+    count ``list_tasks`` makes."""
+    params = Params()
+    newest = order_by(tenant.workspace_id, "t.id", newest_first=True)
+    rows = await tenant.fetch(
+        f"SELECT {_COLUMNS} FROM task_entities te JOIN tasks t ON t.workspace_id = te.workspace_id "
+        f"AND t.id = te.task_id WHERE te.workspace_id = $1 AND te.record_id = {params.add(record_id)} "
+        f"AND NOT t.is_completed AND t.archived_at IS NULL ORDER BY {newest} LIMIT {params.add(limit)}",
+        *params.values)
+    return [_task(r) for r in rows]
+
+
 async def list_tasks(tenant: Tenant, where: TaskFilter, *, limit: int, offset: int) -> tuple[list[Task], int]:
     """A page of the matching tasks, newest first, and how many match (up to ``COUNT_CAP``)."""
     params = Params()

@@ -1,6 +1,7 @@
 """SQLAlchemy Core table metadata, grouped by domain. Migrations create these tables; a test
 asserts the migrated database and this metadata agree."""
 
+from tessera.db.tables.briefs import agent_skills, brief_refreshes, brief_versions, briefs
 from tessera.db.tables.compounding import playbook_rules
 from tessera.db.tables.context import (
     ai_list_jobs,
@@ -32,6 +33,7 @@ from tessera.db.tables.registry import (
 from tessera.db.tables.transfer import export_chunks, exports, import_chunks, import_errors, imports
 
 __all__ = [
+    "agent_skills",
     "ai_list_jobs",
     "api_keys",
     "artifact_entities",
@@ -39,6 +41,9 @@ __all__ = [
     "ask_sessions",
     "attribute_definitions",
     "attribute_history",
+    "brief_refreshes",
+    "brief_versions",
+    "briefs",
     "erasure_receipts",
     "export_chunks",
     "exports",
