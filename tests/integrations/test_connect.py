@@ -6,6 +6,7 @@ import logging
 from urllib.parse import parse_qs, urlparse
 
 import asyncpg
+import httpx
 import pytest
 
 from tests.conftest import FakeClock, Workspace, WorkspaceFactory
@@ -17,9 +18,9 @@ SPEC_PAIRS = {("email", "google"), ("calendar", "google"), ("email", "microsoft"
               ("messaging", "slack"), ("crm", "attio"), ("crm", "hubspot"), ("crm", "salesforce")}
 
 
-def _error(response: object, status: int) -> str:
-    assert getattr(response, "status_code") == status, getattr(response, "text")
-    body = getattr(response, "json")()
+def _error(response: httpx.Response, status: int) -> str:
+    assert response.status_code == status, response.text
+    body = response.json()
     assert body["code"] == status and isinstance(body["message"], str)
     message: str = body["message"]
     return message
@@ -198,7 +199,8 @@ async def test_no_token_in_responses_or_logs(ws: Workspace, fake_google: FakeGoo
         texts.append(status.text)
         texts.append((await ws.get("/v1/integrations")).text)
         texts.append((await ws.delete(f"/v1/integrations/connections/{status.json()['connection_id']}")).text)
-    secrets = [CLIENT_SECRET, *(g.refresh_token for g in fake_google.grants.values() if g.account == "secret@mail.test")]
+    mine = "secret@mail.test"
+    secrets = [CLIENT_SECRET, *(g.refresh_token for g in fake_google.grants.values() if g.account == mine)]
     secrets += [c for c, v in fake_google.codes.items() if v["account"] == "secret@mail.test"]
     secrets += [token for account, token in fake_google.issued if account == "secret@mail.test"]
     verifiers = [f["code_verifier"] for f in fake_google.token_calls if f.get("code") in secrets]
