@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import asyncpg
@@ -94,13 +95,18 @@ async def test_connect_flow_pending_then_connected(ws: Workspace, fake_google: F
     assert await connect(ws, fake_google, "flow@mail.test") == status["connection_id"]
 
 
-async def test_expired_connect_id_answers_410_and_its_state_400(ws: Workspace, fake_clock: FakeClock) -> None:
+async def test_expired_connect_id_answers_410_and_its_state_400(app: Any, ws: Workspace,
+                                                                 fake_clock: FakeClock) -> None:
     started = await start(ws)
     redirect = await authorize(started["auth_url"], "late@mail.test")
     fake_clock.advance(601)
     message = _error(await ws.get(f"/v1/integrations/connect/{started['connect_id']}/status"), 410)
     assert "expired" in message
-    assert "state" in _error(await callback(ws, redirect), 400)
+    # from an address of its own: the failure it counts is stamped 10 minutes ahead of the clock
+    # the other tests see once this one rewinds it
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.30", 4000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://tessera.test") as browser:
+        assert "state" in _error(await browser.get(redirect), 400)
 
 
 async def test_bad_and_reused_states_answer_400(ws: Workspace, fake_google: FakeGoogle) -> None:
@@ -208,3 +214,15 @@ async def test_no_token_in_responses_or_logs(ws: Workspace, fake_google: FakeGoo
     for secret in [*secrets, *verifiers]:
         assert secret not in caplog.text
         assert all(secret not in text for text in texts)
+
+
+async def test_an_address_that_keeps_sending_bad_states_gets_429(app: Any, ws: Workspace,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    state = app.state.tessera
+    monkeypatch.setattr(state, "settings", state.settings.model_copy(update={"auth_failures_per_ip_per_minute": 3}))
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.21", 4000))
+    path = "/api/developers/v1/integrations/oauth/callback"
+    async with httpx.AsyncClient(transport=transport, base_url="http://tessera.test") as attacker:
+        statuses = [(await attacker.get(path, params={"code": "x", "state": f"{ws.id}.{'B' * 43}"})).status_code
+                    for _ in range(5)]
+    assert statuses[:3] == [400] * 3 and set(statuses[3:]) == {429}

@@ -81,6 +81,7 @@ async def oauth_callback(request: Request) -> Response:
     params = request.query_params
     parsed = providers.parse_state(params.get("state", ""))
     if parsed is None:
+        await _count_failure(request, state)
         raise BadRequest("The connection failed: unknown, already used or expired state")
     workspace_id, value = parsed
     changes = Changes(state.ids, Stamp(Actor("integration_connect", ""), utcnow(state.clock)))
@@ -89,8 +90,22 @@ async def oauth_callback(request: Request) -> Response:
         outcome = await IntegrationService(tenant, changes, state.settings).complete(
             http, state=value, code=params.get("code"), error=params.get("error"))
     if outcome.problem is not None:  # the flow is marked failed (committed): its state is used
+        if outcome.unknown_state:
+            await _count_failure(request, state)
         raise BadRequest(f"The connection failed: {outcome.problem}")
     return HTMLResponse(_CONNECTED_PAGE, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
+
+async def _count_failure(request: Request, state: AppState) -> None:
+    """A callback with a state that is none of ours counts against the caller's address like a
+    failed authentication (the same bucket and limit); past it the answer is 429."""
+    client = request.client.host if request.client is not None else "unknown"
+    decision = await state.redis.rate_limit(f"authfail:{client}", limit=state.settings.auth_failures_per_ip_per_minute,
+                                            period_s=60.0, now_s=state.clock())
+    if decision is not None and not decision.allowed:
+        retry_after = max(1, math.ceil(decision.retry_after_ms / 1000))
+        raise TooManyRequests(f"Too many failed attempts from this address; retry in {retry_after} s",
+                              retry_after=retry_after)
 
 
 def callback_routes(prefix: str) -> list[Route]:

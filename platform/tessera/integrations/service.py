@@ -54,6 +54,8 @@ class Outcome:
 
     connection_id: int | None
     problem: str | None
+    unknown_state: bool = False
+    """No pending flow had this state (forged, reused or expired)."""
 
 
 def check_pair(type_: str, provider: str) -> Integration:
@@ -132,7 +134,7 @@ class IntegrationService:
         tokens sealed. Every outcome is written (a refused flow is marked failed, its state used)."""
         flow = await repository.take_state(self.tenant, providers.token_hash(state), self.now)
         if flow is None:
-            return Outcome(None, "unknown, already used or expired state")
+            return Outcome(None, "unknown, already used or expired state", unknown_state=True)
         integration = providers.find_integration(flow.type, flow.provider)
         assert integration is not None
         problem: str | None = None
