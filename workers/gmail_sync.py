@@ -240,7 +240,8 @@ async def schedule_syncs(ctx: dict[str, Any]) -> int:
     minutes = worker.settings.gmail_sync_interval_minutes
     async with worker.engine.begin() as conn:
         rows = (await conn.execute(text(
-            "UPDATE integration_syncs AS s SET status = 'pending', attempts = 0, error = NULL, updated_at = now() "
+            "UPDATE integration_syncs AS s SET status = 'pending', attempts = 0, error = NULL, run_seen = 0, "
+            "run_imported = 0, updated_at = now() "
             "FROM integration_connections AS c WHERE c.workspace_id = s.workspace_id AND c.id = s.id "
             "AND s.workspace_id IS NOT NULL AND c.status = 'active' AND c.type = 'email' AND c.provider = 'google' "
             "AND s.status IN ('completed', 'failed') "

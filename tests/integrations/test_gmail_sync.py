@@ -142,3 +142,26 @@ async def test_only_gmail_syncs(ws: Workspace, fake_google: FakeGoogle) -> None:
     assert answer.status_code == 400 and "Gmail" in answer.json()["message"]
     found = await connection(ws, connection_id)
     assert found is not None and found["identifier"] == "cal@mail.test" and "sync" not in found
+
+
+async def test_a_run_stops_at_its_budget_and_the_next_goes_on(ws: Workspace, fake_google: FakeGoogle, worker: Any,
+                                                              db: asyncpg.Connection,
+                                                              monkeypatch: Any) -> None:
+    import dataclasses
+
+    from workers.deps import DEPS_KEY
+
+    account = "budget@mail.test"
+    for n in range(5):
+        fake_google.add_message(account, _message(n, account, minutes_ago=20 - n))
+    current = worker.ctx[DEPS_KEY]
+    small = current.settings.model_copy(update={"gmail_sync_max_messages_per_run": 2, "gmail_sync_page_size": 2})
+    monkeypatch.setitem(worker.ctx, DEPS_KEY, dataclasses.replace(current, settings=small))
+    connection_id = await connect(ws, fake_google, account)
+    runs = [(await wait_synced(ws, connection_id))["sync"]]
+    for _ in range(3):
+        runs.append((await _sync(ws, connection_id))["sync"])
+    assert [r["last_run"]["messages_imported"] for r in runs] == [2, 2, 1, 0]
+    assert [r["last_run"]["messages_seen"] for r in runs][:3] == [2, 2, 1]  # the 4th sees the overlap minute
+    assert [r["messages_synced"] for r in runs] == [2, 4, 5, 5]
+    assert sorted(r["message_id"] for r in await _artifacts(db, ws, account)) == [f"budget-{n}" for n in range(5)]

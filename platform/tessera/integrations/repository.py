@@ -172,13 +172,15 @@ async def mark_error(tenant: Tenant, connection_id: int, error: str, now: dateti
 
 
 async def request_sync(tenant: Tenant, connection_id: int, now: datetime) -> bool:
-    """Queue a sync of the connection (a row, the job's state). False when one is already queued
-    or running (it will see the new mail anyway)."""
+    """Queue a sync of the connection (a row, the job's state; a new run counts from zero, and goes
+    on from the page the last one stopped at, if it stopped early). False when one is already
+    queued or running (it will see the new mail anyway)."""
     params = Params()
     rows = await tenant.fetch(
         f"INSERT INTO integration_syncs (workspace_id, id, status, created_at, updated_at) VALUES "
         f"($1, {params.add(connection_id)}, 'pending', {params.add(now)}, {params.add(now)}) "
         "ON CONFLICT (workspace_id, id) DO UPDATE SET status = 'pending', attempts = 0, error = NULL, "
+        "run_seen = 0, run_imported = 0, "
         "updated_at = EXCLUDED.updated_at WHERE integration_syncs.status IN ('completed', 'failed') "
         "RETURNING id", *params.values)
     return bool(rows)
