@@ -194,7 +194,11 @@ async def _run(worker: WorkerDeps, http: httpx.AsyncClient, workspace_id: int, c
             if message_id in known:
                 continue
             message = await session.get(f"/gmail/v1/users/me/messages/{message_id}", {"format": "full"})
-            mail = gmail.parse_message(message) if isinstance(message, dict) else None
+            try:
+                mail = gmail.parse_message(message) if isinstance(message, dict) else None
+            except (ValueError, TypeError, LookupError, AttributeError):  # one unreadable message
+                log.warning("gmail_message_unreadable", connection_id=connection_id, message_id=message_id[:64])
+                mail = None
             if mail is not None:
                 mails.append(mail)
                 if isinstance(message, dict) and isinstance(message.get("historyId"), str):

@@ -114,3 +114,12 @@ def test_gmail_html_only_raw_and_empty_messages() -> None:
 def test_list_query() -> None:
     assert gmail.list_query(after_ms=1_000_000_000, extra="") == "after:999940"
     assert gmail.list_query(after_ms=0, extra=" -category:promotions ") == "after:0 -category:promotions"
+
+
+def test_gmail_limits_and_unreadable_bodies() -> None:
+    many = ", ".join(f"p{n}@x.test" for n in range(1000))
+    mail = gmail.parse_message({"id": "w", "payload": {"mimeType": "text/plain", "headers": [
+        {"name": "To", "value": many}], "body": {"data": _b64("hi")}}})
+    assert mail is not None and len(mail.headers["To"]) == gmail.MAX_HEADER_CHARS
+    with pytest.raises(ValueError):
+        gmail.parse_message({"id": "bad", "payload": {"mimeType": "text/plain", "body": {"data": "a"}}})

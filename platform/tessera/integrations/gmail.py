@@ -17,6 +17,8 @@ from typing import Any
 
 MAX_BODY_CHARS = 20_000
 """A longer body is cut (quoted history, signatures and legal footers add little but cost extraction)."""
+MAX_HEADER_CHARS = 2_000
+"""A longer header (a To of a thousand addresses) is cut: the artifact stays under its 100,000 characters."""
 _HEADERS = ("Subject", "From", "To", "Cc", "Date")
 _TAGS = re.compile(r"<(script|style)[^>]*>.*?</\1>|<[^>]+>", re.S | re.I)
 _BLANKS = re.compile(r"\n{3,}")
@@ -67,7 +69,8 @@ def _from_raw(raw: str) -> tuple[dict[str, str], str]:
 
 
 def parse_message(message: dict[str, Any]) -> Email | None:
-    """A Gmail ``Message`` resource as an ``Email``; None when it has no id."""
+    """A Gmail ``Message`` resource as an ``Email``; None when it has no id. Raises ``ValueError``
+    for a body that is not base64url (the caller skips the message)."""
     message_id = message.get("id")
     if not isinstance(message_id, str) or not message_id:
         return None
@@ -91,7 +94,7 @@ def parse_message(message: dict[str, Any]) -> Email | None:
         snippet = message.get("snippet")
         body = html.unescape(snippet) if isinstance(snippet, str) else ""
     body = _BLANKS.sub("\n\n", body.replace("\r\n", "\n")).strip()
-    return Email(message_id, internal, headers, body[:MAX_BODY_CHARS])
+    return Email(message_id, internal, {k: v[:MAX_HEADER_CHARS] for k, v in headers.items()}, body[:MAX_BODY_CHARS])
 
 
 def artifact_text(mail: Email) -> str:
