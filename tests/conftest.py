@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,7 +63,19 @@ def _recreate_database(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def settings() -> Settings:
+def fake_google() -> Iterator[Any]:
+    """A fake Google (OAuth and Gmail) on loopback, which the session's settings point the Google
+    integration at (tests/fake_google.py)."""
+    from tests.fake_google import serve_fake_google
+
+    with serve_fake_google() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def settings(fake_google: Any) -> Settings:
+    from tests.fake_google import google_settings
+
     urls = _test_urls()
     os.environ.update(urls)
     _recreate_database(urls["DATABASE_URL"])
@@ -72,7 +84,8 @@ def settings() -> Settings:
                              meili_index_prefix=f"tessera_test_{os.getpid()}",
                              webhook_allow_hosts="127.0.0.1",
                              # many tests send bad keys on purpose; the limit has its own test
-                             auth_failures_per_ip_per_minute=1_000_000)
+                             auth_failures_per_ip_per_minute=1_000_000,
+                             **google_settings(fake_google))
     from tessera.migrate import upgrade
 
     upgrade(test_settings)

@@ -1,5 +1,5 @@
 """The life of a job row, the same for every kind of job that is a row in PostgreSQL: artifacts
-(context extraction), AI list jobs, imports and exports.
+(context extraction), AI list jobs, imports, exports and integration syncs.
 
 The row is the job; its arq queue entry only nudges a worker (Redis keeps nothing on disk). A run
 goes through these steps, all here, parameterised by its ``JobKind``:
@@ -61,7 +61,8 @@ AI_LIST = JobKind("ai_list_jobs", "process_list_job", "list")
 IMPORT = JobKind("imports", "process_import", "import")
 EXPORT = JobKind("exports", "process_export", "export")
 BRIEF_REFRESH = JobKind("brief_refreshes", "refresh_briefs", "briefs")
-JOB_KINDS = (ARTIFACT, AI_LIST, IMPORT, EXPORT, BRIEF_REFRESH)
+INTEGRATION_SYNC = JobKind("integration_syncs", "sync_integration", "integration_sync")
+JOB_KINDS = (ARTIFACT, AI_LIST, IMPORT, EXPORT, BRIEF_REFRESH, INTEGRATION_SYNC)
 
 
 def _table(kind: JobKind) -> str:

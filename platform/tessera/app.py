@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from tessera.http.endpoint import build_routes
 from tessera.http.errors import EXCEPTION_HANDLERS
 from tessera.http.middleware import RequestMiddleware
 from tessera.http.openapi import build_openapi
+from tessera.integrations.endpoints import callback_routes
 from tessera.jsonio import dump_json
 from tessera.keys.authentication import Authenticator
 from tessera.logs import configure_logging
@@ -27,7 +29,7 @@ from tessera.plugins import Plugin
 from tessera.records.admission import QueryGate
 from tessera.redis_client import RedisClient
 from tessera.registry.cache import SchemaCache
-from tessera.routes import API_PREFIX, ENDPOINTS
+from tessera.routes import API_PREFIX, ENDPOINTS, SLASH_ALIASES
 from tessera.settings import Settings
 
 VERSION = "0.1.0"
@@ -78,7 +80,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
             await engine.dispose()
 
     app = Starlette(
-        routes=[*discovery_routes(), *build_routes(ENDPOINTS, API_PREFIX)],
+        routes=[*discovery_routes(), *callback_routes(API_PREFIX), *build_routes(ENDPOINTS, API_PREFIX),
+                *build_routes([dataclasses.replace(e, path=e.path + "/") for e in ENDPOINTS
+                               if e.path in SLASH_ALIASES], API_PREFIX)],
         middleware=[Middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes,
                                upload_max_bytes=settings.import_max_bytes, upload_paths=UPLOAD_PATHS)],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -9,6 +9,8 @@ from tessera.context import models as ctx_models
 from tessera.fulltext import endpoints as fulltext
 from tessera.fulltext import models as search_models
 from tessera.http.endpoint import Endpoint
+from tessera.integrations import endpoints as integrations
+from tessera.integrations import models as integration_models
 from tessera.keys import endpoints as keys
 from tessera.keys import models as key_models
 from tessera.notes import endpoints as notes
@@ -27,6 +29,9 @@ from tessera.webhooks import endpoints as webhooks
 from tessera.webhooks import models as hook_models
 
 API_PREFIX = "/api/developers"
+SLASH_ALIASES = frozenset({"/v1/integrations"})
+"""Paths also served with a trailing slash (the vendor's client lists integrations at
+``/v1/integrations/``)."""
 
 ENDPOINTS: list[Endpoint] = [
     # Schema: objects
@@ -246,6 +251,21 @@ ENDPOINTS: list[Endpoint] = [
              "Get an agent skill with its markdown", "Agent skills", response=brief_models.SkillResponse),
     Endpoint("GET", "/v1/agent/skills/{id}/download", briefs.download_skill, "playbook.read", "downloadAgentSkill",
              "Download an agent skill as markdown with YAML frontmatter", "Agent skills", media=("text/markdown",)),
+    # Integrations (the OAuth callback is public: tessera.integrations.endpoints.callback_routes)
+    Endpoint("GET", "/v1/integrations", integrations.list_integrations, "integration.read", "listIntegrations",
+             "List integrations and their connections", "Integrations",
+             response=integration_models.IntegrationListResponse),
+    Endpoint("POST", "/v1/integrations/{type}/{provider}/connect", integrations.start_connect, "integration.write",
+             "startIntegrationConnect", "Start an OAuth connection (authorization code with PKCE)", "Integrations",
+             response=integration_models.ConnectResponse),
+    Endpoint("GET", "/v1/integrations/connect/{connect_id}/status", integrations.connect_status,
+             "integration.read", "getConnectStatus", "Poll an OAuth connection until it is connected",
+             "Integrations", response=integration_models.ConnectStatusResponse),
+    Endpoint("DELETE", "/v1/integrations/connections/{connection_id}", integrations.disconnect,
+             "integration.write", "disconnectIntegration", "Revoke and delete a connection", "Integrations"),
+    Endpoint("POST", "/v1/integrations/connections/{connection_id}/sync", integrations.sync_connection,
+             "integration.write", "syncIntegration", "Sync a connection now (beyond the spec; Gmail)",
+             "Integrations", response=integration_models.SyncStartedResponse),
     # Key management (beyond the seed)
     Endpoint("GET", "/v1/api-keys", keys.list_keys, "api_key.read", "listApiKeys",
              "List API keys", "API keys", response=key_models.ApiKeyListResponse),

@@ -127,6 +127,55 @@ class Settings(BaseSettings):
     webhook_max_sends_per_subscription: int = Field(default=8, ge=1)
     """Of those, how many may go to one subscription: a stuck receiver holds at most this many."""
 
+    # Integrations (docs/integrations.md): a provider is available once its client id and secret
+    # are set. The URLs default to the provider's own (``tessera.integrations.providers``); they are
+    # settings so a deployment (or a test) can point them elsewhere.
+    integrations_redirect_uri: str = ""
+    """The OAuth callback URL registered with every provider (default: PUBLIC_BASE_URL, else
+    http://HOST:PORT, + /api/developers/v1/integrations/oauth/callback)."""
+    integrations_http_timeout_seconds: float = Field(default=15.0, gt=0)
+    google_client_id: str = ""
+    google_client_secret: SecretStr = SecretStr("")
+    google_authorize_url: str = ""
+    google_token_url: str = ""
+    google_revoke_url: str = ""
+    google_api_base_url: str = ""
+    """Gmail API base (default https://gmail.googleapis.com)."""
+    microsoft_client_id: str = ""
+    microsoft_client_secret: SecretStr = SecretStr("")
+    microsoft_authorize_url: str = ""
+    microsoft_token_url: str = ""
+    microsoft_revoke_url: str = ""
+    slack_client_id: str = ""
+    slack_client_secret: SecretStr = SecretStr("")
+    slack_authorize_url: str = ""
+    slack_token_url: str = ""
+    slack_revoke_url: str = ""
+    attio_client_id: str = ""
+    attio_client_secret: SecretStr = SecretStr("")
+    attio_authorize_url: str = ""
+    attio_token_url: str = ""
+    attio_revoke_url: str = ""
+    hubspot_client_id: str = ""
+    hubspot_client_secret: SecretStr = SecretStr("")
+    hubspot_authorize_url: str = ""
+    hubspot_token_url: str = ""
+    hubspot_revoke_url: str = ""
+    salesforce_client_id: str = ""
+    salesforce_client_secret: SecretStr = SecretStr("")
+    salesforce_authorize_url: str = ""
+    salesforce_token_url: str = ""
+    salesforce_revoke_url: str = ""
+    gmail_sync_interval_minutes: int = Field(default=15, ge=1)
+    """Every connected Gmail account is synced this often (and once right after it connects)."""
+    gmail_sync_max_messages_per_run: int = Field(default=500, ge=1, le=10_000)
+    """Messages one sync run imports at most; the next run continues where it stopped."""
+    gmail_sync_page_size: int = Field(default=100, ge=1, le=500)
+    gmail_sync_query: str = ""
+    """A Gmail search query every sync adds (e.g. ``-category:promotions``)."""
+    gmail_sync_initial_days: int = Field(default=30, ge=1)
+    """The first sync of an account imports the messages of the last this many days."""
+
     @field_validator("database_url")
     @classmethod
     def _plain_postgres_url(cls, value: str) -> str:

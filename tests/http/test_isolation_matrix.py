@@ -14,7 +14,9 @@ from tessera.routes import ENDPOINTS
 from tests.conftest import Workspace, WorkspaceFactory
 
 PARAM = re.compile(r"{([^}]+)}")
-SELF_SCOPED = {"deleteWorkspace"}  # acts on the caller's own workspace: there is no foreign id to pass
+SELF_SCOPED = {"deleteWorkspace", "startIntegrationConnect"}
+"""Act on the caller's own workspace (the connect path names a type and a provider, not an id):
+there is no foreign id to pass."""
 # A live event stream cannot be read through the in-process transport; tests/context/test_stream.py
 # asserts that another workspace's stream receives nothing.
 STREAMED = {"streamInsights"}
@@ -68,8 +70,20 @@ async def _resources(a: Workspace, b: Workspace) -> dict[str, str]:
     ids["import"] = upload.json()["id"]
     ids["brief"] = (await a.post("/v1/playbooks/compile", {"context_id": record["id"]})).json()["id"]
     ids["context_id"] = record["id"]
+    ids["connect_id"], ids["connection_id"] = await _connected(a)
     ids["b_record"] = (await b.post("/v1/objects/person", {"attributes": {"name": "B Person"}})).json()["id"]
     return ids
+
+
+async def _connected(a: Workspace) -> tuple[str, str]:
+    """A Google Calendar connection of A (through the fake Google; calendars do not sync, so the
+    session worker leaves it as it is)."""
+    from tests.integrations.helpers import authorize, callback, start
+
+    started = await start(a, "calendar", "google")
+    assert (await callback(a, await authorize(started["auth_url"], "matrix@mail.test"))).status_code == 200
+    status = (await a.get(f"/v1/integrations/connect/{started['connect_id']}/status")).json()
+    return started["connect_id"], str(status["connection_id"])
 
 
 def _path(template: str, ids: dict[str, str]) -> str:
@@ -109,11 +123,12 @@ async def _snapshot(a: Workspace, ids: dict[str, str]) -> list[Any]:
     paths = [f"/v1/objects/{ids['slug']}", f"/v1/records/{ids['record_id']}", f"/v1/lists/{ids['list']}",
              "/v1/relationships", f"/v1/tasks/{ids['task_id']}", f"/v1/notes/{ids['note_id']}",
              f"/v1/webhooks/{ids['webhook']}", f"/v1/api-keys/{ids['api_key']}",
-             f"/v1/records/{ids['record_id']}/relationships"]
+             f"/v1/records/{ids['record_id']}/relationships", "/v1/integrations",
+             f"/v1/integrations/connect/{ids['connect_id']}/status"]
     return [(await a.get(p)).json() for p in paths]
 
 
-PARAM_ROUTES = [e for e in ENDPOINTS if PARAM.search(e.path)]
+PARAM_ROUTES = [e for e in ENDPOINTS if PARAM.search(e.path) and e.operation_id not in SELF_SCOPED]
 COLLECTION_ROUTES = [e for e in ENDPOINTS if not PARAM.search(e.path)
                      and e.operation_id not in SELF_SCOPED | STREAMED]
 
@@ -144,7 +159,8 @@ async def test_foreign_ids_are_404_and_change_nothing(pair: tuple[Workspace, Wor
 LISTINGS = {"listObjects": "/v1/objects", "listApiKeys": "/v1/api-keys", "listTasks": "/v1/tasks?include_archived=true",
             "listNotes": "/v1/notes?include_archived=true", "listWebhooks": "/v1/webhooks",
             "listRelationshipDefinitions": "/v1/relationships", "getInsights": "/v1/insights", "getGraph": "/v1/graph",
-            "listBriefs": "/v1/playbooks", "listAgentSkills": "/v1/agent/skills"}
+            "listBriefs": "/v1/playbooks", "listAgentSkills": "/v1/agent/skills",
+            "listIntegrations": "/v1/integrations"}
 
 
 @pytest.mark.parametrize("endpoint", COLLECTION_ROUTES, ids=lambda e: e.operation_id)

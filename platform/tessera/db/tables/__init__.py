@@ -13,6 +13,12 @@ from tessera.db.tables.context import (
     webhooks,
 )
 from tessera.db.tables.core import api_keys, erasure_receipts, idempotency_keys, metadata, workspaces
+from tessera.db.tables.integrations import (
+    integration_connections,
+    integration_connects,
+    integration_messages,
+    integration_syncs,
+)
 from tessera.db.tables.records import (
     attribute_history,
     notes,
@@ -52,6 +58,10 @@ __all__ = [
     "import_errors",
     "imports",
     "insights",
+    "integration_connections",
+    "integration_connects",
+    "integration_messages",
+    "integration_syncs",
     "metadata",
     "notes",
     "object_definitions",
