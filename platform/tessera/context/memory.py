@@ -19,6 +19,7 @@ from typing import Final
 import asyncpg
 
 from tessera.changes import MEMORY, Changes, DomainEvent, EventRows
+from tessera.db.sql import WORKSPACE, Params
 from tessera.db.tenant import Tenant
 
 WINDOW: Final = 2
@@ -102,12 +103,15 @@ async def remember(tenant: Tenant, changes: Changes, source_type: str, source_id
     await tenant.fetch("DELETE FROM memory_items WHERE workspace_id = $1 AND source_type = $2 AND source_id = $3",
                        source_type, source_id)
     if passages:
+        params = Params()
+        fixed = (f"{params.add(source_type)}, {params.add(source_id)}, p, s, e, {params.add(context)}, c, "
+                 f"{params.add(list(entity_ids), 'bigint[]')}, {params.add(created_at)}")
+        rows = params.unnest([([p.position for p in passages], "int"), ([p.start for p in passages], "int"),
+                              ([p.end for p in passages], "int"), ([p.content for p in passages], "text")])
         await tenant.fetch(
             "INSERT INTO memory_items (workspace_id, source_type, source_id, position, start_offset, end_offset, "
-            "context, content, entity_ids, created_at) SELECT $1, $2, $3, p, s, e, $4, c, $5::bigint[], $6 "
-            "FROM unnest($7::int[], $8::int[], $9::int[], $10::text[]) AS t(p, s, e, c)",
-            source_type, source_id, context, list(entity_ids), created_at, [p.position for p in passages],
-            [p.start for p in passages], [p.end for p in passages], [p.content for p in passages])
+            f"context, content, entity_ids, created_at) SELECT {WORKSPACE}, {fixed} FROM {rows} AS t(p, s, e, c)",
+            *params.values)
     changes.add(MemoryChanged(source_type, source_id), webhooks=False)
     return len(passages)
 

@@ -10,7 +10,7 @@ import asyncpg
 
 from tessera.changes import Actor
 from tessera.db.id_order import creation_page, order_by
-from tessera.db.sql import Params
+from tessera.db.sql import WORKSPACE, Params
 from tessera.db.tenant import Tenant
 
 _COLUMNS = ("t.id, t.title, t.description, t.priority, t.due_date, t.is_completed, t.completed_at, t.assignee_ids, "
@@ -93,10 +93,13 @@ async def get_task(tenant: Tenant, task_id: int, *, lock: bool = False) -> Task 
 
 async def insert_task(tenant: Tenant, task_id: int, *, title: str, description: str, priority: str,
                       due_date: datetime | None, assignee_ids: list[str], actor: Actor, now: datetime) -> None:
+    params = Params()
+    values = [params.add(v) for v in (task_id, title, description, priority, due_date, assignee_ids, actor.name,
+                                      actor.id, now)]
     await tenant.fetch(
         "INSERT INTO tasks (workspace_id, id, title, description, priority, due_date, assignee_ids, created_by, "
-        "created_by_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-        task_id, title, description, priority, due_date, assignee_ids, actor.name, actor.id, now)
+        f"created_by_id, created_at, updated_at) VALUES ({WORKSPACE}, {', '.join(values)}, {values[-1]})",
+        *params.values)
 
 
 async def link_records(tenant: Tenant, task_id: int, record_ids: list[int]) -> None:

@@ -17,6 +17,7 @@ from schema_registry.definitions import AttributeTypeName, ObjectDefinition, Obj
 from tessera.changes import Actor, Changes, Stamp
 from tessera.clock import Clock
 from tessera.db.ids import IdAllocator
+from tessera.db.sql import WORKSPACE, Params
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest
 from tessera.records.repository import get_record
@@ -245,13 +246,16 @@ class Restorer:
         async with self.db.begin() as conn:
             tenant = Tenant(conn, self.workspace.workspace_id)
             (task_id,) = await self.ids.take(conn, 1)
+            params = Params()
+            values = [params.add(v) for v in (
+                task_id, line.text("title"), line.text("description"), line.text("priority"), _when(line, "due_date"),
+                line.flag("is_completed"), _when(line, "completed_at"), line.texts("assignee_ids"))]
+            created, archived = params.add(_when(line, "created_at")), params.add(_when(line, "archived_at"))
             await tenant.fetch(
                 "INSERT INTO tasks (workspace_id, id, title, description, priority, due_date, is_completed, "
                 "completed_at, assignee_ids, created_by, created_by_id, created_at, updated_at, archived_at) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'restore', '', $10, $10, $11)",
-                task_id, line.text("title"), line.text("description"), line.text("priority"), _when(line, "due_date"),
-                line.flag("is_completed"), _when(line, "completed_at"), line.texts("assignee_ids"),
-                _when(line, "created_at"), _when(line, "archived_at"))
+                f"VALUES ({WORKSPACE}, {', '.join(values)}, 'restore', '', {created}, {created}, {archived})",
+                *params.values)
             entities = [int(self.mapping[e]) for e in line.texts("entity_ids") if e in self.mapping]
             if entities:
                 await tenant.fetch("INSERT INTO task_entities (workspace_id, task_id, record_id) "
