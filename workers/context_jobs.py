@@ -25,6 +25,7 @@ from schema_registry.workspace import WorkspaceSchema
 from tessera.changes import Actor, Changes, Stamp
 from tessera.context import memory
 from tessera.db.ids import IdAllocator
+from tessera.db.sql import Params
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest, Conflict, NotFound
 from tessera.records.repository import RecordRow, find_by_unique
@@ -259,21 +260,26 @@ async def apply_extraction(tenant: Tenant, schemas: SchemaCache, ids: IdAllocato
             if definition_id is None:
                 definition_id = await _works_at(registry, await schemas.for_write(tenant), company, person)
             (rel_id,) = await ids.take(tenant.conn, 1)
+            params = Params()
+            relationship, definition = params.add(rel_id), params.add(definition_id)
+            ends = ", ".join(params.add(v) for v in (target.id, resolved.people[index].id, now))
             created = await tenant.fetch(
                 "INSERT INTO relationships (workspace_id, id, definition_id, type, entity_1_id, entity_2_id, "
-                "created_at) VALUES ($1, $2, $3, 'many_to_many', $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id",
-                rel_id, definition_id, target.id, resolved.people[index].id, now)
+                f"created_at) VALUES ($1, {relationship}, {definition}, 'many_to_many', {ends}) "
+                "ON CONFLICT DO NOTHING RETURNING id", *params.values)
             resolved.relationships += len(created)
     insight_ids: list[int] = []
     for signal in extraction.signals:
         entity_ids = _subject_records(signal.subjects, extraction, resolved)
         key = hashlib.sha256(f"{artifact_id}|{signal.type}|{signal.content}".encode()).hexdigest()
         (insight_id,) = await ids.take(tenant.conn, 1)
+        params = Params()
+        insight = ", ".join(params.add(v) for v in (insight_id, artifact_id, signal.type, signal.content,
+                                                     signal.confidence, entity_ids, key, now))
         inserted = await tenant.fetch(
             "INSERT INTO insights (workspace_id, id, artifact_id, type, content, confidence, entity_ids, dedupe_key, "
-            "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (workspace_id, dedupe_key) DO NOTHING "
-            "RETURNING id", insight_id, artifact_id, signal.type, signal.content, signal.confidence, entity_ids,
-            key, now)
+            f"created_at) VALUES ($1, {insight}) ON CONFLICT (workspace_id, dedupe_key) DO NOTHING RETURNING id",
+            *params.values)
         insight_ids.extend(r["id"] for r in inserted)
         for r in inserted:
             await memory.remember(tenant, changes, "insight", r["id"], signal.content, context=signal.type,
@@ -281,10 +287,13 @@ async def apply_extraction(tenant: Tenant, schemas: SchemaCache, ids: IdAllocato
     touched = sorted({r.id for r in (*resolved.people.values(), *resolved.companies.values())})
     await memory.tag_entities(tenant, changes, "artifact", artifact_id, _names(extraction, resolved))
     if touched:
+        params = Params()
+        artifact, records = params.add(artifact_id), params.add(touched, "bigint[]")
+        new = params.add([e["canonical_entity_id"] for e in resolved.extracted if e["is_new"]], "bigint[]")
         await tenant.fetch(
             "INSERT INTO artifact_entities (workspace_id, artifact_id, record_id, is_new) "
-            "SELECT $1, $2, r, r = ANY($4::bigint[]) FROM unnest($3::bigint[]) AS r ON CONFLICT DO NOTHING",
-            artifact_id, touched, [e["canonical_entity_id"] for e in resolved.extracted if e["is_new"]])
+            f"SELECT $1, {artifact}, r, r = ANY({new}) FROM unnest({records}) AS r ON CONFLICT DO NOTHING",
+            *params.values)
     await changes.flush(tenant)
     result = {"entities_extracted": resolved.extracted, "entities_created": resolved.created,
               "entities_updated": resolved.updated, "relationships_created": resolved.relationships,
@@ -341,18 +350,24 @@ async def process_artifact(ctx: dict[str, Any], workspace_id: int, artifact_id: 
     try:
         async with db.begin() as conn:
             tenant = Tenant(conn, workspace_id)
+            locked = Params()
             current = await tenant.fetchrow(
-                "SELECT status FROM artifacts WHERE workspace_id = $1 AND id = $2 FOR UPDATE", artifact_id)
+                f"SELECT status FROM artifacts WHERE workspace_id = $1 AND id = {locked.add(artifact_id)} FOR UPDATE",
+                *locked.values)
             if current is None or current["status"] == "completed":
                 return "skipped"
             settings = worker.settings
             caps = Caps(settings.context_max_entities_per_artifact, settings.context_max_insights_per_artifact)
             result, insight_ids = await apply_extraction(tenant, worker.schemas_cache, worker.ids, artifact_id,
                                                          extraction, now, caps, told_at=row["created_at"])
+            params = Params()
+            artifact = params.add(artifact_id)
+            read = params.add(orjson.dumps(result).decode(), "jsonb")
+            extracted = params.add(orjson.dumps(extraction_to_json(extraction)).decode(), "jsonb")
+            at = params.add(now)
             await tenant.fetch(
-                "UPDATE artifacts SET status = 'completed', result = $3::jsonb, extraction = $4::jsonb, error = NULL, "
-                "completed_at = $5, updated_at = $5 WHERE workspace_id = $1 AND id = $2", artifact_id,
-                orjson.dumps(result).decode(), orjson.dumps(extraction_to_json(extraction)).decode(), now)
+                f"UPDATE artifacts SET status = 'completed', result = {read}, extraction = {extracted}, error = NULL, "
+                f"completed_at = {at}, updated_at = {at} WHERE workspace_id = $1 AND id = {artifact}", *params.values)
     except Exception as err:  # e.g. the database went away: back to pending, the sweep retries it in seconds
         cause = err.__cause__
         log.warning("context_apply_failed", artifact_id=artifact_id, error_type=type(err).__name__,

@@ -79,10 +79,11 @@ async def process_list_job(ctx: dict[str, Any], workspace_id: int, job_id: int) 
             rows = await get_records(tenant, ids)
             insights: dict[int, list[str]] = {}
             if rows:
+                params = Params()
                 for insight in await tenant.fetch(
                         "SELECT content, entity_ids FROM insights WHERE workspace_id = $1 "
-                        "AND entity_ids && $2::bigint[] ORDER BY created_at DESC, id DESC LIMIT 2000",
-                        [r.id for r in rows]):
+                        f"AND entity_ids && {params.add([r.id for r in rows], 'bigint[]')} "
+                        "ORDER BY created_at DESC, id DESC LIMIT 2000", *params.values):
                     for entity in insight["entity_ids"]:
                         insights.setdefault(entity, []).append(insight["content"])
             candidates = [(r.id, primary_value(obj, r.data), read_attributes(obj, r.data), insights.get(r.id, []))
@@ -92,13 +93,17 @@ async def process_list_job(ctx: dict[str, Any], workspace_id: int, job_id: int) 
             entities = [{"id": str(e.id), "name": by_id[int(e.id)][1], "type": job["object_type"], "reason": e.reason,
                          "highlights": list(e.highlights), "attributes": by_id[int(e.id)][2]} for e in ranked]
             now = datetime.now(UTC)
+            params = Params()
+            this_job = params.add(job_id)
+            told = params.add(explanation)
+            plan = params.add(orjson.dumps({"filter": interpretation.filter,
+                                            "terms": list(interpretation.terms)}).decode(), "jsonb")
+            found = params.add(orjson.dumps({"entities": entities}).decode(), "jsonb")
+            at = params.add(now)
             await tenant.fetch(
-                "UPDATE ai_list_jobs SET status = 'completed', interpretation = $3, plan = $4::jsonb, "
-                "result = $5::jsonb, error = NULL, completed_at = $6, updated_at = $6 "
-                "WHERE workspace_id = $1 AND id = $2 AND status <> 'completed'",
-                job_id, explanation, orjson.dumps({"filter": interpretation.filter,
-                                                   "terms": list(interpretation.terms)}).decode(),
-                orjson.dumps({"entities": entities}).decode(), now)
+                f"UPDATE ai_list_jobs SET status = 'completed', interpretation = {told}, plan = {plan}, "
+                f"result = {found}, error = NULL, completed_at = {at}, updated_at = {at} "
+                f"WHERE workspace_id = $1 AND id = {this_job} AND status <> 'completed'", *params.values)
     except Exception as err:  # report any failure on the job itself
         log.warning("list_job_failed", job_id=job_id, error_type=type(err).__name__)
         await fail(db, AI_LIST, workspace_id, job_id, job["attempts"], err)

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tessera.changes import Actor
+from tessera.db.sql import Params
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest
 from tessera.registry.repository import load_schema
@@ -61,15 +62,21 @@ async def process_import(ctx: dict[str, Any], workspace_id: int, import_id: int)
             keep = done.errors[:max(0, MAX_ERRORS - stored_errors)]
             stored_errors += len(keep)
             if keep:
+                params = Params()
+                owner = params.add(import_id)
+                refused = params.unnest([([e[0] for e in keep], "bigint"), ([e[1] for e in keep], "text"),
+                                         ([e[2][:500] for e in keep], "text")])
                 await tenant.fetch(
                     "INSERT INTO import_errors (workspace_id, import_id, row_number, column_name, message) "
-                    "SELECT $1, $2, * FROM unnest($3::bigint[], $4::text[], $5::text[])", import_id,
-                    [e[0] for e in keep], [e[1] for e in keep], [e[2][:500] for e in keep])
+                    f"SELECT $1, {owner}, * FROM {refused}", *params.values)
+            params = Params()
+            owner = params.add(import_id)
             await tenant.fetch(
-                "UPDATE imports SET processed_rows = processed_rows + $3, created_count = created_count + $4, "
-                "updated_count = updated_count + $5, failed_count = failed_count + $6, updated_at = now() "
-                "WHERE workspace_id = $1 AND id = $2", import_id, done.processed, done.created, done.updated,
-                done.failed)
+                f"UPDATE imports SET processed_rows = processed_rows + {params.add(done.processed)}, "
+                f"created_count = created_count + {params.add(done.created)}, "
+                f"updated_count = updated_count + {params.add(done.updated)}, "
+                f"failed_count = failed_count + {params.add(done.failed)}, updated_at = now() "
+                f"WHERE workspace_id = $1 AND id = {owner}", *params.values)
 
         await run_rows(db, workspace_id, plan, replay(), schemas=worker.schemas_cache, ids=worker.ids,
                        actor=Actor("import", str(import_id)), now=lambda: datetime.now(UTC),

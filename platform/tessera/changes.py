@@ -129,6 +129,22 @@ class EventRows:
             payload["state"] = dict(state)
         self.outbox(WEBHOOK, event_type, aggregate_type, aggregate_id, payload)
 
+    def resource_change(self, resource: str, resource_id: int, kind: str, *, body: JsonObject, summary: JsonObject,
+                        records: Sequence[int], changes: list[JsonObject] | None, webhooks: bool) -> None:
+        """A note or task ``created``, ``updated`` or ``archived``: the ``<resource>.<kind>`` webhook
+        carrying ``body`` (its response form), and a ``kind`` event showing ``{resource: summary}``
+        on the timeline of each of ``records``; both add ``field_changes`` when ``changes`` is given."""
+        if webhooks:
+            data = dict(body)
+            if changes is not None:
+                data["field_changes"] = list[JsonValue](changes)
+            self.webhook(f"{resource}.{kind}", resource, resource_id, data)
+        payload: JsonObject = {resource: summary}
+        if changes is not None:
+            payload["field_changes"] = list[JsonValue](changes)
+        for record_id in records:
+            self.timeline(record_id, resource, resource_id, kind, payload)
+
     def ctes(self, params: Params, stamp: BoundStamp) -> list[str]:
         """The data-modifying CTEs inserting these rows (none when there are none)."""
         out = []

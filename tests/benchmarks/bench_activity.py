@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import asyncpg
 import orjson
+from company_data import FIRST_NAMES, JOB_TITLES, LAST_NAMES, brand_words
 from harness import (
     LOAD_CPU,
     BenchmarkError,
@@ -57,18 +58,14 @@ from harness import (
     serve,
     stack_env,
 )
+from profiling import profile_requests
 from workload_data import (
-    FIRST_NAMES,
-    JOB_TITLES,
-    LAST_NAMES,
     api_client,
     asyncpg_url,
-    brand_words,
     explain,
     log,
     percentiles,
     pin_self,
-    profile_requests,
     run_sized,
     run_sql,
     sample,

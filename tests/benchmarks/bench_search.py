@@ -52,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import asyncpg
 import httpx
 import orjson
+from company_data import FIRST_NAMES, LAST_NAMES, Company, companies
 from harness import (
     LOAD_CPU,
     REPO,
@@ -64,14 +65,12 @@ from harness import (
     stack_env,
     venv_bin,
 )
+from profiling import profile_requests, py_spy, summarize_profile
+from search_freshness import FRESHNESS_GIVE_UP_S, freshness, freshness_diagnosis, relay_nudge_blocked
+from search_meili import index_stats, last_task_uid, meili_tasks, meili_tasks_seconds
 from workload_data import (
-    API,
-    FIRST_NAMES,
-    LAST_NAMES,
-    Company,
     api_client,
     asyncpg_url,
-    companies,
     copy_records,
     delete_meili_index,
     load_object,
@@ -80,12 +79,9 @@ from workload_data import (
     own_redis_db,
     percentiles,
     pin_self,
-    profile_requests,
-    py_spy,
     run_sized,
     run_worker,
     sized_parser,
-    summarize_profile,
     timed,
     vacuum_analyze,
 )
@@ -101,8 +97,6 @@ PRESETS = {"full": {"records": 1_000_000, "relay_backlog": 50_000, "queries": 60
                     "rate": 20.0, "write_seconds": 60.0},
            "quick": {"records": 20_000, "relay_backlog": 5_000, "queries": 150, "guard_samples": 60,
                      "rate": 10.0, "write_seconds": 15.0}}
-POLL_INTERVAL_S = 0.05
-FRESHNESS_GIVE_UP_S = 30.0
 
 
 def company_item(company: Company) -> dict[str, Any]:
@@ -175,53 +169,6 @@ def load_data(url: str, workspace_id: int, total: int, seed: int) -> tuple[dict[
     stats["vacuum_analyze_s"] = vacuum_analyze(url, ["records", "record_values", "unique_values"])
     rng.shuffle(sampled)
     return stats, sampled
-
-
-def meili_tasks_seconds(env: dict[str, str], uid: str, since_uid: int) -> dict[str, Any]:
-    """Sum of Meilisearch's own durations of the index's tasks after ``since_uid``."""
-    url = env.get("MEILI_URL", "http://127.0.0.1:7700").rstrip("/")
-    total = 0.0
-    count = 0
-    documents = 0
-    with httpx.Client(base_url=url, headers=meili_headers(env), timeout=30) as client:
-        cursor: int | None = None
-        while True:
-            params: dict[str, Any] = {"indexUids": uid, "limit": 1000}
-            if cursor is not None:
-                params["from"] = cursor
-            page = client.get("/tasks", params=params).json()
-            for task in page.get("results", []):
-                if task["uid"] <= since_uid:
-                    continue
-                count += 1
-                total += iso_duration(task.get("duration") or "PT0S")
-                documents += int((task.get("details") or {}).get("indexedDocuments") or 0)
-            cursor = page.get("next")
-            if cursor is None:
-                break
-    return {"tasks": count, "seconds": round(total, 1), "indexed_documents": documents}
-
-
-def iso_duration(text: str) -> float:
-    match = re.fullmatch(r"PT(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?", text)
-    if not match:
-        return 0.0
-    hours, minutes, seconds = match.groups()
-    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds or 0)
-
-
-def last_task_uid(env: dict[str, str]) -> int:
-    url = env.get("MEILI_URL", "http://127.0.0.1:7700").rstrip("/")
-    with httpx.Client(base_url=url, headers=meili_headers(env), timeout=30) as client:
-        results = client.get("/tasks", params={"limit": 1}).json().get("results", [])
-    return int(results[0]["uid"]) if results else -1
-
-
-def index_stats(env: dict[str, str], uid: str) -> dict[str, Any]:
-    url = env.get("MEILI_URL", "http://127.0.0.1:7700").rstrip("/")
-    with httpx.Client(base_url=url, headers=meili_headers(env), timeout=30) as client:
-        reply = client.get(f"/indexes/{uid}/stats")
-        return dict(reply.json()) if reply.status_code == 200 else {}
 
 
 def reindex(env: dict[str, str], workspace_id: int, total: int, uid: str) -> dict[str, Any]:
@@ -434,153 +381,6 @@ def gzip_guard(env: dict[str, str], bodies: list[dict[str, Any]], samples: int) 
         f"{encodings['default']}) p50 {result['default']['p50']:.2f} ms vs identity p50 "
         f"{result['identity']['p50']:.2f} ms")
     return result
-
-
-async def freshness(base_url: str, key: str, rate: float, seconds: float, token: str) -> dict[str, Any]:
-    """Create ``rate``/s companies for ``seconds``; poll search until each appears."""
-    headers = {"Authorization": f"Bearer {key}"}
-    created: dict[str, float] = {}  # domain -> time the create answered
-    seen: dict[str, float] = {}
-    errors: list[str] = []
-    create_ms: list[float] = []
-    polls = 0
-    poll_ms: list[float] = []
-    writing = True
-    async with httpx.AsyncClient(base_url=base_url + API, headers=headers, timeout=30) as writer, \
-            httpx.AsyncClient(base_url=base_url + API, headers=headers, timeout=30) as poller:
-
-        async def create(number: int) -> None:
-            domain = f"{token}-{number}.com"
-            started = time.perf_counter()
-            reply = await writer.post("/v1/objects/company", json={"attributes": {
-                "name": f"{token.capitalize()} Freshwave {number}", "domains": [domain],
-                "industry": "Fintech", "description": "Created during the freshness run."}})
-            if reply.status_code != 200:
-                errors.append(f"{reply.status_code}: {reply.text[:200]}")
-                return
-            created[domain] = time.perf_counter()
-            create_ms.append((created[domain] - started) * 1000)
-
-        async def write() -> None:
-            nonlocal writing
-            tasks = []
-            start = time.perf_counter()
-            number = 0
-            while time.perf_counter() - start < seconds:
-                tasks.append(asyncio.create_task(create(number)))
-                number += 1
-                await asyncio.sleep(max(0.0, start + number / rate - time.perf_counter()))
-            await asyncio.gather(*tasks)
-            writing = False
-
-        async def poll() -> None:
-            nonlocal polls
-            give_up = None
-            while True:
-                pending = [d for d in created if d not in seen]
-                if not writing and not pending:
-                    return
-                if not writing:
-                    give_up = give_up or time.perf_counter() + FRESHNESS_GIVE_UP_S
-                    if time.perf_counter() > give_up:
-                        return
-                for offset in range(0, len(pending), 100):
-                    chunk = pending[offset:offset + 100]
-                    started = time.perf_counter()
-                    reply = await poller.post("/v1/search", json={
-                        "query": token, "object_types": ["company"], "limit": 100,
-                        "filter": {"domains": {"$in": chunk}}})
-                    now = time.perf_counter()
-                    poll_ms.append((now - started) * 1000)
-                    polls += 1
-                    if reply.status_code != 200:
-                        errors.append(f"poll {reply.status_code}: {reply.text[:200]}")
-                        continue
-                    for hit in reply.json()["results"].get("company", []):
-                        domain = f"{token}-{hit['primary_value'].rsplit(' ', 1)[-1]}.com"
-                        if domain in created and domain not in seen:
-                            seen[domain] = now
-                await asyncio.sleep(POLL_INTERVAL_S)
-
-        await asyncio.gather(write(), poll())
-    delays = [seen[d] - created[d] for d in created if d in seen]
-    missing = len(created) - len(delays)
-    figures = percentiles([d * 1000 for d in delays])
-    return {"created": len(created), "seen": len(delays), "never_seen_within_s": FRESHNESS_GIVE_UP_S,
-            "never_seen": missing, "freshness_ms": figures, "create_ms": percentiles(create_ms),
-            "polls": polls, "poll_ms": percentiles(poll_ms), "errors": errors[:10], "error_count": len(errors),
-            "rate_per_s": rate, "seconds": seconds}
-
-
-def _stamp(text: str | None) -> float | None:
-    if not text:
-        return None
-    from datetime import datetime
-
-    head, _, frac = text.rstrip("Z").partition(".")
-    return datetime.fromisoformat(head + "+00:00").timestamp() + float(f"0.{frac or 0}")
-
-
-async def _outbox_waits(url: str) -> list[float]:
-    conn = await asyncpg.connect(asyncpg_url(url))
-    try:
-        rows = await conn.fetch("SELECT extract(epoch FROM processed_at - created_at) AS wait FROM outbox "
-                                "WHERE topic = 'search' AND event_type = 'record.created' AND processed_at IS NOT NULL")
-        return [float(r["wait"]) * 1000 for r in rows]
-    finally:
-        await conn.close()
-
-
-def meili_tasks(env: dict[str, str], uid: str, since_uid: int) -> dict[str, Any]:
-    """Meilisearch's document tasks of ``uid`` enqueued after ``since_uid``: time waiting in its
-    queue (one queue for every index of the instance) and running; tasks of other indexes that
-    ran meanwhile are counted (this Meilisearch may be shared)."""
-    base = env.get("MEILI_URL", "http://127.0.0.1:7700").rstrip("/")
-    ours_wait, ours_run, others_run = [], [], []
-    with httpx.Client(base_url=base, headers=meili_headers(env), timeout=30) as client:
-        cursor: int | None = None
-        while True:
-            params: dict[str, Any] = {"limit": 1000}
-            if cursor is not None:
-                params["from"] = cursor
-            page = client.get("/tasks", params=params).json()
-            results = page.get("results", [])
-            for task in results:
-                if task["uid"] <= since_uid:
-                    continue
-                started, enqueued, finished = (_stamp(task.get(k)) for k in ("startedAt", "enqueuedAt", "finishedAt"))
-                if started is None or finished is None or enqueued is None:
-                    continue
-                if task.get("indexUid") == uid and task["type"] == "documentAdditionOrUpdate":
-                    ours_wait.append((started - enqueued) * 1000)
-                    ours_run.append((finished - started) * 1000)
-                elif task.get("indexUid") != uid:
-                    others_run.append((finished - started) * 1000)
-            cursor = page.get("next")
-            if cursor is None or not results or results[-1]["uid"] <= since_uid:
-                break
-    return {"meili_queue_wait_ms": percentiles(ours_wait), "meili_task_run_ms": percentiles(ours_run),
-            "other_index_tasks": len(others_run), "other_index_task_seconds": round(sum(others_run) / 1000, 1)}
-
-
-def freshness_diagnosis(url: str, env: dict[str, str], uid: str, since_uid: int) -> dict[str, Any]:
-    """Where a write's way to the index spends its time: waiting for the relay to claim its outbox
-    row (claim = start of the relay transaction), then Meilisearch's tasks (``meili_tasks``)."""
-    claim = asyncio.run(_outbox_waits(url))
-    return {"relay_claim_wait_ms": percentiles(claim), **meili_tasks(env, uid, since_uid)}
-
-
-def relay_nudge_blocked(env: dict[str, str]) -> float | None:
-    """Seconds for which arq will refuse the API's ``relay_search`` nudges (a stored result of a
-    failed ``relay_search`` job blocks re-enqueueing that job id until it expires), or None."""
-    import redis
-
-    client = redis.Redis.from_url(env["REDIS_URL"])
-    try:
-        ttl = client.pttl("arq:result:relay_search")
-    finally:
-        client.close()
-    return round(ttl / 1000, 1) if ttl and ttl > 0 else None
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

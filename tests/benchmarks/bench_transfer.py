@@ -55,6 +55,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import asyncpg
 import httpx
 import orjson
+from company_data import FIRST_NAMES, JOB_TITLES, LAST_NAMES, brand_words
+from fake_services import run_fakes
 from harness import (
     LOAD_CPU,
     REPO,
@@ -69,18 +71,13 @@ from harness import (
 )
 from workload_data import (
     API,
-    FIRST_NAMES,
-    JOB_TITLES,
-    LAST_NAMES,
     PeakMemory,
     api_client,
     asyncpg_url,
-    brand_words,
     log,
     own_redis_db,
     percentiles,
     pin_self,
-    run_fakes,
     run_sized,
     run_worker,
     sized_parser,

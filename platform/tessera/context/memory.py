@@ -19,6 +19,7 @@ from typing import Final
 import asyncpg
 
 from tessera.changes import MEMORY, Changes, DomainEvent, EventRows
+from tessera.db.sql import WORKSPACE, Params
 from tessera.db.tenant import Tenant
 
 WINDOW: Final = 2
@@ -94,37 +95,50 @@ def split_passages(text: str) -> list[Passage]:
     return passages
 
 
+def _source(params: Params, source_type: str, source_id: int) -> str:
+    """The predicate of one source's items, its values bound in ``params``."""
+    return f"source_type = {params.add(source_type)} AND source_id = {params.add(source_id)}"
+
+
+async def _delete_source(tenant: Tenant, source_type: str, source_id: int) -> None:
+    params = Params()
+    where = _source(params, source_type, source_id)
+    await tenant.fetch(f"DELETE FROM memory_items WHERE workspace_id = $1 AND {where}", *params.values)
+
+
 async def remember(tenant: Tenant, changes: Changes, source_type: str, source_id: int, text: str, *, context: str,
                    created_at: datetime, entity_ids: Sequence[int] = ()) -> int:
     """Replace the memory items of one source with the passages of ``text`` (none when empty) and
     queue their indexing. Returns how many items the source now has."""
     passages = split_passages(text)
-    await tenant.fetch("DELETE FROM memory_items WHERE workspace_id = $1 AND source_type = $2 AND source_id = $3",
-                       source_type, source_id)
+    await _delete_source(tenant, source_type, source_id)
     if passages:
+        params = Params()
+        fixed = (f"{params.add(source_type)}, {params.add(source_id)}, p, s, e, {params.add(context)}, c, "
+                 f"{params.add(list(entity_ids), 'bigint[]')}, {params.add(created_at)}")
+        rows = params.unnest([([p.position for p in passages], "int"), ([p.start for p in passages], "int"),
+                              ([p.end for p in passages], "int"), ([p.content for p in passages], "text")])
         await tenant.fetch(
             "INSERT INTO memory_items (workspace_id, source_type, source_id, position, start_offset, end_offset, "
-            "context, content, entity_ids, created_at) SELECT $1, $2, $3, p, s, e, $4, c, $5::bigint[], $6 "
-            "FROM unnest($7::int[], $8::int[], $9::int[], $10::text[]) AS t(p, s, e, c)",
-            source_type, source_id, context, list(entity_ids), created_at, [p.position for p in passages],
-            [p.start for p in passages], [p.end for p in passages], [p.content for p in passages])
+            f"context, content, entity_ids, created_at) SELECT {WORKSPACE}, {fixed} FROM {rows} AS t(p, s, e, c)",
+            *params.values)
     changes.add(MemoryChanged(source_type, source_id), webhooks=False)
     return len(passages)
 
 
 async def forget(tenant: Tenant, changes: Changes, source_type: str, source_id: int) -> None:
     """Drop a source's memory items (and, through the outbox, their index documents)."""
-    await tenant.fetch("DELETE FROM memory_items WHERE workspace_id = $1 AND source_type = $2 AND source_id = $3",
-                       source_type, source_id)
+    await _delete_source(tenant, source_type, source_id)
     changes.add(MemoryChanged(source_type, source_id), webhooks=False)
 
 
 async def tag_entities(tenant: Tenant, changes: Changes, source_type: str, source_id: int,
                        names: Mapping[int, Iterable[str]]) -> None:
     """Mark each item of a source with the records it mentions (by one of their ``names``)."""
+    params = Params()
     rows = await tenant.fetch(
-        "SELECT id, content, entity_ids FROM memory_items WHERE workspace_id = $1 AND source_type = $2 "
-        "AND source_id = $3", source_type, source_id)
+        f"SELECT id, content, entity_ids FROM memory_items WHERE workspace_id = $1 "
+        f"AND {_source(params, source_type, source_id)}", *params.values)
     patterns = {record_id: [n.casefold() for n in found if len(n) >= 3] for record_id, found in names.items()}
     ids, tags = [], []
     for row in rows:
@@ -135,9 +149,10 @@ async def tag_entities(tenant: Tenant, changes: Changes, source_type: str, sourc
             ids.append(row["id"])
             tags.append("{" + ",".join(str(m) for m in mentioned) + "}")
     if ids:
-        await tenant.fetch(
-            "UPDATE memory_items m SET entity_ids = t.e::bigint[] FROM unnest($2::bigint[], $3::text[]) AS t(id, e) "
-            "WHERE m.workspace_id = $1 AND m.id = t.id", ids, tags)
+        params = Params()
+        rows_of = params.unnest([(ids, "bigint"), (tags, "text")])
+        await tenant.fetch(f"UPDATE memory_items m SET entity_ids = t.e::bigint[] FROM {rows_of} AS t(id, e) "
+                           "WHERE m.workspace_id = $1 AND m.id = t.id", *params.values)
         changes.add(MemoryChanged(source_type, source_id), webhooks=False)
 
 
@@ -189,19 +204,20 @@ async def search_text(tenant: Tenant, query: str, *, limit: int, only_unindexed:
     words = _TS_WORD.findall(query)[:32]
     if not words:
         return []
-    terms = " | ".join(f"'{w}'" for w in words)
+    params = Params()
+    terms, most = params.add(" | ".join(f"'{w}'" for w in words)), params.add(limit)
     if only_unindexed:
         rows = await tenant.fetch(
             f"WITH fresh AS MATERIALIZED (SELECT {_ITEM_COLUMNS}, search FROM memory_items WHERE workspace_id = $1 "
             f"AND indexed_at IS NULL ORDER BY id DESC LIMIT {SCAN}) "
-            f"SELECT {_ITEM_COLUMNS}, ts_rank_cd(search, q) AS rank FROM fresh, to_tsquery('english', $2) AS q "
-            f"WHERE search @@ q ORDER BY rank DESC, id DESC LIMIT $3", terms, limit)
+            f"SELECT {_ITEM_COLUMNS}, ts_rank_cd(search, q) AS rank FROM fresh, to_tsquery('english', {terms}) AS q "
+            f"WHERE search @@ q ORDER BY rank DESC, id DESC LIMIT {most}", *params.values)
     else:
         rows = await tenant.fetch(
             f"WITH hits AS MATERIALIZED (SELECT {_ITEM_COLUMNS}, search FROM memory_items, "
-            f"to_tsquery('english', $2) AS q WHERE workspace_id = $1 AND search @@ q LIMIT {SCAN}) "
-            f"SELECT {_ITEM_COLUMNS}, ts_rank_cd(search, q) AS rank FROM hits, to_tsquery('english', $2) AS q "
-            f"ORDER BY rank DESC, id DESC LIMIT $3", terms, limit)
+            f"to_tsquery('english', {terms}) AS q WHERE workspace_id = $1 AND search @@ q LIMIT {SCAN}) "
+            f"SELECT {_ITEM_COLUMNS}, ts_rank_cd(search, q) AS rank FROM hits, to_tsquery('english', {terms}) AS q "
+            f"ORDER BY rank DESC, id DESC LIMIT {most}", *params.values)
     return [_item(r, float(r["rank"])) for r in rows]
 
 
@@ -210,18 +226,21 @@ async def items_about(tenant: Tenant, entity_ids: Sequence[int], *, limit: int, 
     """The newest items that mention any of ``entity_ids`` (only those of ``source_type`` when given)."""
     if not entity_ids:
         return []
+    params = Params()
     rows = await tenant.fetch(
-        f"SELECT {_ITEM_COLUMNS} FROM memory_items WHERE workspace_id = $1 AND entity_ids && $2::bigint[] "
-        f"AND ($4::text IS NULL OR source_type = $4) ORDER BY created_at DESC, id DESC LIMIT $3",
-        list(entity_ids), limit, source_type)
+        f"SELECT {_ITEM_COLUMNS} FROM memory_items WHERE workspace_id = $1 "
+        f"AND entity_ids && {params.add(list(entity_ids), 'bigint[]')} "
+        f"AND ({params.add(source_type, 'text')} IS NULL OR source_type = {params.add(source_type, 'text')}) "
+        f"ORDER BY created_at DESC, id DESC LIMIT {params.add(limit)}", *params.values)
     return [_item(r) for r in rows]
 
 
 async def items_by_id(tenant: Tenant, ids: Sequence[int]) -> dict[int, MemoryItem]:
     if not ids:
         return {}
+    params = Params()
     rows = await tenant.fetch(f"SELECT {_ITEM_COLUMNS} FROM memory_items WHERE workspace_id = $1 "
-                              f"AND id = ANY($2::bigint[])", list(ids))
+                              f"AND id = ANY({params.add(list(ids), 'bigint[]')})", *params.values)
     return {r["id"]: _item(r) for r in rows}
 
 
@@ -229,10 +248,11 @@ async def mention_counts(tenant: Tenant, entity_ids: Sequence[int]) -> dict[int,
     """How many memory items mention each entity."""
     if not entity_ids:
         return {}
+    params = Params()
+    entities = params.add(list(entity_ids), "bigint[]")
     rows = await tenant.fetch(
         "SELECT e AS entity_id, count(*) AS n FROM memory_items, unnest(entity_ids) AS e "
-        "WHERE workspace_id = $1 AND entity_ids && $2::bigint[] AND e = ANY($2::bigint[]) GROUP BY e",
-        list(entity_ids))
+        f"WHERE workspace_id = $1 AND entity_ids && {entities} AND e = ANY({entities}) GROUP BY e", *params.values)
     return {r["entity_id"]: int(r["n"]) for r in rows}
 
 

@@ -12,7 +12,7 @@ import asyncpg
 import orjson
 
 from tessera.db.id_order import creation_page, order_by
-from tessera.db.sql import Params
+from tessera.db.sql import WORKSPACE, Params
 from tessera.db.tenant import Tenant
 from tessera.records.repository import RecordRow, to_row
 from tessera.wire import JsonObject, JsonValue
@@ -134,15 +134,19 @@ class AskSession:
 
 async def insert_artifact(tenant: Tenant, artifact_id: int, *, content: str, context: str, created_by_id: str,
                           now: datetime) -> None:
+    params = Params()
+    values = ", ".join(params.add(v) for v in (artifact_id, content, context, created_by_id))
+    at = params.add(now)
     await tenant.fetch(
         "INSERT INTO artifacts (workspace_id, id, content, context, created_by_id, created_at, updated_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $6)", artifact_id, content, context, created_by_id, now)
+        f"VALUES ({WORKSPACE}, {values}, {at}, {at})", *params.values)
 
 
 async def get_artifact(tenant: Tenant, artifact_id: int) -> Artifact | None:
+    params = Params()
     row = await tenant.fetchrow(
-        "SELECT id, status, result, error, created_at, completed_at FROM artifacts WHERE workspace_id = $1 AND id = $2",
-        artifact_id)
+        "SELECT id, status, result, error, created_at, completed_at FROM artifacts WHERE workspace_id = $1 "
+        f"AND id = {params.add(artifact_id)}", *params.values)
     if row is None:
         return None
     return Artifact(id=row["id"], status=row["status"],
@@ -152,16 +156,19 @@ async def get_artifact(tenant: Tenant, artifact_id: int) -> Artifact | None:
 
 async def insert_list_job(tenant: Tenant, job_id: int, *, query: str, object_type: str, limit: int,
                           include_attributes: bool, now: datetime) -> None:
+    params = Params()
+    values = ", ".join(params.add(v) for v in (job_id, query, object_type, limit, include_attributes))
+    at = params.add(now)
     await tenant.fetch(
         "INSERT INTO ai_list_jobs (workspace_id, id, query, object_type, result_limit, include_attributes, "
-        "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-        job_id, query, object_type, limit, include_attributes, now)
+        f"created_at, updated_at) VALUES ({WORKSPACE}, {values}, {at}, {at})", *params.values)
 
 
 async def get_list_job(tenant: Tenant, job_id: int) -> ListJob | None:
+    params = Params()
     row = await tenant.fetchrow(
         "SELECT id, status, interpretation, result, error, include_attributes, created_at FROM ai_list_jobs "
-        "WHERE workspace_id = $1 AND id = $2", job_id)
+        f"WHERE workspace_id = $1 AND id = {params.add(job_id)}", *params.values)
     if row is None:
         return None
     return ListJob(id=row["id"], status=row["status"], interpretation=row["interpretation"],
@@ -194,8 +201,10 @@ async def list_insights(tenant: Tenant, *, start: datetime | None, end: datetime
 
 async def insight_artifacts(tenant: Tenant, insight_ids: Sequence[int]) -> dict[int, int | None]:
     """The artifact each insight was read in (None: made some other way)."""
+    params = Params()
     rows = await tenant.fetch(
-        "SELECT id, artifact_id FROM insights WHERE workspace_id = $1 AND id = ANY($2::bigint[])", list(insight_ids))
+        f"SELECT id, artifact_id FROM insights WHERE workspace_id = $1 "
+        f"AND id = ANY({params.add(list(insight_ids), 'bigint[]')})", *params.values)
     return {r["id"]: r["artifact_id"] for r in rows}
 
 
@@ -203,37 +212,45 @@ async def insight_artifacts(tenant: Tenant, insight_ids: Sequence[int]) -> dict[
 
 async def insights_on(tenant: Tenant, record_id: int) -> list[RecordInsight]:
     """The record's newest 10 insights."""
+    params = Params()
     rows = await tenant.fetch(
         "SELECT id, type, content, confidence, created_at FROM insights WHERE workspace_id = $1 "
-        "AND entity_ids @> ARRAY[$2]::bigint[] ORDER BY created_at DESC, id DESC LIMIT 10", record_id)
+        f"AND entity_ids @> ARRAY[{params.add(record_id)}]::bigint[] ORDER BY created_at DESC, id DESC LIMIT 10",
+        *params.values)
     return [RecordInsight(id=r["id"], type=r["type"], content=r["content"], confidence=r["confidence"],
                           created_at=r["created_at"]) for r in rows]
 
 
 async def notes_on(tenant: Tenant, record_id: int) -> list[NoteExcerpt]:
     """The record's newest 5 unarchived notes."""
+    params = Params()
     rows = await tenant.fetch(
         "SELECT title, left(content, 300) AS excerpt, created_at FROM notes WHERE workspace_id = $1 "
-        "AND entity_id = $2 AND archived_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 5", record_id)
+        f"AND entity_id = {params.add(record_id)} AND archived_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 5",
+        *params.values)
     return [NoteExcerpt(title=r["title"], excerpt=r["excerpt"]) for r in rows]
 
 
 async def open_tasks_on(tenant: Tenant, record_id: int) -> list[OpenTask]:
     """The record's newest 5 open (neither completed nor archived) tasks."""
+    params = Params()
     rows = await tenant.fetch(
         "SELECT t.title, t.due_date FROM tasks t JOIN task_entities te ON te.workspace_id = t.workspace_id "
-        "AND te.task_id = t.id WHERE t.workspace_id = $1 AND te.record_id = $2 AND NOT t.is_completed "
-        "AND t.archived_at IS NULL ORDER BY t.created_at DESC, t.id DESC LIMIT 5", record_id)
+        f"AND te.task_id = t.id WHERE t.workspace_id = $1 AND te.record_id = {params.add(record_id)} "
+        "AND NOT t.is_completed AND t.archived_at IS NULL ORDER BY t.created_at DESC, t.id DESC LIMIT 5",
+        *params.values)
     return [OpenTask(title=r["title"], due_date=r["due_date"]) for r in rows]
 
 
 async def links_of(tenant: Tenant, record_id: int) -> list[Link]:
     """Up to 10 relationships the record is on either side of."""
+    params = Params()
+    record = params.add(record_id)
     rows = await tenant.fetch(
         "SELECT r.entity_1_id, r.entity_2_id, d.entity_1_to_2_predicate, d.entity_2_to_1_predicate "
         "FROM relationships r JOIN relationship_definitions d ON d.workspace_id = r.workspace_id "
-        "AND d.id = r.definition_id WHERE r.workspace_id = $1 AND (r.entity_1_id = $2 OR r.entity_2_id = $2) "
-        "LIMIT 10", record_id)
+        f"AND d.id = r.definition_id WHERE r.workspace_id = $1 AND (r.entity_1_id = {record} "
+        f"OR r.entity_2_id = {record}) LIMIT 10", *params.values)
     return [Link(entity_1_id=r["entity_1_id"], entity_2_id=r["entity_2_id"],
                  entity_1_to_2_predicate=r["entity_1_to_2_predicate"],
                  entity_2_to_1_predicate=r["entity_2_to_1_predicate"]) for r in rows]
@@ -242,8 +259,10 @@ async def links_of(tenant: Tenant, record_id: int) -> list[Link]:
 # Ask sessions
 
 async def get_session(tenant: Tenant, session_id: str) -> AskSession | None:
+    params = Params()
     row = await tenant.fetchrow(
-        "SELECT turns, updated_at FROM ask_sessions WHERE workspace_id = $1 AND id = $2", session_id)
+        f"SELECT turns, updated_at FROM ask_sessions WHERE workspace_id = $1 AND id = {params.add(session_id)}",
+        *params.values)
     if row is None:
         return None
     turns = _document(row["turns"])
@@ -251,17 +270,21 @@ async def get_session(tenant: Tenant, session_id: str) -> AskSession | None:
 
 
 async def save_session(tenant: Tenant, session_id: str, turns: Sequence[JsonObject], now: datetime) -> None:
+    params = Params()
+    values = f"{params.add(session_id)}, {params.add(orjson.dumps(turns).decode(), 'jsonb')}, {params.add(now)}"
     await tenant.fetch(
-        "INSERT INTO ask_sessions (workspace_id, id, turns, updated_at) VALUES ($1, $2, $3::jsonb, $4) "
+        f"INSERT INTO ask_sessions (workspace_id, id, turns, updated_at) VALUES ({WORKSPACE}, {values}) "
         "ON CONFLICT (workspace_id, id) DO UPDATE SET turns = EXCLUDED.turns, updated_at = EXCLUDED.updated_at",
-        session_id, orjson.dumps(turns).decode(), now)
+        *params.values)
 
 
 # The graph
 
 async def count_records(tenant: Tenant, object_ids: list[int]) -> int:
-    row = await tenant.fetch_one(
-        "SELECT count(*) FROM records WHERE workspace_id = $1 AND object_id = ANY($2::bigint[])", object_ids)
+    params = Params()
+    objects = params.add(object_ids, "bigint[]")
+    row = await tenant.fetch_one(f"SELECT count(*) FROM records WHERE workspace_id = $1 AND object_id = ANY({objects})",
+                                 *params.values)
     return int(row[0])
 
 
@@ -282,12 +305,14 @@ async def count_relationships(tenant: Tenant) -> int:
 
 async def edges_among(tenant: Tenant, record_ids: list[int], *, limit: int) -> list[GraphEdge]:
     """The first ``limit`` relationships (in creation order) with both ends among ``record_ids``."""
+    params = Params()
+    records = params.add(record_ids, "bigint[]")
     rows = await tenant.fetch(
         "SELECT r.id, r.definition_id, r.entity_1_id, r.entity_2_id, d.entity_1_to_2_predicate, d.type "
         "FROM relationships r JOIN relationship_definitions d ON d.workspace_id = r.workspace_id "
-        "AND d.id = r.definition_id WHERE r.workspace_id = $1 AND r.entity_1_id = ANY($2::bigint[]) "
-        f"AND r.entity_2_id = ANY($2::bigint[]) ORDER BY {order_by(tenant.workspace_id, 'r.id')} LIMIT $3",
-        record_ids, limit)
+        f"AND d.id = r.definition_id WHERE r.workspace_id = $1 AND r.entity_1_id = ANY({records}) "
+        f"AND r.entity_2_id = ANY({records}) ORDER BY {order_by(tenant.workspace_id, 'r.id')} "
+        f"LIMIT {params.add(limit)}", *params.values)
     return [GraphEdge(id=r["id"], definition_id=r["definition_id"], entity_1_id=r["entity_1_id"],
                       entity_2_id=r["entity_2_id"], entity_1_to_2_predicate=r["entity_1_to_2_predicate"],
                       type=r["type"]) for r in rows]
@@ -295,18 +320,22 @@ async def edges_among(tenant: Tenant, record_ids: list[int], *, limit: int) -> l
 
 async def insights_among(tenant: Tenant, record_ids: list[int], *, limit: int) -> list[GraphInsight]:
     """The newest ``limit`` insights about any of ``record_ids``."""
+    params = Params()
     rows = await tenant.fetch(
         "SELECT id, type, content, confidence, entity_ids FROM insights WHERE workspace_id = $1 "
-        f"AND entity_ids && $2::bigint[] ORDER BY {order_by(tenant.workspace_id, 'id', newest_first=True)} LIMIT $3",
-        record_ids, limit)
+        f"AND entity_ids && {params.add(record_ids, 'bigint[]')} "
+        f"ORDER BY {order_by(tenant.workspace_id, 'id', newest_first=True)} LIMIT {params.add(limit)}",
+        *params.values)
     return [GraphInsight(id=r["id"], type=r["type"], content=r["content"], confidence=r["confidence"],
                          entity_ids=tuple(r["entity_ids"])) for r in rows]
 
 
 async def mentions_among(tenant: Tenant, record_ids: list[int], *, limit: int) -> list[Mention]:
     """The newest ``limit`` artifacts mentioning any of ``record_ids``, with those they mention."""
+    params = Params()
     rows = await tenant.fetch(
         "SELECT artifact_id, array_agg(record_id ORDER BY record_id) AS records FROM artifact_entities "
-        "WHERE workspace_id = $1 AND record_id = ANY($2::bigint[]) GROUP BY artifact_id "
-        f"ORDER BY {order_by(tenant.workspace_id, 'artifact_id', newest_first=True)} LIMIT $3", record_ids, limit)
+        f"WHERE workspace_id = $1 AND record_id = ANY({params.add(record_ids, 'bigint[]')}) GROUP BY artifact_id "
+        f"ORDER BY {order_by(tenant.workspace_id, 'artifact_id', newest_first=True)} LIMIT {params.add(limit)}",
+        *params.values)
     return [Mention(artifact_id=r["artifact_id"], record_ids=tuple(r["records"])) for r in rows]

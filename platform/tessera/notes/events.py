@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tessera.changes import DomainEvent, EventRows
-from tessera.wire import JsonObject, JsonValue
+from tessera.wire import JsonObject
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,13 +23,6 @@ class NoteEvent(DomainEvent):
     changes: list[JsonObject] | None = None
 
     def render(self, rows: EventRows, *, webhooks: bool) -> None:
-        if webhooks:
-            data = dict(self.note)
-            if self.changes is not None:
-                data["field_changes"] = list[JsonValue](self.changes)
-            rows.webhook(f"note.{self.kind}", "note", self.note_id, data)
-        payload: JsonObject = {"note": {"id": str(self.note_id), "title": self.title, "content": self.content}}
-        if self.changes is not None:
-            payload["field_changes"] = list[JsonValue](self.changes)
-        for record_id in self.records:
-            rows.timeline(record_id, "note", self.note_id, self.kind, payload)
+        summary: JsonObject = {"id": str(self.note_id), "title": self.title, "content": self.content}
+        rows.resource_change("note", self.note_id, self.kind, body=self.note, summary=summary, records=self.records,
+                             changes=self.changes, webhooks=webhooks)

@@ -13,7 +13,7 @@ import orjson
 
 from tessera.changes import BoundStamp, EventRows, Stamp
 from tessera.db.id_order import order_by
-from tessera.db.sql import Params
+from tessera.db.sql import WORKSPACE, Params
 from tessera.db.tenant import Tenant
 from tessera.records.values import Data, StoredMeta
 
@@ -55,12 +55,16 @@ async def apply(tenant: Tenant, changes: ChangeSet, events: EventRows, stamp: St
     data-modifying statement with a CTE per kind of row present. Returns the uniqueness claims
     granted; a claim missing from it belongs to another record (the caller refuses the write)."""
     for clear in changes.clears:
+        clear_params = Params()
+        record = clear_params.add(clear.record_id)
+        values = clear_params.add(clear.attribute_ids, "bigint[]")
+        claims = clear_params.add(clear.unique_ids, "bigint[]")
         await tenant.fetch(
-            """WITH dv AS (DELETE FROM record_values WHERE workspace_id = $1 AND record_id = $2
-                           AND attribute_id = ANY($3::bigint[])),
-                    du AS (DELETE FROM unique_values WHERE workspace_id = $1 AND record_id = $2
-                           AND attribute_id = ANY($4::bigint[]))
-               SELECT 1""", clear.record_id, clear.attribute_ids, clear.unique_ids)
+            f"""WITH dv AS (DELETE FROM record_values WHERE workspace_id = $1 AND record_id = {record}
+                            AND attribute_id = ANY({values})),
+                     du AS (DELETE FROM unique_values WHERE workspace_id = $1 AND record_id = {record}
+                            AND attribute_id = ANY({claims}))
+                SELECT 1""", *clear_params.values)
     params = Params()
     at = BoundStamp.bind(stamp, params)
     ctes = []
@@ -122,50 +126,61 @@ async def apply(tenant: Tenant, changes: ChangeSet, events: EventRows, stamp: St
 
 
 async def lock_record(tenant: Tenant, record_id: int) -> RecordRow | None:
+    params = Params()
     row = await tenant.fetchrow(
-        f"SELECT {RECORD_COLUMNS} FROM records WHERE workspace_id = $1 AND id = $2 FOR UPDATE", record_id)
+        f"SELECT {RECORD_COLUMNS} FROM records WHERE workspace_id = $1 AND id = {params.add(record_id)} FOR UPDATE",
+        *params.values)
     return to_row(row) if row else None
 
 
 async def get_record(tenant: Tenant, record_id: int) -> RecordRow | None:
-    row = await tenant.fetchrow(f"SELECT {RECORD_COLUMNS} FROM records WHERE workspace_id = $1 AND id = $2",
-                                record_id)
+    params = Params()
+    row = await tenant.fetchrow(
+        f"SELECT {RECORD_COLUMNS} FROM records WHERE workspace_id = $1 AND id = {params.add(record_id)}",
+        *params.values)
     return to_row(row) if row else None
 
 
 async def get_records(tenant: Tenant, record_ids: list[int]) -> list[RecordRow]:
     """Records by id, in the order asked (missing ids are skipped)."""
-    rows = await tenant.fetch(
-        f"SELECT {RECORD_COLUMNS} FROM records WHERE workspace_id = $1 AND id = ANY($2::bigint[])", record_ids)
+    params = Params()
+    ids = params.add(record_ids, "bigint[]")
+    rows = await tenant.fetch(f"SELECT {RECORD_COLUMNS} FROM records WHERE workspace_id = $1 AND id = ANY({ids})",
+                              *params.values)
     by_id = {row["id"]: to_row(row) for row in rows}
     return [by_id[i] for i in record_ids if i in by_id]
 
 
 async def find_entry(tenant: Tenant, list_id: int, parent_id: int, *, lock: bool = False) -> RecordRow | None:
+    params = Params()
     row = await tenant.fetchrow(
-        f"SELECT {RECORD_COLUMNS} FROM records WHERE workspace_id = $1 AND object_id = $2 "
-        f"AND parent_record_id = $3" + (" FOR UPDATE" if lock else ""), list_id, parent_id)
+        f"SELECT {RECORD_COLUMNS} FROM records WHERE workspace_id = $1 AND object_id = {params.add(list_id)} "
+        f"AND parent_record_id = {params.add(parent_id)}" + (" FOR UPDATE" if lock else ""), *params.values)
     return to_row(row) if row else None
 
 
 async def entries_of(tenant: Tenant, parent_id: int) -> list[RecordRow]:
+    params = Params()
     rows = await tenant.fetch(
-        f"SELECT {RECORD_COLUMNS} FROM records WHERE workspace_id = $1 AND parent_record_id = $2", parent_id)
+        f"SELECT {RECORD_COLUMNS} FROM records WHERE workspace_id = $1 AND parent_record_id = {params.add(parent_id)}",
+        *params.values)
     return [to_row(r) for r in rows]
 
 
 async def find_by_unique(tenant: Tenant, attribute_id: int, keys: list[str]) -> dict[str, int]:
+    params = Params()
     rows = await tenant.fetch(
-        "SELECT value_key, record_id FROM unique_values WHERE workspace_id = $1 AND attribute_id = $2 "
-        "AND value_key = ANY($3::text[])", attribute_id, keys)
+        f"SELECT value_key, record_id FROM unique_values WHERE workspace_id = $1 AND attribute_id = "
+        f"{params.add(attribute_id)} AND value_key = ANY({params.add(keys, 'text[]')})", *params.values)
     return {r["value_key"]: r["record_id"] for r in rows}
 
 
 async def attribute_history(tenant: Tenant, record_id: int, attribute_id: int) -> list[asyncpg.Record]:
+    params = Params()
     return await tenant.fetch(
         "SELECT id, value, active_from, active_until, actor, actor_id FROM attribute_history "
-        "WHERE workspace_id = $1 AND record_id = $2 AND attribute_id = $3 ORDER BY active_from, id",
-        record_id, attribute_id)
+        f"WHERE workspace_id = $1 AND record_id = {params.add(record_id)} "
+        f"AND attribute_id = {params.add(attribute_id)} ORDER BY active_from, id", *params.values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,18 +206,22 @@ async def insert_relationship(tenant: Tenant, relationship_id: int, definition_i
                               entity_2_id: int, created_at: datetime) -> RelationshipInstance:
     """Relate two records. The cardinality of the definition ``kind`` is the database's to enforce:
     a relationship it refuses raises ``IntegrityViolation`` naming the constraint."""
+    params = Params()
+    values = ", ".join(params.add(v) for v in (relationship_id, definition_id, kind, entity_1_id, entity_2_id,
+                                                created_at))
     row = await tenant.fetch_one(
         "INSERT INTO relationships (workspace_id, id, definition_id, type, entity_1_id, entity_2_id, "
-        f"created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_RELATIONSHIP_COLUMNS}",
-        relationship_id, definition_id, kind, entity_1_id, entity_2_id, created_at)
+        f"created_at) VALUES ({WORKSPACE}, {values}) RETURNING {_RELATIONSHIP_COLUMNS}", *params.values)
     return _to_relationship(row)
 
 
 async def delete_relationship(tenant: Tenant, relationship_id: int, record_id: int) -> bool:
     """Delete a relationship of the record (as either entity); False when there is none."""
+    params = Params()
+    relationship, record = params.add(relationship_id), params.add(record_id)
     deleted = await tenant.fetch(
-        "DELETE FROM relationships WHERE workspace_id = $1 AND id = $2 AND (entity_1_id = $3 OR entity_2_id = $3) "
-        "RETURNING id", relationship_id, record_id)
+        f"DELETE FROM relationships WHERE workspace_id = $1 AND id = {relationship} "
+        f"AND (entity_1_id = {record} OR entity_2_id = {record}) RETURNING id", *params.values)
     return bool(deleted)
 
 
@@ -222,10 +241,11 @@ async def forget_attribute(tenant: Tenant, object_id: int, attribute_id: int) ->
     """Drop a deleted attribute's values from its object's records (``data``, ``value_meta``);
     its value rows and claims go with the definition's foreign keys. Returns the records changed."""
     key = str(attribute_id)
+    params = Params()
+    obj, attribute = params.add(object_id), params.add(key, "text")
     rows = await tenant.fetch(
-        "UPDATE records SET data = data - $3::text, value_meta = value_meta - $3::text "
-        "WHERE workspace_id = $1 AND object_id = $2 AND (data ? $3::text OR value_meta ? $3::text) RETURNING id",
-        object_id, key)
+        f"UPDATE records SET data = data - {attribute}, value_meta = value_meta - {attribute} WHERE workspace_id = $1 "
+        f"AND object_id = {obj} AND (data ? {attribute} OR value_meta ? {attribute}) RETURNING id", *params.values)
     return len(rows)
 
 
@@ -235,9 +255,11 @@ async def forget_attribute(tenant: Tenant, object_id: int, attribute_id: int) ->
 async def find_by_text(tenant: Tenant, attribute_id: int, text: str, facet: str = "") -> int | None:
     """The lowest id among the records whose ``facet`` of the attribute reads ``text``, ignoring
     case; None when no record does."""
+    params = Params()
     row = await tenant.fetchrow(
-        "SELECT record_id FROM record_values WHERE workspace_id = $1 AND attribute_id = $2 AND facet = $3 "
-        "AND lower(v_text) = lower($4) ORDER BY record_id LIMIT 1", attribute_id, facet, text)
+        f"SELECT record_id FROM record_values WHERE workspace_id = $1 AND attribute_id = {params.add(attribute_id)} "
+        f"AND facet = {params.add(facet)} AND lower(v_text) = lower({params.add(text)}) ORDER BY record_id LIMIT 1",
+        *params.values)
     return int(row["record_id"]) if row else None
 
 
@@ -249,41 +271,50 @@ async def find_by_facet(tenant: Tenant, attribute_id: int, facet: str, values: l
 
     if not values:
         return []
+    params = Params()
     rows = await tenant.fetch(
-        f"SELECT DISTINCT v.record_id FROM record_values v WHERE v.workspace_id = $1 AND v.attribute_id = $2 "
-        f"AND v.facet = $3 AND {INDEXED_TEXT.format(a='v')} = ANY($4::text[]) AND v.v_text = ANY($5::text[]) "
-        f"LIMIT $6", attribute_id, facet, sorted({v[:TEXT_PREFIX] for v in values}), values, limit)
+        f"SELECT DISTINCT v.record_id FROM record_values v WHERE v.workspace_id = $1 "
+        f"AND v.attribute_id = {params.add(attribute_id)} AND v.facet = {params.add(facet)} "
+        f"AND {INDEXED_TEXT.format(a='v')} = ANY({params.add(sorted({v[:TEXT_PREFIX] for v in values}), 'text[]')}) "
+        f"AND v.v_text = ANY({params.add(values, 'text[]')}) LIMIT {params.add(limit)}", *params.values)
     return [int(r["record_id"]) for r in rows]
 
 
 async def count_multi_valued(tenant: Tenant, attribute_id: int) -> int:
     """Records that hold more than one value of the attribute."""
+    params = Params()
     row = await tenant.fetch_one(
-        "SELECT count(DISTINCT record_id) AS n FROM record_values WHERE workspace_id = $1 AND attribute_id = $2 "
-        "AND ord > 0", attribute_id)
+        "SELECT count(DISTINCT record_id) AS n FROM record_values WHERE workspace_id = $1 "
+        f"AND attribute_id = {params.add(attribute_id)} AND ord > 0", *params.values)
     return int(row["n"])
 
 
 async def count_fractional(tenant: Tenant, attribute_id: int) -> int:
     """Records with a value of the (number) attribute that is not whole."""
+    params = Params()
     row = await tenant.fetch_one(
-        "SELECT count(DISTINCT record_id) AS n FROM record_values WHERE workspace_id = $1 AND attribute_id = $2 "
-        "AND facet = '' AND v_num <> trunc(v_num)", attribute_id)
+        "SELECT count(DISTINCT record_id) AS n FROM record_values WHERE workspace_id = $1 "
+        f"AND attribute_id = {params.add(attribute_id)} AND facet = '' AND v_num <> trunc(v_num)", *params.values)
     return int(row["n"])
 
 
 async def add_claims(tenant: Tenant, attribute_id: int, owners: dict[str, int]) -> None:
     """Record that each uniqueness key (``claim_key``) of the attribute belongs to its record. A key
     some record already holds fails the statement (the caller checked there is none)."""
+    params = Params()
+    attribute = params.add(attribute_id)
+    claims = params.unnest([(list(owners), "text"), (list(owners.values()), "bigint")])
     await tenant.fetch(
         "INSERT INTO unique_values (workspace_id, attribute_id, value_key, record_id) "
-        "SELECT $1, $2, c.value_key, c.record_id FROM unnest($3::text[], $4::bigint[]) AS c(value_key, record_id)",
-        attribute_id, list(owners), list(owners.values()))
+        f"SELECT $1, {attribute}, c.value_key, c.record_id FROM {claims} AS c(value_key, record_id)", *params.values)
 
 
 async def drop_claims(tenant: Tenant, attribute_id: int) -> None:
     """Forget every uniqueness claim of the attribute."""
-    await tenant.fetch("DELETE FROM unique_values WHERE workspace_id = $1 AND attribute_id = $2", attribute_id)
+    params = Params()
+    attribute = params.add(attribute_id)
+    await tenant.fetch(f"DELETE FROM unique_values WHERE workspace_id = $1 AND attribute_id = {attribute}",
+                       *params.values)
 
 
 TABLES = ("records", "record_values", "unique_values", "attribute_history")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tessera.changes import DomainEvent, EventRows
-from tessera.wire import JsonObject, JsonValue
+from tessera.wire import JsonObject
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,13 +23,5 @@ class TaskEvent(DomainEvent):
     changes: list[JsonObject] | None = None
 
     def render(self, rows: EventRows, *, webhooks: bool) -> None:
-        if webhooks:
-            data = dict(self.task)
-            if self.changes is not None:
-                data["field_changes"] = list[JsonValue](self.changes)
-            rows.webhook(f"task.{self.kind}", "task", self.task_id, data)
-        payload: JsonObject = {"task": self.summary}
-        if self.changes is not None:
-            payload["field_changes"] = list[JsonValue](self.changes)
-        for record_id in self.records:
-            rows.timeline(record_id, "task", self.task_id, self.kind, payload)
+        rows.resource_change("task", self.task_id, self.kind, body=self.task, summary=self.summary,
+                             records=self.records, changes=self.changes, webhooks=webhooks)

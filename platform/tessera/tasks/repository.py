@@ -10,7 +10,7 @@ import asyncpg
 
 from tessera.changes import Actor
 from tessera.db.id_order import creation_page, order_by
-from tessera.db.sql import Params
+from tessera.db.sql import WORKSPACE, Params
 from tessera.db.tenant import Tenant
 
 _COLUMNS = ("t.id, t.title, t.description, t.priority, t.due_date, t.is_completed, t.completed_at, t.assignee_ids, "
@@ -77,35 +77,42 @@ def _task(row: asyncpg.Record) -> Task:
 
 async def linkable_records(tenant: Tenant, record_ids: list[int]) -> list[int]:
     """Those of ``record_ids`` that are records of this workspace a task may link to (not list entries)."""
+    params = Params()
     rows = await tenant.fetch(
         "SELECT r.id FROM records r JOIN object_definitions o ON o.workspace_id = r.workspace_id "
-        "AND o.id = r.object_id WHERE r.workspace_id = $1 AND r.id = ANY($2::bigint[]) AND o.type <> 'list'",
-        record_ids)
+        f"AND o.id = r.object_id WHERE r.workspace_id = $1 AND r.id = ANY({params.add(record_ids, 'bigint[]')}) "
+        "AND o.type <> 'list'", *params.values)
     return [r["id"] for r in rows]
 
 
 async def get_task(tenant: Tenant, task_id: int, *, lock: bool = False) -> Task | None:
+    params = Params()
     row = await tenant.fetchrow(
-        f"SELECT {_COLUMNS} FROM tasks t WHERE t.workspace_id = $1 AND t.id = $2"
-        + (" FOR UPDATE OF t" if lock else ""), task_id)
+        f"SELECT {_COLUMNS} FROM tasks t WHERE t.workspace_id = $1 AND t.id = {params.add(task_id)}"
+        + (" FOR UPDATE OF t" if lock else ""), *params.values)
     return _task(row) if row is not None else None
 
 
 async def insert_task(tenant: Tenant, task_id: int, *, title: str, description: str, priority: str,
                       due_date: datetime | None, assignee_ids: list[str], actor: Actor, now: datetime) -> None:
+    params = Params()
+    values = [params.add(v) for v in (task_id, title, description, priority, due_date, assignee_ids, actor.name,
+                                      actor.id, now)]
     await tenant.fetch(
         "INSERT INTO tasks (workspace_id, id, title, description, priority, due_date, assignee_ids, created_by, "
-        "created_by_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-        task_id, title, description, priority, due_date, assignee_ids, actor.name, actor.id, now)
+        f"created_by_id, created_at, updated_at) VALUES ({WORKSPACE}, {', '.join(values)}, {values[-1]})",
+        *params.values)
 
 
 async def link_records(tenant: Tenant, task_id: int, record_ids: list[int]) -> None:
     """Make ``record_ids`` the task's linked records (links to others go)."""
+    params = Params()
+    task, records = params.add(task_id), params.add(record_ids, "bigint[]")
     await tenant.fetch(
-        "WITH gone AS (DELETE FROM task_entities WHERE workspace_id = $1 AND task_id = $2 "
-        "AND NOT (record_id = ANY($3::bigint[]))) "
-        "INSERT INTO task_entities (workspace_id, task_id, record_id) SELECT $1, $2, unnest($3::bigint[]) "
-        "ON CONFLICT DO NOTHING RETURNING record_id", task_id, record_ids)
+        f"WITH gone AS (DELETE FROM task_entities WHERE workspace_id = $1 AND task_id = {task} "
+        f"AND NOT (record_id = ANY({records}))) "
+        f"INSERT INTO task_entities (workspace_id, task_id, record_id) SELECT $1, {task}, unnest({records}) "
+        "ON CONFLICT DO NOTHING RETURNING record_id", *params.values)
 
 
 async def update_task(tenant: Tenant, task_id: int, changes: TaskChanges, now: datetime) -> None:
@@ -118,8 +125,10 @@ async def update_task(tenant: Tenant, task_id: int, changes: TaskChanges, now: d
 
 
 async def archive_task(tenant: Tenant, task_id: int, now: datetime) -> None:
-    await tenant.fetch("UPDATE tasks SET archived_at = $3, updated_at = $3 WHERE workspace_id = $1 AND id = $2",
-                       task_id, now)
+    params = Params()
+    task, at = params.add(task_id), params.add(now)
+    await tenant.fetch(f"UPDATE tasks SET archived_at = {at}, updated_at = {at} "
+                       f"WHERE workspace_id = $1 AND id = {task}", *params.values)
 
 
 async def open_tasks_of(tenant: Tenant, record_id: int, *, limit: int) -> list[Task]:

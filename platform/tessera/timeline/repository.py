@@ -55,6 +55,8 @@ async def record_events(tenant: Tenant, record_id: int, *, limit: int, before: i
 
 async def unarchived_notes(tenant: Tenant, note_ids: Sequence[int]) -> set[int]:
     """Those of ``note_ids`` that are notes of this workspace and not archived."""
-    rows = await tenant.fetch("SELECT id FROM notes WHERE workspace_id = $1 AND id = ANY($2::bigint[]) "
-                              "AND archived_at IS NULL", list(note_ids))
+    params = Params()
+    ids = params.add(list(note_ids), "bigint[]")
+    rows = await tenant.fetch(
+        f"SELECT id FROM notes WHERE workspace_id = $1 AND id = ANY({ids}) AND archived_at IS NULL", *params.values)
     return {r["id"] for r in rows}

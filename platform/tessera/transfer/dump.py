@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from schema_registry.definitions import ObjectDefinition
 from schema_registry.workspace import WorkspaceSchema
+from tessera.db.sql import Params
 from tessera.db.tenant import Tenant
 from tessera.records.repository import to_row
 from tessera.records.values import Data, read_value
@@ -128,13 +129,19 @@ def object_line(obj: ObjectDefinition, schema: WorkspaceSchema) -> ObjectLine:
             "attributes": [attribute_to_json(a) for a in obj.attributes]}
 
 
-async def _pages(db: AsyncEngine, workspace_id: int, sql: str, *args: int) -> AsyncIterator[list[asyncpg.Record]]:
-    """Keyset pages of ``sql`` (which must select ``id`` and filter ``id > $2``, then its args)."""
+async def _pages(db: AsyncEngine, workspace_id: int, select: str, *, key: str = "id",
+                 object_id: int | None = None) -> AsyncIterator[list[asyncpg.Record]]:
+    """Keyset pages of ``select`` (a tenant statement that selects ``id`` and ends in its ``WHERE``),
+    in ``key`` order; only one object's rows when ``object_id`` is given."""
     after = 0
     while True:
+        params = Params()
+        sql = f"{select} AND {key} > {params.add(after)}"
+        if object_id is not None:
+            sql += f" AND object_id = {params.add(object_id)}"
         async with db.connect() as conn:
             rows: list[asyncpg.Record] = await Tenant(conn, workspace_id).fetch(
-                sql + f" ORDER BY id LIMIT {PAGE}", after, *args)
+                sql + f" ORDER BY id LIMIT {PAGE}", *params.values)
         if not rows:
             return
         yield rows
@@ -161,8 +168,8 @@ async def jsonl_dump(db: AsyncEngine, workspace_id: int, object_slug: str | None
     columns = "id, object_id, parent_record_id, data, value_meta, created_by, created_by_id, created_at, updated_at"
     for obj in sorted(objects, key=lambda o: (o.is_list, o.id)):
         kind: Literal["record", "list_entry"] = "list_entry" if obj.is_list else "record"
-        async for rows in _pages(db, workspace_id, f"SELECT {columns} FROM records WHERE workspace_id = $1 "
-                                 "AND id > $2 AND object_id = $3", obj.id):
+        async for rows in _pages(db, workspace_id, f"SELECT {columns} FROM records WHERE workspace_id = $1",
+                                 object_id=obj.id):
             for raw in rows:
                 row = to_row(raw)
                 item: RecordLine = {"kind": kind, "id": str(row.id), "object": obj.slug,
@@ -174,7 +181,7 @@ async def jsonl_dump(db: AsyncEngine, workspace_id: int, object_slug: str | None
     if object_slug is not None:
         return
     async for rows in _pages(db, workspace_id, "SELECT id, definition_id, entity_1_id, entity_2_id FROM relationships "
-                             "WHERE workspace_id = $1 AND id > $2"):
+                             "WHERE workspace_id = $1"):
         for row in rows:
             counts["relationship"] = counts.get("relationship", 0) + 1
             yield _line({"kind": "relationship", "id": str(row["id"]), "definition": str(row["definition_id"]),
@@ -183,7 +190,7 @@ async def jsonl_dump(db: AsyncEngine, workspace_id: int, object_slug: str | None
             "SELECT t.id, t.title, t.description, t.priority, t.due_date, t.is_completed, t.completed_at, "
             "t.assignee_ids, t.archived_at, t.created_at, ARRAY(SELECT te.record_id FROM task_entities te "
             "WHERE te.workspace_id = t.workspace_id AND te.task_id = t.id ORDER BY te.record_id) AS entity_ids "
-            "FROM tasks t WHERE t.workspace_id = $1 AND t.id > $2")):
+            "FROM tasks t WHERE t.workspace_id = $1"), key="t.id"):
         for row in rows:
             counts["task"] = counts.get("task", 0) + 1
             yield _line({"kind": "task", "id": str(row["id"]), "title": row["title"],
@@ -193,7 +200,7 @@ async def jsonl_dump(db: AsyncEngine, workspace_id: int, object_slug: str | None
                          "entity_ids": [str(i) for i in row["entity_ids"]], "archived_at": iso(row["archived_at"]),
                          "created_at": iso(row["created_at"])})
     async for rows in _pages(db, workspace_id, "SELECT id, title, content, entity_id, archived_at, created_at "
-                             "FROM notes WHERE workspace_id = $1 AND id > $2"):
+                             "FROM notes WHERE workspace_id = $1"):
         for row in rows:
             counts["note"] = counts.get("note", 0) + 1
             yield _line({"kind": "note", "id": str(row["id"]), "title": row["title"], "content": row["content"],
@@ -219,8 +226,8 @@ async def csv_object(db: AsyncEngine, workspace_id: int, obj: ObjectDefinition, 
     writer.writerow(["id", "created_at", *[a.slug for a in obj.attributes]])
     yield buffer.getvalue().encode()
     columns = "id, object_id, parent_record_id, data, value_meta, created_by, created_by_id, created_at, updated_at"
-    async for rows in _pages(db, workspace_id, f"SELECT {columns} FROM records WHERE workspace_id = $1 "
-                             "AND id > $2 AND object_id = $3", obj.id):
+    async for rows in _pages(db, workspace_id, f"SELECT {columns} FROM records WHERE workspace_id = $1",
+                             object_id=obj.id):
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         for raw in rows:

@@ -10,6 +10,7 @@ from typing import Literal
 import asyncpg
 import orjson
 
+from tessera.db.sql import WORKSPACE, Params
 from tessera.db.tenant import Tenant
 
 FileKind = Literal["imports", "exports"]
@@ -86,53 +87,69 @@ def _export(row: asyncpg.Record) -> ExportJob:
 async def insert_import(tenant: Tenant, import_id: int, *, object_id: int, fmt: str, mapping: dict[str, str],
                         matching_attribute: str | None, actor_id: str, now: datetime) -> None:
     """A new import, ``uploading`` until its file is stored (``mark_uploaded``)."""
+    params = Params()
+    values = ", ".join([params.add(import_id), params.add(object_id), params.add(fmt),
+                        params.add(orjson.dumps(mapping).decode(), "jsonb"), params.add(matching_attribute)])
+    actor, at = params.add(actor_id), params.add(now)
     await tenant.fetch(
         "INSERT INTO imports (workspace_id, id, object_id, format, mapping, matching_attribute, status, "
-        "created_by_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, 'uploading', $7, $8, $8)",
-        import_id, object_id, fmt, orjson.dumps(mapping).decode(), matching_attribute, actor_id, now)
+        f"created_by_id, created_at, updated_at) VALUES ({WORKSPACE}, {values}, 'uploading', {actor}, {at}, {at})",
+        *params.values)
 
 
 async def mark_uploaded(tenant: Tenant, import_id: int, total_bytes: int) -> None:
     """The import's file is stored: it waits for a worker."""
-    await tenant.fetch("UPDATE imports SET status = 'pending', total_bytes = $3 WHERE workspace_id = $1 AND id = $2",
-                       import_id, total_bytes)
+    params = Params()
+    job = params.add(import_id)
+    await tenant.fetch(f"UPDATE imports SET status = 'pending', total_bytes = {params.add(total_bytes)} "
+                       f"WHERE workspace_id = $1 AND id = {job}", *params.values)
 
 
 async def get_import(tenant: Tenant, import_id: int) -> ImportJob | None:
-    row: asyncpg.Record | None = await tenant.fetchrow("SELECT * FROM imports WHERE workspace_id = $1 AND id = $2",
-                                                       import_id)
+    params = Params()
+    row: asyncpg.Record | None = await tenant.fetchrow(
+        f"SELECT * FROM imports WHERE workspace_id = $1 AND id = {params.add(import_id)}", *params.values)
     return _import(row) if row is not None else None
 
 
 async def import_errors(tenant: Tenant, import_id: int, limit: int) -> list[ImportRowError]:
     """The first ``limit`` refused rows, in row order."""
+    params = Params()
     rows: list[asyncpg.Record] = await tenant.fetch(
-        "SELECT row_number, column_name, message FROM import_errors WHERE workspace_id = $1 AND import_id = $2 "
-        "ORDER BY row_number LIMIT $3", import_id, limit)
+        f"SELECT row_number, column_name, message FROM import_errors WHERE workspace_id = $1 "
+        f"AND import_id = {params.add(import_id)} ORDER BY row_number LIMIT {params.add(limit)}", *params.values)
     return [ImportRowError(r["row_number"], r["column_name"], r["message"]) for r in rows]
 
 
 async def insert_export(tenant: Tenant, export_id: int, *, object_slug: str | None, fmt: str, now: datetime) -> None:
+    params = Params()
+    values = ", ".join(params.add(v) for v in (export_id, object_slug, fmt))
+    at = params.add(now)
     await tenant.fetch(
         "INSERT INTO exports (workspace_id, id, object_slug, format, created_at, updated_at) "
-        "VALUES ($1, $2, $3, $4, $5, $5)", export_id, object_slug, fmt, now)
+        f"VALUES ({WORKSPACE}, {values}, {at}, {at})", *params.values)
 
 
 async def get_export(tenant: Tenant, export_id: int) -> ExportJob | None:
-    row: asyncpg.Record | None = await tenant.fetchrow("SELECT * FROM exports WHERE workspace_id = $1 AND id = $2",
-                                                       export_id)
+    params = Params()
+    row: asyncpg.Record | None = await tenant.fetchrow(
+        f"SELECT * FROM exports WHERE workspace_id = $1 AND id = {params.add(export_id)}", *params.values)
     return _export(row) if row is not None else None
 
 
 async def insert_chunk(tenant: Tenant, kind: FileKind, owner_id: int, seq: int, data: bytes) -> None:
     table, column = _CHUNKS[kind]
-    await tenant.fetch(f"INSERT INTO {table} (workspace_id, {column}, seq, data) VALUES ($1, $2, $3, $4)",
-                       owner_id, seq, data)
+    params = Params()
+    values = ", ".join(params.add(v) for v in (owner_id, seq, data))
+    await tenant.fetch(f"INSERT INTO {table} (workspace_id, {column}, seq, data) VALUES ({WORKSPACE}, {values})",
+                       *params.values)
 
 
 async def get_chunk(tenant: Tenant, kind: FileKind, owner_id: int, seq: int) -> bytes | None:
     """Chunk ``seq`` (from 0) of a file; None past its end."""
     table, column = _CHUNKS[kind]
+    params = Params()
     row: asyncpg.Record | None = await tenant.fetchrow(
-        f"SELECT data FROM {table} WHERE workspace_id = $1 AND {column} = $2 AND seq = $3", owner_id, seq)
+        f"SELECT data FROM {table} WHERE workspace_id = $1 AND {column} = {params.add(owner_id)} "
+        f"AND seq = {params.add(seq)}", *params.values)
     return bytes(row["data"]) if row is not None else None

@@ -17,6 +17,7 @@ from schema_registry.definitions import AttributeTypeName, ObjectDefinition, Obj
 from tessera.changes import Actor, Changes, Stamp
 from tessera.clock import Clock
 from tessera.db.ids import IdAllocator
+from tessera.db.sql import WORKSPACE, Params
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest
 from tessera.records.repository import get_record
@@ -234,10 +235,13 @@ class Restorer:
             definition = schema.relationship(self.definitions[line.text("definition")])
             assert definition is not None
             (rel_id,) = await self.ids.take(conn, 1)
+            params = Params()
+            values = ", ".join(params.add(v) for v in (rel_id, definition.id, definition.type.value,
+                                                        int(self.mapping[line.text("entity_1")]),
+                                                        int(self.mapping[line.text("entity_2")])))
             await tenant.fetch(
                 "INSERT INTO relationships (workspace_id, id, definition_id, type, entity_1_id, entity_2_id) "
-                "VALUES ($1, $2, $3, $4, $5, $6)", rel_id, definition.id, definition.type.value,
-                int(self.mapping[line.text("entity_1")]), int(self.mapping[line.text("entity_2")]))
+                f"VALUES ({WORKSPACE}, {values})", *params.values)
             self.mapping[line.text("id")] = str(rel_id)
 
     async def task(self, line: DumpLine) -> None:
@@ -245,17 +249,22 @@ class Restorer:
         async with self.db.begin() as conn:
             tenant = Tenant(conn, self.workspace.workspace_id)
             (task_id,) = await self.ids.take(conn, 1)
+            params = Params()
+            values = [params.add(v) for v in (
+                task_id, line.text("title"), line.text("description"), line.text("priority"), _when(line, "due_date"),
+                line.flag("is_completed"), _when(line, "completed_at"), line.texts("assignee_ids"))]
+            created, archived = params.add(_when(line, "created_at")), params.add(_when(line, "archived_at"))
             await tenant.fetch(
                 "INSERT INTO tasks (workspace_id, id, title, description, priority, due_date, is_completed, "
                 "completed_at, assignee_ids, created_by, created_by_id, created_at, updated_at, archived_at) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'restore', '', $10, $10, $11)",
-                task_id, line.text("title"), line.text("description"), line.text("priority"), _when(line, "due_date"),
-                line.flag("is_completed"), _when(line, "completed_at"), line.texts("assignee_ids"),
-                _when(line, "created_at"), _when(line, "archived_at"))
+                f"VALUES ({WORKSPACE}, {', '.join(values)}, 'restore', '', {created}, {created}, {archived})",
+                *params.values)
             entities = [int(self.mapping[e]) for e in line.texts("entity_ids") if e in self.mapping]
             if entities:
+                links = Params()
                 await tenant.fetch("INSERT INTO task_entities (workspace_id, task_id, record_id) "
-                                   "SELECT $1, $2, unnest($3::bigint[])", task_id, entities)
+                                   f"SELECT $1, {links.add(task_id)}, unnest({links.add(entities, 'bigint[]')})",
+                                   *links.values)
             self.mapping[line.text("id")] = str(task_id)
 
     async def note(self, line: DumpLine) -> None:
@@ -265,11 +274,14 @@ class Restorer:
             (note_id,) = await self.ids.take(conn, 1)
             entity_id = line.optional_text("entity_id")
             entity = int(self.mapping[entity_id]) if entity_id is not None and entity_id in self.mapping else None
+            params = Params()
+            values = ", ".join(params.add(v) for v in (note_id, line.text("title"), line.text("content"), entity))
+            created = params.add(parse_rfc3339(line.text("created_at")))
+            archived = params.add(_when(line, "archived_at"))
             await tenant.fetch(
                 "INSERT INTO notes (workspace_id, id, title, content, entity_id, created_by, created_by_id, "
-                "created_at, updated_at, archived_at) VALUES ($1, $2, $3, $4, $5, 'restore', '', $6, $6, $7)",
-                note_id, line.text("title"), line.text("content"), entity, parse_rfc3339(line.text("created_at")),
-                _when(line, "archived_at"))
+                f"created_at, updated_at, archived_at) VALUES ({WORKSPACE}, {values}, 'restore', '', {created}, "
+                f"{created}, {archived})", *params.values)
             self.mapping[line.text("id")] = str(note_id)
 
 

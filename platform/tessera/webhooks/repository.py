@@ -10,7 +10,7 @@ import asyncpg
 import orjson
 
 from tessera.db.id_order import creation_page, order_by
-from tessera.db.sql import Params
+from tessera.db.sql import WORKSPACE, Params
 from tessera.db.tenant import Tenant
 from tessera.wire import JsonObject
 
@@ -86,9 +86,10 @@ def _delivery(row: asyncpg.Record) -> Delivery:
 
 
 async def get_webhook(tenant: Tenant, webhook_id: int, *, lock: bool = False) -> Webhook | None:
+    params = Params()
     row = await tenant.fetchrow(
-        f"SELECT {_COLUMNS} FROM webhooks WHERE workspace_id = $1 AND id = $2" + (" FOR UPDATE" if lock else ""),
-        webhook_id)
+        f"SELECT {_COLUMNS} FROM webhooks WHERE workspace_id = $1 AND id = {params.add(webhook_id)}"
+        + (" FOR UPDATE" if lock else ""), *params.values)
     return _webhook(row) if row is not None else None
 
 
@@ -100,10 +101,13 @@ async def list_webhooks(tenant: Tenant) -> list[Webhook]:
 async def insert_webhook(tenant: Tenant, webhook_id: int, *, url: str, description: str, events: list[str],
                          object_slugs: list[str], filter_json: str | None, sealed_secret: bytes,
                          now: datetime) -> Webhook:
+    params = Params()
+    values = ", ".join([*(params.add(v) for v in (webhook_id, url, description, events, object_slugs)),
+                        params.add(filter_json, "jsonb"), params.add(sealed_secret)])
+    at = params.add(now)
     row = await tenant.fetchrow(
         f"INSERT INTO webhooks (workspace_id, id, url, description, events, object_slugs, filter, secret, "
-        f"created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $9) RETURNING {_COLUMNS}",
-        webhook_id, url, description, events, object_slugs, filter_json, sealed_secret, now)
+        f"created_at, updated_at) VALUES ({WORKSPACE}, {values}, {at}, {at}) RETURNING {_COLUMNS}", *params.values)
     return _webhook(row)
 
 
@@ -123,24 +127,32 @@ async def delete_webhook(tenant: Tenant, webhook_id: int) -> None:
     the sender locks a delivery, then its webhook (``failing_since``), and a cascade from the
     webhook would take the two in the other order and deadlock with a send in flight (seen as a
     503 on DELETE while a receiver was timing out)."""
-    await tenant.fetch("DELETE FROM webhook_deliveries WHERE workspace_id = $1 AND webhook_id = $2", webhook_id)
-    await tenant.fetch("DELETE FROM webhooks WHERE workspace_id = $1 AND id = $2", webhook_id)
+    params = Params()
+    webhook = params.add(webhook_id)
+    await tenant.fetch(f"DELETE FROM webhook_deliveries WHERE workspace_id = $1 AND webhook_id = {webhook}",
+                       *params.values)
+    await tenant.fetch(f"DELETE FROM webhooks WHERE workspace_id = $1 AND id = {webhook}", *params.values)
 
 
 async def set_secret(tenant: Tenant, webhook_id: int, sealed_secret: bytes, now: datetime) -> Webhook:
+    params = Params()
+    webhook = params.add(webhook_id)
     row = await tenant.fetchrow(
-        f"UPDATE webhooks SET secret = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2 RETURNING {_COLUMNS}",
-        webhook_id, sealed_secret, now)
+        f"UPDATE webhooks SET secret = {params.add(sealed_secret)}, updated_at = {params.add(now)} "
+        f"WHERE workspace_id = $1 AND id = {webhook} RETURNING {_COLUMNS}", *params.values)
     return _webhook(row)
 
 
 async def insert_test_delivery(tenant: Tenant, delivery_id: int, *, webhook_id: int, message_id: str,
                                payload: JsonObject, now: datetime) -> None:
     """A ``webhook.test`` delivery, due at once."""
+    params = Params()
+    values = ", ".join(params.add(v) for v in (delivery_id, webhook_id, message_id))
+    body, at = params.add(orjson.dumps(payload).decode(), "jsonb"), params.add(now)
     await tenant.fetch(
         "INSERT INTO webhook_deliveries (workspace_id, id, webhook_id, message_id, event_type, payload, "
-        "next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, 'webhook.test', $5::jsonb, $6, $6, $6)",
-        delivery_id, webhook_id, message_id, orjson.dumps(payload).decode(), now)
+        f"next_attempt_at, created_at, updated_at) VALUES ({WORKSPACE}, {values}, 'webhook.test', {body}, {at}, {at}, "
+        f"{at})", *params.values)
 
 
 async def deliveries(tenant: Tenant, webhook_id: int, *, status: str | None, limit: int,
