@@ -104,7 +104,13 @@ async def test_a_job_whose_worker_died_is_finished_by_another_run(name: str, ws:
     # before it stores anything.
     dead = await asyncpg.connect(settings.asyncpg_dsn)
     try:
-        assert await dead.fetchval("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", lease_name(table, row_id))
+        # The run that completed the job holds its lease until it returns (it still publishes and
+        # nudges after its commit): wait for it to let go.
+        deadline = time.monotonic() + 10
+        while not await dead.fetchval("SELECT pg_try_advisory_lock(hashtextextended($1, 0))",
+                                      lease_name(table, row_id)):
+            assert time.monotonic() < deadline, "the finished run kept its lease"
+            await asyncio.sleep(0.05)
         await _execute(engine, f"UPDATE {table} SET status = 'pending', updated_at = now() "
                                f"WHERE workspace_id = :ws AND id = :id", workspace_id, row_id)
         claimed = await claim(engine, case.kind, workspace_id, row_id)
