@@ -202,6 +202,8 @@ async def test_examples_read_as_documented(dataset: Dataset) -> None:  # noqa: F
     """Fixed cases the property may draw rarely: no group_by at all, and a select's option."""
     PREPARED.setdefault("catalog", fields(dataset))
     await check(dataset, None, [], [{"op": "count"}, {"op": "sum", "attribute": "qty"}], 10)
+    for group in ("stage", "flag", "price.currency_code", {"attribute": "due", "bucket": "month"}):
+        await check(dataset, None, [group], [{"op": "count"}], 2)  # counted on the value index alone
     response = await dataset.ws.post(PATH, {"group_by": ["stage"], "limit": 1})
     body = response.json()
     assert response.status_code == 200

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import asyncpg
 
+from schema_registry.definitions import AttributeTypeName
 from schema_registry.types.base import StorageClass
 from tessera.db.sql import Params
 from tessera.db.tenant import Tenant
 from tessera.records.aggregate import AggregatePlan, BucketRow, GroupKey, MetricSpec, NumericPart
-from tessera.records.sql import Compiler
+from tessera.records.sql import INDEXED_TEXT, Compiler
 
 _COLUMN = {StorageClass.TEXT: 'v_text COLLATE "C"', StorageClass.NUMERIC: "v_num",
            StorageClass.TIMESTAMP: "v_ts", StorageClass.BOOLEAN: "v_bool"}
@@ -38,6 +39,36 @@ def _values_join(params: Params, alias: str, record: str, key: GroupKey | Metric
             f"AND {alias}.facet = {params.add(target.facet.name if facet is None else facet, 'text')}")
 
 
+def _group_column(key: GroupKey, alias: str) -> str:
+    """A group value's column. Select option ids are at most 64 characters: their indexed prefix is
+    the whole id, so a count by a select reads the value index alone."""
+    attribute = key.target.attribute
+    if attribute is not None and attribute.type is AttributeTypeName.SELECT and key.target.storage is StorageClass.TEXT:
+        return INDEXED_TEXT.format(a=alias)
+    return f"{alias}.{_COLUMN[key.target.storage]}"
+
+
+def _counts_from_values(plan: AggregatePlan) -> bool:
+    """No filter, one single-value attribute group and only counts: the groups are counted on the
+    value index alone and the records without a value are the object's count minus the valued."""
+    if plan.node is not None or len(plan.groups) != 1 or any(m.op != "count" for m in plan.metrics):
+        return False
+    attribute = plan.groups[0].target.attribute
+    return attribute is not None and not attribute.is_multi_value and not plan.groups[0].target.parent
+
+
+def _value_counts(params: Params, plan: AggregatePlan, object_id: int) -> str:
+    key = plan.groups[0]
+    expression = _group_column(key, "v")
+    if key.bucket is not None:
+        expression = f"date_trunc({params.add(key.bucket, 'text')}, {expression}, 'UTC')"
+    valued = f"record_values v WHERE {_values_join(params, 'v', 'v.record_id', key)}"
+    everything = (f"SELECT count(*) FROM records r WHERE r.workspace_id = $1 "
+                  f"AND r.object_id = {params.add(object_id, 'bigint')}")
+    return (f"grp AS (SELECT * FROM (SELECT {expression} AS k0, count(*) AS n FROM {valued} GROUP BY 1 "
+            f"UNION ALL SELECT NULL, ({everything}) - (SELECT count(*) FROM {valued})) AS counted WHERE n > 0)")
+
+
 def _key_expression(params: Params, index: int, key: GroupKey) -> tuple[str, str]:
     """The group value's expression and the join it needs (empty for metadata)."""
     target = key.target
@@ -45,7 +76,7 @@ def _key_expression(params: Params, index: int, key: GroupKey) -> tuple[str, str
         expression, join = f"m.{target.meta}", ""
     else:
         alias = f"g{index}"
-        expression = f"{alias}.{_COLUMN[target.storage]}"
+        expression = _group_column(key, alias)
         join = f" LEFT JOIN record_values {alias} ON {_values_join(params, alias, 'm.id', key)}"
     if key.bucket is not None:
         expression = f"date_trunc({params.add(key.bucket, 'text')}, {expression}, 'UTC')"
@@ -71,13 +102,12 @@ def _numeric_inputs(params: Params, index: int, spec: MetricSpec) -> tuple[str, 
     return columns, f" LEFT JOIN LATERAL ({inner}) p{index} ON TRUE"
 
 
-def build_statement(plan: AggregatePlan, object_id: int) -> tuple[str, Params]:
-    params = Params()
+def _grouped_ctes(params: Params, plan: AggregatePlan, object_id: int, numeric: list[int]) -> list[str]:
+    """``m``, ``k``, ``per`` and ``grp``: the general plan, any filter, keys and metrics."""
     compiler = Compiler(params, object_id)
     where = f"r.workspace_id = $1 AND r.object_id = {params.add(object_id, 'bigint')}"
     if plan.node is not None:
         where += f" AND r.id IN ({compiler.id_set(plan.node)})"
-    limit = int(plan.limit)
     keys = [f"k{i}" for i in range(len(plan.groups))]
     expressions, joins = [], []
     for index, key in enumerate(plan.groups):
@@ -87,9 +117,9 @@ def build_statement(plan: AggregatePlan, object_id: int) -> tuple[str, Params]:
     multi = any(k.target.attribute is not None and k.target.attribute.is_multi_value for k in plan.groups)
     distinct = "DISTINCT " if multi else ""
     k_columns = ", ".join(["m.id", *expressions])
-    ctes = [f"m AS MATERIALIZED (SELECT r.id, r.created_at, r.updated_at FROM records r WHERE {where})",
-            f"k AS MATERIALIZED (SELECT {distinct}{k_columns} FROM m{''.join(joins)})"]
-    numeric = [i for i, spec in enumerate(plan.metrics) if spec.op not in ("count", "count_distinct")]
+    # Not MATERIALIZED: PostgreSQL keeps a CTE read twice (by a count_distinct) and inlines the others.
+    ctes = [f"m AS (SELECT r.id, r.created_at, r.updated_at FROM records r WHERE {where})",
+            f"k AS (SELECT {distinct}{k_columns} FROM m{''.join(joins)})"]
     per_columns, per_joins = ["k.*"], []
     for i in numeric:
         columns, join = _numeric_inputs(params, i, plan.metrics[i])
@@ -101,6 +131,18 @@ def build_statement(plan: AggregatePlan, object_id: int) -> tuple[str, Params]:
                                       for i in numeric]
     group_by = f" GROUP BY {', '.join(keys)}" if keys else ""
     ctes.append(f"grp AS (SELECT {', '.join([*keys, *aggregates])} FROM per{group_by})")
+    return ctes
+
+
+def build_statement(plan: AggregatePlan, object_id: int) -> tuple[str, Params]:
+    params = Params()
+    limit = int(plan.limit)
+    keys = [f"k{i}" for i in range(len(plan.groups))]
+    numeric = [i for i, spec in enumerate(plan.metrics) if spec.op not in ("count", "count_distinct")]
+    if _counts_from_values(plan):
+        ctes = [_value_counts(params, plan, object_id)]
+    else:
+        ctes = _grouped_ctes(params, plan, object_id, numeric)
     order = ", ".join(["n DESC", *(f"{k} ASC NULLS LAST" for k in keys)])
     ctes.append(f"ranked AS (SELECT grp.*, row_number() OVER (ORDER BY {order}) AS rn, count(*) OVER () AS groups "
                 f"FROM grp)")
