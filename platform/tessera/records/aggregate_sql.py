@@ -27,16 +27,22 @@ from tessera.records.sql import INDEXED_TEXT, Compiler
 
 _COLUMN = {StorageClass.TEXT: 'v_text COLLATE "C"', StorageClass.NUMERIC: "v_num",
            StorageClass.TIMESTAMP: "v_ts", StorageClass.BOOLEAN: "v_bool"}
+_TYPED = {StorageClass.TEXT: "v_text", StorageClass.NUMERIC: "v_num", StorageClass.TIMESTAMP: "v_ts",
+          StorageClass.BOOLEAN: "v_bool"}
 _NULL_STANDIN = {StorageClass.TEXT: "''", StorageClass.NUMERIC: "0", StorageClass.TIMESTAMP: "'epoch'::timestamptz",
                  StorageClass.BOOLEAN: "false"}
 
 
 def _values_join(params: Params, alias: str, record: str, key: GroupKey | MetricSpec, facet: str | None = None) -> str:
+    """The value rows of one attribute facet of a record. Such a row always holds its typed column;
+    saying so (``IS NOT NULL``) lets PostgreSQL use the partial value indexes."""
     target = key.target
     assert target is not None and target.attribute is not None and target.facet is not None
+    storage = StorageClass.TEXT if facet is not None else target.storage
     return (f"{alias}.workspace_id = $1 AND {alias}.record_id = {record} "
             f"AND {alias}.attribute_id = {params.add(target.attribute.id, 'bigint')} "
-            f"AND {alias}.facet = {params.add(target.facet.name if facet is None else facet, 'text')}")
+            f"AND {alias}.facet = {params.add(target.facet.name if facet is None else facet, 'text')} "
+            f"AND {alias}.{_TYPED[storage]} IS NOT NULL")
 
 
 def _group_column(key: GroupKey, alias: str) -> str:
@@ -139,10 +145,17 @@ def build_statement(plan: AggregatePlan, object_id: int) -> tuple[str, Params]:
     limit = int(plan.limit)
     keys = [f"k{i}" for i in range(len(plan.groups))]
     numeric = [i for i, spec in enumerate(plan.metrics) if spec.op not in ("count", "count_distinct")]
+    # Metrics on one attribute (sum and avg of score) share its per-record inputs: one join.
+    first: dict[tuple[int, str], int] = {}
+    source = {}
+    for i in numeric:
+        target = plan.metrics[i].target
+        assert target is not None and target.attribute is not None and target.facet is not None
+        source[i] = first.setdefault((target.attribute.id, target.facet.name), i)
     if _counts_from_values(plan):
         ctes = [_value_counts(params, plan, object_id)]
     else:
-        ctes = _grouped_ctes(params, plan, object_id, numeric)
+        ctes = _grouped_ctes(params, plan, object_id, sorted(set(source.values())))
     order = ", ".join(["n DESC", *(f"{k} ASC NULLS LAST" for k in keys)])
     ctes.append(f"ranked AS (SELECT grp.*, row_number() OVER (ORDER BY {order}) AS rn, count(*) OVER () AS groups "
                 f"FROM grp)")
@@ -157,9 +170,9 @@ def build_statement(plan: AggregatePlan, object_id: int) -> tuple[str, Params]:
         ctes.append(f"cd{i} AS (SELECT least(q.rn, {limit + 1}) AS slot, count(DISTINCT d.{column}) AS d "
                     f"FROM k JOIN ranked q ON {same_group} JOIN record_values d "
                     f"ON {_values_join(params, 'd', 'k.id', spec)} GROUP BY 1)")
-    numeric_top = [f"q.s{i}, q.c{i}, q.lo{i}, q.hi{i}, q.cl{i}, q.ch{i}" for i in numeric]
-    numeric_rest = [f"sum(q.s{i}), sum(q.c{i}), min(q.lo{i}), max(q.hi{i}), min(q.cl{i}), max(q.ch{i})"
-                    for i in numeric]
+    numeric_top = [f"q.s{j}, q.c{j}, q.lo{j}, q.hi{j}, q.cl{j}, q.ch{j}" for j in (source[i] for i in numeric)]
+    numeric_rest = [f"sum(q.s{j}), sum(q.c{j}), min(q.lo{j}), max(q.hi{j}), min(q.cl{j}), max(q.ch{j})"
+                    for j in (source[i] for i in numeric)]
     top = ", ".join(["q.rn", "q.groups", *(f"q.{k}" for k in keys), "q.n", *numeric_top,
                      *(f"(SELECT d FROM cd{i} WHERE slot = q.rn) AS d{i}" for i in distinct_metrics)])
     rest = ", ".join([f"{limit + 1}::bigint", "max(q.groups)", *(f"NULL AS {k}" for k in keys), "sum(q.n)::bigint",
