@@ -8,13 +8,17 @@ from tessera.errors import BadRequest, FieldError
 from tessera.http.context import RequestContext
 from tessera.records import repository
 from tessera.records.admission import check_cost
+from tessera.records.aggregate import GroupRequest, MetricRequest, aggregate_json, plan_aggregate
+from tessera.records.aggregate_sql import run_aggregate
 from tessera.records.cursor import CursorCodec
 from tessera.records.listing import Page, RecordQuery, query_fingerprint
 from tessera.records.models import (
+    AggregateRequest,
     AttributesMode,
     BatchRequest,
     CreateRelationshipRequest,
     CustomAttributes,
+    GroupBucketParam,
     ListMemberRequest,
     ListRecordsRequest,
     RecordBody,
@@ -208,6 +212,34 @@ async def list_list_members(ctx: RequestContext[ListRecordsRequest, None]) -> Js
                               "created_at": iso(entry.created_at)}
         data.append(item)
     return _page_json(page, body, data)
+
+
+# --- aggregations -------------------------------------------------------------------------
+
+async def _aggregate(ctx: RequestContext[AggregateRequest, None], service: RecordService, obj: ObjectDefinition,
+                     parent: ObjectDefinition | None) -> JsonObject:
+    body = ctx.body
+    node = parse_filter(obj, body.filter, parent=parent)
+    settings = ctx.state.settings
+    check_cost(node, 0, max_offset=settings.query_max_offset, max_wildcards=settings.query_max_substring_conditions)
+    groups = [GroupRequest(g.attribute, g.bucket) if isinstance(g, GroupBucketParam) else GroupRequest(g)
+              for g in body.group_by]
+    metrics = [MetricRequest(m.op, m.attribute) for m in body.metrics]
+    plan = plan_aggregate(obj, node, groups, metrics, body.limit)
+    return aggregate_json(plan, await run_aggregate(service.tenant, plan, obj.id))
+
+
+async def aggregate_records(ctx: RequestContext[AggregateRequest, None]) -> JsonObject:
+    async with ctx.state.query_gate.slot(ctx.workspace_id):
+        service = await reader(ctx)
+        return await _aggregate(ctx, service, service.object(ctx.path["slug"]), None)
+
+
+async def aggregate_list_entries(ctx: RequestContext[AggregateRequest, None]) -> JsonObject:
+    async with ctx.state.query_gate.slot(ctx.workspace_id):
+        service = await reader(ctx)
+        lst = service.list_object(parse_id(ctx.path["id"]))
+        return await _aggregate(ctx, service, lst, service.parent_object(lst))
 
 
 # --- relationship instances ---------------------------------------------------------------

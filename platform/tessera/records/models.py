@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, GetPydanticSchema, model_validator
 from pydantic_core import core_schema
@@ -141,3 +141,43 @@ class BatchResponse(ResponseModel):
     created: int
     updated: int
     failed: int
+
+
+# --- aggregations (docs/query.md, "Aggregations") ----------------------------------------------
+
+class GroupBucketParam(RequestModel):
+    attribute: str = Field(max_length=200, description="A date attribute, created_at or updated_at")
+    bucket: Literal["day", "week", "month", "quarter", "year"]
+
+
+class MetricParam(RequestModel):
+    op: Literal["count", "sum", "avg", "min", "max", "count_distinct"]
+    attribute: str | None = Field(default=None, max_length=200,
+                                  description="Number or currency for sum/avg/min/max; any attribute for "
+                                              "count_distinct; none for count")
+
+
+def _default_metrics() -> list[MetricParam]:
+    return [MetricParam(op="count")]
+
+
+class AggregateRequest(RequestModel):
+    filter: JsonMembers | None = Field(default=None, description="Record query language (see docs/query.md)")
+    group_by: list[Annotated[str, Field(max_length=200)] | GroupBucketParam] = Field(
+        default_factory=list, max_length=3, description="Attribute, attribute.facet, or a bucketed date")
+    metrics: list[MetricParam] = Field(default_factory=_default_metrics, min_length=1, max_length=10)
+    limit: int = Field(default=100, ge=1, le=1000, description="Buckets returned; the rest fold into `other`")
+
+
+class AggregateBucket(ResponseModel):
+    group: list[Any] = Field(description="One value per group_by member (select: {id, title}; date bucket: "
+                                         "its first day)")
+    count: int
+    metrics: list[Any] = Field(description="One value per requested metric")
+
+
+class AggregateResponse(ResponseModel):
+    buckets: list[AggregateBucket]
+    other: AggregateBucket | None = None
+    groups: int
+    limit: int
