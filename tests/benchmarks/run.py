@@ -88,7 +88,7 @@ def to_figures(result: dict[str, Any]) -> list[Figure]:
     return figures
 
 
-ON_REQUEST = frozenset({"peers", "briefs"})  # run only when named (briefs: not wired into `make bench` yet, issue 16)
+ON_REQUEST = frozenset({"peers"})  # run only when named
 
 
 def discover() -> dict[str, Path]:
