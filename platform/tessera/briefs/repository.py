@@ -103,7 +103,9 @@ async def lock_key(tenant: Tenant, key: str) -> None:
 
 
 async def by_key(tenant: Tenant, key: str) -> Brief | None:
-    row = await tenant.fetchrow(f"SELECT {_BRIEF} FROM briefs WHERE workspace_id = $1 AND key = $2", key)
+    params = Params()
+    row = await tenant.fetchrow(f"SELECT {_BRIEF} FROM briefs WHERE workspace_id = $1 AND key = {params.add(key)}",
+                                *params.values)
     return _brief(row) if row else None
 
 
@@ -171,7 +173,10 @@ async def update_brief(tenant: Tenant, brief_id: int, *, title: str, content: st
 
 async def mark_checked(tenant: Tenant, brief_id: int, now: datetime) -> None:
     """The brief was compiled again and nothing changed."""
-    await tenant.fetch("UPDATE briefs SET checked_at = $3 WHERE workspace_id = $1 AND id = $2", brief_id, now)
+    params = Params()
+    brief = params.add(brief_id)
+    await tenant.fetch(f"UPDATE briefs SET checked_at = {params.add(now)} WHERE workspace_id = $1 AND id = {brief}",
+                       *params.values)
 
 
 async def insert_version(tenant: Tenant, brief: Brief, *, changes: JsonObject, summary: str) -> None:
@@ -184,15 +189,17 @@ async def insert_version(tenant: Tenant, brief: Brief, *, changes: JsonObject, s
         "INSERT INTO brief_versions (workspace_id, brief_id, version, input_hash, content, changes, summary, "
         f"created_at) VALUES ({WORKSPACE}, {values})", *params.values)
     if brief.version > KEPT_VERSIONS:
-        await tenant.fetch("DELETE FROM brief_versions WHERE workspace_id = $1 AND brief_id = $2 AND version <= $3",
-                           brief.id, brief.version - KEPT_VERSIONS)
+        old = Params()
+        await tenant.fetch(f"DELETE FROM brief_versions WHERE workspace_id = $1 AND brief_id = {old.add(brief.id)} "
+                           f"AND version <= {old.add(brief.version - KEPT_VERSIONS)}", *old.values)
 
 
 async def versions(tenant: Tenant, brief_id: int, *, limit: int) -> list[BriefVersion]:
     """The brief's versions, newest first."""
+    params = Params()
     rows = await tenant.fetch(
         "SELECT version, input_hash, changes, summary, created_at FROM brief_versions WHERE workspace_id = $1 "
-        "AND brief_id = $2 ORDER BY version DESC LIMIT $3", brief_id, limit)
+        f"AND brief_id = {params.add(brief_id)} ORDER BY version DESC LIMIT {params.add(limit)}", *params.values)
     out = []
     for r in rows:
         changes = _json(r["changes"])
@@ -202,15 +209,18 @@ async def versions(tenant: Tenant, brief_id: int, *, limit: int) -> list[BriefVe
 
 
 async def entity_briefs_by_id(tenant: Tenant, brief_ids: list[int]) -> list[Brief]:
-    rows = await tenant.fetch(f"SELECT {_BRIEF} FROM briefs WHERE workspace_id = $1 AND id = ANY($2::bigint[]) "
-                              "AND record_id IS NOT NULL ORDER BY id", brief_ids)
+    params = Params()
+    rows = await tenant.fetch(f"SELECT {_BRIEF} FROM briefs WHERE workspace_id = $1 "
+                              f"AND id = ANY({params.add(brief_ids, 'bigint[]')}) AND record_id IS NOT NULL "
+                              "ORDER BY id", *params.values)
     return [_brief(r) for r in rows]
 
 
 async def least_recently_checked(tenant: Tenant, *, limit: int) -> list[Brief]:
     """Entity and private briefs, the longest unchecked first (candidates for a refresh)."""
+    params = Params()
     rows = await tenant.fetch(f"SELECT {_BRIEF} FROM briefs WHERE workspace_id = $1 AND record_id IS NOT NULL "
-                              "ORDER BY checked_at, id LIMIT $2", limit)
+                              f"ORDER BY checked_at, id LIMIT {params.add(limit)}", *params.values)
     return [_brief(r) for r in rows]
 
 
@@ -218,38 +228,48 @@ async def least_recently_checked(tenant: Tenant, *, limit: int) -> list[Brief]:
 
 async def list_skills(tenant: Tenant, *, limit: int, offset: int) -> tuple[list[Skill], int]:
     total = (await tenant.fetch_one("SELECT count(*) FROM agent_skills WHERE workspace_id = $1"))[0]
+    params = Params()
     rows = await tenant.fetch(f"SELECT {_SKILL} FROM agent_skills WHERE workspace_id = $1 "
-                              "ORDER BY confidence DESC, id LIMIT $2 OFFSET $3", limit, offset)
+                              f"ORDER BY confidence DESC, id LIMIT {params.add(limit)} OFFSET {params.add(offset)}",
+                              *params.values)
     return [_skill(r) for r in rows], int(total)
 
 
 async def all_skills(tenant: Tenant, *, limit: int) -> list[Skill]:
-    rows = await tenant.fetch(f"SELECT {_SKILL} FROM agent_skills WHERE workspace_id = $1 ORDER BY id LIMIT $2",
-                              limit)
+    params = Params()
+    rows = await tenant.fetch(f"SELECT {_SKILL} FROM agent_skills WHERE workspace_id = $1 ORDER BY id "
+                              f"LIMIT {params.add(limit)}", *params.values)
     return [_skill(r) for r in rows]
 
 
 async def get_skill(tenant: Tenant, skill_id: int) -> Skill | None:
-    row = await tenant.fetchrow(f"SELECT {_SKILL} FROM agent_skills WHERE workspace_id = $1 AND id = $2", skill_id)
+    params = Params()
+    row = await tenant.fetchrow(f"SELECT {_SKILL} FROM agent_skills WHERE workspace_id = $1 "
+                                f"AND id = {params.add(skill_id)}", *params.values)
     return _skill(row) if row else None
 
 
 async def skill_by_slug(tenant: Tenant, slug: str) -> Skill | None:
-    row = await tenant.fetchrow(f"SELECT {_SKILL} FROM agent_skills WHERE workspace_id = $1 AND slug = $2", slug)
+    params = Params()
+    row = await tenant.fetchrow(f"SELECT {_SKILL} FROM agent_skills WHERE workspace_id = $1 "
+                                f"AND slug = {params.add(slug)}", *params.values)
     return _skill(row) if row else None
 
 
 async def delete_skills(tenant: Tenant, skill_ids: list[int]) -> None:
     if skill_ids:
-        await tenant.fetch("DELETE FROM agent_skills WHERE workspace_id = $1 AND id = ANY($2::bigint[])", skill_ids)
+        params = Params()
+        await tenant.fetch("DELETE FROM agent_skills WHERE workspace_id = $1 "
+                           f"AND id = ANY({params.add(skill_ids, 'bigint[]')})", *params.values)
 
 
 async def park_slugs(tenant: Tenant, skill_ids: list[int]) -> None:
     """Give skills whose slug is about to move a temporary one, so a swap of slugs between two
     skills never meets the unique constraint halfway."""
     if skill_ids:
+        params = Params()
         await tenant.fetch("UPDATE agent_skills SET slug = '~' || id::text WHERE workspace_id = $1 "
-                           "AND id = ANY($2::bigint[])", skill_ids)
+                           f"AND id = ANY({params.add(skill_ids, 'bigint[]')})", *params.values)
 
 
 async def save_skill(tenant: Tenant, existing: Skill | None, *, rule_id: int, slug: str, title: str,
@@ -280,26 +300,36 @@ async def save_skill(tenant: Tenant, existing: Skill | None, *, rule_id: int, sl
 async def queue_refresh(tenant: Tenant, brief_ids: list[int]) -> int | None:
     """A refresh job row for ``brief_ids``; None when the workspace has one unfinished already
     (it runs first; the next sweep finds what is still due)."""
+    params = Params()
     row = await tenant.fetchrow(
-        "INSERT INTO brief_refreshes (workspace_id, brief_ids) VALUES ($1, $2::bigint[]) "
-        "ON CONFLICT (workspace_id) WHERE status IN ('pending', 'processing') DO NOTHING RETURNING id", brief_ids)
+        "INSERT INTO brief_refreshes (workspace_id, brief_ids) "
+        f"VALUES ({WORKSPACE}, {params.add(brief_ids, 'bigint[]')}) "
+        "ON CONFLICT (workspace_id) WHERE status IN ('pending', 'processing') DO NOTHING RETURNING id", *params.values)
     return int(row["id"]) if row else None
 
 
 async def restart_refresh(tenant: Tenant, row_id: int) -> None:
     """A run (first or retried) counts from zero: its counts are those of the last attempt."""
-    await tenant.fetch("UPDATE brief_refreshes SET compiled = 0, changed = 0 WHERE workspace_id = $1 AND id = $2",
-                       row_id)
+    params = Params()
+    await tenant.fetch("UPDATE brief_refreshes SET compiled = 0, changed = 0 WHERE workspace_id = $1 "
+                       f"AND id = {params.add(row_id)}", *params.values)
 
 
 async def count_refreshed(tenant: Tenant, row_id: int, *, changed: bool, now: datetime) -> None:
-    await tenant.fetch("UPDATE brief_refreshes SET compiled = compiled + 1, changed = changed + $3::int, "
-                       "updated_at = $4 WHERE workspace_id = $1 AND id = $2", row_id, int(changed), now)
+    params = Params()
+    row = params.add(row_id)
+    await tenant.fetch("UPDATE brief_refreshes SET compiled = compiled + 1, "
+                       f"changed = changed + {params.add(int(changed), 'int')}, updated_at = {params.add(now)} "
+                       f"WHERE workspace_id = $1 AND id = {row}", *params.values)
 
 
 async def complete_refresh(tenant: Tenant, row_id: int, now: datetime) -> None:
-    await tenant.fetch("UPDATE brief_refreshes SET status = 'completed', error = NULL, completed_at = $3, "
-                       "updated_at = $3 WHERE workspace_id = $1 AND id = $2 AND status <> 'completed'", row_id, now)
+    params = Params()
+    row = params.add(row_id)
+    at = params.add(now)
+    await tenant.fetch(f"UPDATE brief_refreshes SET status = 'completed', error = NULL, completed_at = {at}, "
+                       f"updated_at = {at} WHERE workspace_id = $1 AND id = {row} AND status <> 'completed'",
+                       *params.values)
 
 
 async def workspaces_with_briefs(conn: AsyncConnection, *, limit: int) -> list[int]:

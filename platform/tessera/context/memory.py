@@ -262,12 +262,14 @@ async def mentions_since(tenant: Tenant, asks: Sequence[tuple[int, int, datetime
     ``since``, the oldest and the newest's time (keys with none are left out)."""
     if not asks:
         return {}
+    params = Params()
+    rows_of_asks = params.unnest([([a[0] for a in asks], "bigint"), ([a[1] for a in asks], "bigint"),
+                                  ([a[2] for a in asks], "timestamptz")])
     rows = await tenant.fetch(
         "SELECT a.key, count(*) AS n, min(m.created_at) AS oldest, max(m.created_at) AS newest "
-        "FROM unnest($2::bigint[], $3::bigint[], $4::timestamptz[]) AS a(key, entity_id, since) "
+        f"FROM {rows_of_asks} AS a(key, entity_id, since) "
         "JOIN memory_items m ON m.workspace_id = $1 AND m.entity_ids @> ARRAY[a.entity_id] "
-        "AND m.created_at > a.since GROUP BY a.key",
-        [a[0] for a in asks], [a[1] for a in asks], [a[2] for a in asks])
+        "AND m.created_at > a.since GROUP BY a.key", *params.values)
     return {r["key"]: (int(r["n"]), r["oldest"], r["newest"]) for r in rows}
 
 
