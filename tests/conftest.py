@@ -72,7 +72,9 @@ def settings() -> Settings:
                              meili_index_prefix=f"tessera_test_{os.getpid()}",
                              webhook_allow_hosts="127.0.0.1",
                              # many tests send bad keys on purpose; the limit has its own test
-                             auth_failures_per_ip_per_minute=1_000_000)
+                             auth_failures_per_ip_per_minute=1_000_000,
+                             # scheduled compounding would merge other tests' insights; its tests run it
+                             compounding_schedule="")
     from tessera.migrate import upgrade
 
     upgrade(test_settings)

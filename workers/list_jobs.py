@@ -81,7 +81,8 @@ async def process_list_job(ctx: dict[str, Any], workspace_id: int, job_id: int) 
             if rows:
                 for insight in await tenant.fetch(
                         "SELECT content, entity_ids FROM insights WHERE workspace_id = $1 "
-                        "AND entity_ids && $2::bigint[] ORDER BY created_at DESC, id DESC LIMIT 2000",
+                        "AND entity_ids && $2::bigint[] AND merged_into IS NULL "
+                        "ORDER BY confidence DESC, created_at DESC, id DESC LIMIT 2000",
                         [r.id for r in rows]):
                     for entity in insight["entity_ids"]:
                         insights.setdefault(entity, []).append(insight["content"])

@@ -10,6 +10,8 @@ from arq.cron import cron
 
 from tessera.settings import Settings
 from workers import context_jobs, jobs, lifecycle, list_jobs, search_indexer, transfer_jobs, webhook_delivery
+from workers.compounding import job as compounding_job
+from workers.compounding import schedule as compounding_schedule
 from workers.memory import indexer
 
 EVERY_SECOND = set(range(60))
@@ -26,6 +28,7 @@ def build_worker_settings(settings: Settings) -> dict[str, Any]:
             func(list_jobs.process_list_job, keep_result=0, max_tries=3),
             func(transfer_jobs.process_import, keep_result=0, max_tries=3, timeout=6 * 3600),
             func(transfer_jobs.process_export, keep_result=0, max_tries=3, timeout=6 * 3600),
+            func(compounding_job.process_compounding_job, keep_result=0, max_tries=3, timeout=3600),
         ],
         "cron_jobs": [
             cron(search_indexer.relay_search, name="relay_search_sweep", second=EVERY_SECOND, keep_result=0,
@@ -38,6 +41,8 @@ def build_worker_settings(settings: Settings) -> dict[str, Any]:
                  run_at_startup=True, unique=True),
             cron(lifecycle.purge_expired, name="purge_expired", minute={0, 10, 20, 30, 40, 50},
                  run_at_startup=True, keep_result=0),
+            cron(compounding_schedule.schedule_compounding, name="schedule_compounding", second={20},
+                 keep_result=0, unique=True),
             cron(lifecycle.analyze_after_bulk_writes, name="analyze_after_bulk_writes", second={5, 35},
                  keep_result=0, unique=True),
         ],

@@ -176,7 +176,7 @@ async def list_insights(tenant: Tenant, *, start: datetime | None, end: datetime
     """Insights created in [start, end], newest first; with ``after_id``, those after it in
     creation order, oldest first."""
     params = Params()
-    where = ["workspace_id = $1"]
+    where = ["workspace_id = $1", "merged_into IS NULL"]  # a merged insight lives on in its survivor
     if start is not None:
         where.append(f"created_at >= {params.add(start)}")
     if end is not None:
@@ -202,10 +202,12 @@ async def insight_artifacts(tenant: Tenant, insight_ids: Sequence[int]) -> dict[
 # What ask reads about one record
 
 async def insights_on(tenant: Tenant, record_id: int) -> list[RecordInsight]:
-    """The record's newest 10 insights."""
+    """The record's 10 most confident insights, the newest first among equals. Confidence is what
+    the decay sweep lowers on insights nothing reinforced, so stale ones give way to fresh ones."""
     rows = await tenant.fetch(
         "SELECT id, type, content, confidence, created_at FROM insights WHERE workspace_id = $1 "
-        "AND entity_ids @> ARRAY[$2]::bigint[] ORDER BY created_at DESC, id DESC LIMIT 10", record_id)
+        "AND entity_ids @> ARRAY[$2]::bigint[] AND merged_into IS NULL "
+        "ORDER BY confidence DESC, created_at DESC, id DESC LIMIT 10", record_id)
     return [RecordInsight(id=r["id"], type=r["type"], content=r["content"], confidence=r["confidence"],
                           created_at=r["created_at"]) for r in rows]
 
@@ -297,7 +299,8 @@ async def insights_among(tenant: Tenant, record_ids: list[int], *, limit: int) -
     """The newest ``limit`` insights about any of ``record_ids``."""
     rows = await tenant.fetch(
         "SELECT id, type, content, confidence, entity_ids FROM insights WHERE workspace_id = $1 "
-        f"AND entity_ids && $2::bigint[] ORDER BY {order_by(tenant.workspace_id, 'id', newest_first=True)} LIMIT $3",
+        "AND entity_ids && $2::bigint[] AND merged_into IS NULL "
+        f"ORDER BY {order_by(tenant.workspace_id, 'id', newest_first=True)} LIMIT $3",
         record_ids, limit)
     return [GraphInsight(id=r["id"], type=r["type"], content=r["content"], confidence=r["confidence"],
                          entity_ids=tuple(r["entity_ids"])) for r in rows]

@@ -1,7 +1,7 @@
 """SQLAlchemy Core table metadata, grouped by domain. Migrations create these tables; a test
 asserts the migrated database and this metadata agree."""
 
-from tessera.db.tables.compounding import playbook_rules
+from tessera.db.tables.compounding import compounding_jobs, compounding_metrics, patterns, playbook_rules
 from tessera.db.tables.context import (
     ai_list_jobs,
     artifact_entities,
@@ -39,6 +39,8 @@ __all__ = [
     "ask_sessions",
     "attribute_definitions",
     "attribute_history",
+    "compounding_jobs",
+    "compounding_metrics",
     "erasure_receipts",
     "export_chunks",
     "exports",
@@ -51,6 +53,7 @@ __all__ = [
     "notes",
     "object_definitions",
     "outbox",
+    "patterns",
     "playbook_rules",
     "record_values",
     "records",
