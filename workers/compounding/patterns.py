@@ -18,7 +18,6 @@ is, so a rerun updates it, and a pattern no longer found is retired.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -27,7 +26,7 @@ import orjson
 
 from tessera.db.tenant import Tenant
 from tessera.wire import JsonObject
-from workers.compounding.phrases import key_phrases
+from workers.compounding.phrases import key_phrases, widest_phrase
 from workers.compounding.runs import Outcome, RunContext
 
 MAX_EXAMPLES: Final = 5
@@ -38,6 +37,9 @@ COVERED: Final = 0.8
 CO_OCCURRENCE_THEMES: Final = 50
 STAGE_WORDS: Final = ("stage", "status", "phase", "lifecycle", "pipeline")
 MAX_TRANSITIONS: Final = 100_000
+TYPE_ORDER: Final = {t: n for n, t in enumerate(
+    ("objection", "risk", "buying_signal", "budget", "timeline", "sentiment", "next_step"))}
+"""Which theme of a co-occurring pair names it first (what is raised before what is done about it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,19 +95,18 @@ def theme_confidence(mean_confidence: float, support: int, min_support: int) -> 
 def find_themes(insights: Sequence[InsightRow], *, min_support: int) -> list[Pattern]:
     """Themes among ``insights``: best supported first (then by key, for a stable order)."""
     members: dict[tuple[str, str], list[int]] = {}
-    written: dict[tuple[str, str], Counter[str]] = {}
     for index, insight in enumerate(insights):
         if not insight.entity_ids:
             continue
-        for key, surface in key_phrases(insight.content).items():
+        for key in key_phrases(insight.content):
             members.setdefault((insight.type, key), []).append(index)
-            written.setdefault((insight.type, key), Counter())[surface] += 1
     supported = []
     for (kind, key), found in members.items():
         entities = {e for i in found for e in insights[i].entity_ids}
         if len(entities) >= min_support:
             supported.append((len(entities), len(found), kind, key, entities))
-    supported.sort(key=lambda s: (-s[0], -s[1], len(s[3].split()), s[3], s[2]))
+    # Best supported first; of phrases naming the same insights, one without digits, then the shortest.
+    supported.sort(key=lambda s: (-s[0], -s[1], any(c.isdigit() for c in s[3]), len(s[3].split()), s[3], s[2]))
     accepted: list[tuple[str, set[int]]] = []
     themes: list[Pattern] = []
     for support, _, kind, key, entities in supported[:MAX_CANDIDATES]:
@@ -115,7 +116,7 @@ def find_themes(insights: Sequence[InsightRow], *, min_support: int) -> list[Pat
         accepted.append((kind, found_set))
         rows = [insights[i] for i in sorted(found_set)]
         mean = sum(r.confidence for r in rows) / len(rows)
-        label = written[(kind, key)].most_common(1)[0][0]
+        label = widest_phrase(key, [r.content for r in rows])
         themes.append(Pattern("theme", kind, key, label, support, tuple(sorted(entities)),
                               tuple(sorted(r.id for r in rows)), _examples(rows),
                               theme_confidence(mean, support, min_support)))
@@ -137,7 +138,7 @@ def find_co_occurrences(themes: Sequence[Pattern], *, min_support: int) -> list[
             same_insights = set(a.insight_ids) & set(b.insight_ids)
             if len(same_insights) * 2 >= min(len(a.insight_ids), len(b.insight_ids)):
                 continue
-            first, second = sorted((a, b), key=lambda p: (p.insight_type or "", p.key))
+            first, second = sorted((a, b), key=lambda p: (TYPE_ORDER.get(p.insight_type or "", 99), p.key))
             union = set(a.entity_ids) | set(b.entity_ids)
             examples = tuple([e for e in first.examples if int(str(e["record_id"])) in shared][:2]
                              + [e for e in second.examples if int(str(e["record_id"])) in shared][:2])

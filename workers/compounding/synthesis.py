@@ -34,7 +34,7 @@ _TRIGGERS: Final = {
     "budget": "a prospect talks budget: {label}",
     "timeline": "a deal's timeline depends on {label}",
     "sentiment": "a customer says {label}",
-    "next_step": "a deal reaches the step {label}",
+    "next_step": "a deal calls for {label}",
 }
 _ACTIONS: Final = {
     "objection": "answer {label} before it stalls the deal: prepare what the {support} companies that raised it "
@@ -44,7 +44,7 @@ _ACTIONS: Final = {
     "budget": "confirm the budget and its owner, and size the proposal to it",
     "timeline": "confirm the dates with the buyer and plan the deal backwards from them",
     "sentiment": "follow up on what they said about {label} and share it with the product team",
-    "next_step": "do it promptly: {support} records went through it",
+    "next_step": "deliver it promptly, as the team did for {support} records",
 }
 
 
@@ -89,7 +89,7 @@ def write_rule(pattern: StoredPattern, steps: Sequence[StoredPattern]) -> NewRul
     elif pattern.kind == "co_occurrence":
         first, _, second = label.partition(" with ")
         trigger = f"a record shows {first}"
-        action = f"expect {second} as well (seen together on {pattern.support} records) and prepare for both"
+        action = f"expect {second} too (noted together on {pattern.support} records) and prepare for both"
         title = f"{first} and {second}"
     else:
         trigger = f"a record's {label}"
