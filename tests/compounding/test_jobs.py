@@ -72,8 +72,8 @@ async def test_the_pipeline_compounds(ws: Workspace, db: asyncpg.Connection) -> 
         "ORDER BY support DESC LIMIT 1", int(ws.id))
     assert pattern["label"] == "security review" and pattern["support"] == len(SECURITY)
     companies = await db.fetch(
-        "SELECT r.id FROM records r JOIN object_definitions o ON o.workspace_id = r.workspace_id AND o.id = r.object_id "
-        "WHERE r.workspace_id = $1 AND o.slug = 'company' AND r.data::text ~ $2", int(ws.id),
+        "SELECT r.id FROM records r JOIN object_definitions o ON o.workspace_id = r.workspace_id "
+        "AND o.id = r.object_id WHERE r.workspace_id = $1 AND o.slug = 'company' AND r.data::text ~ $2", int(ws.id),
         "|".join(f"{name} Corp" for name in SECURITY))
     assert sorted(pattern["entity_ids"]) == sorted(r["id"] for r in companies)
     assert len(pattern["examples"]) >= 3

@@ -182,7 +182,8 @@ async def test_bad_requests_write_nothing(ws: Workspace, db: asyncpg.Connection)
         response = await ws.post("/v1/compounding/trigger", body)
         assert response.status_code == 400, body
         assert response.json()["code"] == 400 and response.json()["message"]
-    response = await ws.post("/v1/compounding/trigger", content=b"{not json", headers={"content-type": "application/json"})
+    response = await ws.post("/v1/compounding/trigger", content=b"{not json",
+                             headers={"content-type": "application/json"})
     assert response.status_code == 400
     reader = await ws.new_key(["compounding.read"])
     assert (await ws.post("/v1/compounding/trigger", {"job_type": "metrics"}, key=reader)).status_code == 403
@@ -207,14 +208,16 @@ async def test_the_schedule_runs_what_is_due(make_workspace: WorkspaceFactory, d
         "compounding_schedule": "metrics=1h", "compounding_workspaces_per_cycle": 10_000}))
     ctx = {**worker.ctx, DEPS_KEY: scheduled}
     assert await schedule_compounding(ctx) >= 1
-    rows = await db.fetch("SELECT job_type, trigger, run_id FROM compounding_jobs WHERE workspace_id = $1", int(busy.id))
+    rows = await db.fetch("SELECT job_type, trigger, run_id FROM compounding_jobs WHERE workspace_id = $1",
+                          int(busy.id))
     assert [(r["job_type"], r["trigger"]) for r in rows] == [("metrics", "schedule")]
     assert await db.fetchval("SELECT count(*) FROM compounding_jobs WHERE workspace_id = $1", int(quiet.id)) == 0
     status = await finished(busy, str(rows[0]["run_id"]))
     assert status["status"] == "completed" and status["result"]["snapshot"]["insights"] == 1
     await schedule_compounding(ctx)  # not due again within the hour
     assert await db.fetchval("SELECT count(*) FROM compounding_jobs WHERE workspace_id = $1", int(busy.id)) == 1
-    await db.execute("UPDATE insights SET created_at = now() - interval '3 hours' WHERE workspace_id = $1", int(busy.id))
+    await db.execute("UPDATE insights SET created_at = now() - interval '3 hours' WHERE workspace_id = $1",
+                     int(busy.id))
     await db.execute("UPDATE compounding_jobs SET created_at = now() - interval '2 hours' WHERE workspace_id = $1",
                      int(busy.id))
     await schedule_compounding(ctx)  # due, but no insight arrived since

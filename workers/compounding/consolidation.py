@@ -2,14 +2,14 @@
 
 Two insights are duplicates when they are of the same type, about the same records, and say the
 same thing: their MiniLM vectors (those the memory relay stored for them) are at least
-``threshold`` similar, or a little less (``threshold - NEAR``) with half their words in common, or
-their words are nearly the same (``WORDS_ALONE``: the rule that still holds for an insight whose
-vector is not there yet). In each group the oldest insight survives: it takes the group's
-artifacts (``source_artifact_ids``), adds up its ``support_count``, keeps its strongest confidence
-and counts as reinforced when the newest duplicate arrived. The others are marked
-(``merged_into``), never deleted; they leave the listings, and their memory items go (the
-survivor's text says the same). A rerun finds nothing more to merge: the survivors of one run are
-not duplicates of each other, since any such pair would have been merged.
+``threshold`` similar, or a little less (``threshold - NEAR``) with half their words in common;
+for a pair one of which has no vector yet, when their words are nearly the same
+(``WORDS_ALONE``). In each group the oldest insight survives: it takes the group's artifacts
+(``source_artifact_ids``), adds up its ``support_count``, keeps its strongest confidence and
+counts as reinforced when the newest duplicate arrived. The others are marked (``merged_into``),
+never deleted; they leave the listings, and their memory items go (the survivor's text says the
+same). A rerun finds nothing more to merge: the survivors of one run are not duplicates of each
+other, since any such pair would have been merged.
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ def _merges_in(block: list[int], candidates: Sequence[Candidate], vectors: npt.N
                threshold: float) -> list[Merge]:
     matrix = vectors[block]
     similarity = matrix @ matrix.T
+    has_vector = [bool(np.any(row)) for row in matrix]
     taken = [False] * len(block)
     out = []
     for i in range(len(block)):
@@ -98,13 +99,20 @@ def _merges_in(block: list[int], candidates: Sequence[Candidate], vectors: npt.N
         close = np.nonzero(similarity[i, i + 1:] >= threshold - NEAR)[0] + i + 1
         merged = []
         lead = candidates[block[i]]
+        # Pairs with both vectors are compared by vector first (words only decide near the
+        # threshold); a pair missing one is compared by words alone.
+        lead_has_vector = bool(has_vector[i])
+        near = set(close.tolist())
         for j in range(i + 1, len(block)):
             if taken[j]:
                 continue
             other = candidates[block[j]]
-            words_shared = overlap(lead.words, other.words)
-            if words_shared >= WORDS_ALONE or (j in close and (
-                    similarity[i, j] >= threshold or words_shared >= WORDS_WITH_VECTORS)):
+            if lead_has_vector and has_vector[j]:
+                duplicate = j in near and (similarity[i, j] >= threshold
+                                           or overlap(lead.words, other.words) >= WORDS_WITH_VECTORS)
+            else:
+                duplicate = overlap(lead.words, other.words) >= WORDS_ALONE
+            if duplicate:
                 taken[j] = True
                 merged.append(other)
         if merged:
@@ -175,7 +183,11 @@ async def apply_merges(tenant: Tenant, changes: Changes, merges: Sequence[Merge]
         survivors, artifacts, supports, peaks, reinforced)
     await tenant.fetch(
         "UPDATE insights i SET merged_into = u.target FROM unnest($2::bigint[], $3::bigint[]) AS u(id, target) "
-        "WHERE i.workspace_id = $1 AND (i.id = u.id OR i.merged_into = u.id)", merged_ids, targets)
+        "WHERE i.workspace_id = $1 AND i.id = u.id", merged_ids, targets)
+    await tenant.fetch(  # those merged into a now merged insight follow it to its survivor
+        "UPDATE insights i SET merged_into = u.target FROM unnest($2::bigint[], $3::bigint[]) AS u(id, target) "
+        "WHERE i.workspace_id = $1 AND i.merged_into = u.id AND i.merged_into = ANY($2::bigint[])",
+        merged_ids, targets)
     await tenant.fetch("DELETE FROM memory_items WHERE workspace_id = $1 AND source_type = 'insight' "
                        "AND source_id = ANY($2::bigint[])", merged_ids)
     changes.add(*(MemoryChanged("insight", i) for i in merged_ids), webhooks=False)

@@ -26,7 +26,7 @@ import orjson
 
 from tessera.db.tenant import Tenant
 from tessera.wire import JsonObject
-from workers.compounding.phrases import key_phrases, widest_phrase
+from workers.compounding.phrases import content_runs, phrases_of, widest_in
 from workers.compounding.runs import Outcome, RunContext
 
 MAX_EXAMPLES: Final = 5
@@ -35,6 +35,7 @@ MAX_CANDIDATES: Final = 2_000
 COVERED: Final = 0.8
 """A phrase whose insights are at least this share inside those of a better theme names the same theme."""
 CO_OCCURRENCE_THEMES: Final = 50
+MAX_CO_OCCURRENCES: Final = 100
 STAGE_WORDS: Final = ("stage", "status", "phase", "lifecycle", "pipeline")
 MAX_TRANSITIONS: Final = 100_000
 TYPE_ORDER: Final = {t: n for n, t in enumerate(
@@ -95,10 +96,11 @@ def theme_confidence(mean_confidence: float, support: int, min_support: int) -> 
 def find_themes(insights: Sequence[InsightRow], *, min_support: int) -> list[Pattern]:
     """Themes among ``insights``: best supported first (then by key, for a stable order)."""
     members: dict[tuple[str, str], list[int]] = {}
+    runs = [content_runs(i.content) if i.entity_ids else [] for i in insights]
     for index, insight in enumerate(insights):
         if not insight.entity_ids:
             continue
-        for key in key_phrases(insight.content):
+        for key in phrases_of(runs[index]):
             members.setdefault((insight.type, key), []).append(index)
     supported = []
     for (kind, key), found in members.items():
@@ -116,7 +118,7 @@ def find_themes(insights: Sequence[InsightRow], *, min_support: int) -> list[Pat
         accepted.append((kind, found_set))
         rows = [insights[i] for i in sorted(found_set)]
         mean = sum(r.confidence for r in rows) / len(rows)
-        label = widest_phrase(key, [r.content for r in rows])
+        label = widest_in(key, [runs[i] for i in sorted(found_set)])
         themes.append(Pattern("theme", kind, key, label, support, tuple(sorted(entities)),
                               tuple(sorted(r.id for r in rows)), _examples(rows),
                               theme_confidence(mean, support, min_support)))
@@ -148,7 +150,7 @@ def find_co_occurrences(themes: Sequence[Pattern], *, min_support: int) -> list[
                 tuple(sorted(shared)), tuple(sorted(set(first.insight_ids) | set(second.insight_ids))), examples,
                 round(min(0.95, max(0.05, len(shared) / len(union))), 3)))
     out.sort(key=lambda p: (-p.support, p.key))
-    return out
+    return out[:MAX_CO_OCCURRENCES]
 
 
 def display(value: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -29,6 +30,7 @@ GENERIC: Final = frozenset(_GENERIC_WORDS.split())
 """Words every insight of a kind uses (its cue words, reporting verbs): no theme is named by them."""
 
 
+@functools.lru_cache(maxsize=65_536)
 def normalize_word(word: str) -> str:
     """Lower case, curly apostrophes straightened, a plural ``s`` dropped (``reviews`` -> ``review``)."""
     low = word.casefold().replace("’", "'")
@@ -73,8 +75,13 @@ def content_runs(text: str, *, exclude: Iterable[str] = ()) -> list[Run]:
 def key_phrases(text: str, *, exclude: Iterable[str] = ()) -> dict[str, str]:
     """The theme candidates of a text: every two or three adjacent content words, as
     normalized key -> the words as written."""
+    return phrases_of(content_runs(text, exclude=exclude))
+
+
+def phrases_of(runs: Sequence[Run]) -> dict[str, str]:
+    """``key_phrases`` of a text already split into ``content_runs``."""
     phrases: dict[str, str] = {}
-    for run in content_runs(text, exclude=exclude):
+    for run in runs:
         for size in (2, 3):
             for start in range(len(run) - size + 1):
                 part = run[start:start + size]
@@ -83,10 +90,14 @@ def key_phrases(text: str, *, exclude: Iterable[str] = ()) -> dict[str, str]:
 
 
 def widest_phrase(key: str, texts: Sequence[str], *, share: float = 0.8) -> str:
+    """``widest_in`` over texts not yet split into runs."""
+    return widest_in(key, [content_runs(t) for t in texts], share=share)
+
+
+def widest_in(key: str, runs: Sequence[Sequence[Run]], *, share: float = 0.8) -> str:
     """``key`` widened word by word (left, then right) while the wider phrase is still in at
     least ``share`` of ``texts``; returned as most often written. ``"send soc"`` in texts that all
     say "send the SOC 2 report" -> ``"send soc 2 report"``."""
-    runs = [content_runs(t) for t in texts]
     words_of = key.split()
 
     def spans(phrase: list[str]) -> list[tuple[Run, int]]:
@@ -101,7 +112,7 @@ def widest_phrase(key: str, texts: Sequence[str], *, share: float = 0.8) -> str:
         return found
 
     current = spans(words_of)
-    needed = max(1, math.ceil(share * len(texts)))
+    needed = max(1, math.ceil(share * len(runs)))
     for side in (-1, 1):
         while len(words_of) < 6:
             extra: Counter[str] = Counter()
