@@ -85,7 +85,9 @@ def settings(fake_google: Any) -> Settings:
                              webhook_allow_hosts="127.0.0.1",
                              # many tests send bad keys on purpose; the limit has its own test
                              auth_failures_per_ip_per_minute=1_000_000,
-                             **google_settings(fake_google))
+                             **google_settings(fake_google),
+                             # scheduled compounding would merge other tests' insights; its tests run it
+                             compounding_schedule="")
     from tessera.migrate import upgrade
 
     upgrade(test_settings)

@@ -1,5 +1,5 @@
 """The life of a job row, the same for every kind of job that is a row in PostgreSQL: artifacts
-(context extraction), AI list jobs, imports, exports and integration syncs.
+(context extraction), AI list jobs, imports, exports, integration syncs and compounding jobs.
 
 The row is the job; its arq queue entry only nudges a worker (Redis keeps nothing on disk). A run
 goes through these steps, all here, parameterised by its ``JobKind``:
@@ -62,7 +62,8 @@ IMPORT = JobKind("imports", "process_import", "import")
 EXPORT = JobKind("exports", "process_export", "export")
 BRIEF_REFRESH = JobKind("brief_refreshes", "refresh_briefs", "briefs")
 INTEGRATION_SYNC = JobKind("integration_syncs", "sync_integration", "integration_sync")
-JOB_KINDS = (ARTIFACT, AI_LIST, IMPORT, EXPORT, BRIEF_REFRESH, INTEGRATION_SYNC)
+COMPOUNDING = JobKind("compounding_jobs", "process_compounding_job", "compounding")
+JOB_KINDS = (ARTIFACT, AI_LIST, IMPORT, EXPORT, BRIEF_REFRESH, INTEGRATION_SYNC, COMPOUNDING)
 
 
 def _table(kind: JobKind) -> str:

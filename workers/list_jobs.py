@@ -82,8 +82,8 @@ async def process_list_job(ctx: dict[str, Any], workspace_id: int, job_id: int) 
                 params = Params()
                 for insight in await tenant.fetch(
                         "SELECT content, entity_ids FROM insights WHERE workspace_id = $1 "
-                        f"AND entity_ids && {params.add([r.id for r in rows], 'bigint[]')} "
-                        "ORDER BY created_at DESC, id DESC LIMIT 2000", *params.values):
+                        f"AND entity_ids && {params.add([r.id for r in rows], 'bigint[]')} AND merged_into IS NULL "
+                        "ORDER BY confidence DESC, created_at DESC, id DESC LIMIT 2000", *params.values):
                     for entity in insight["entity_ids"]:
                         insights.setdefault(entity, []).append(insight["content"])
             candidates = [(r.id, primary_value(obj, r.data), read_attributes(obj, r.data), insights.get(r.id, []))

@@ -20,6 +20,8 @@ from workers import (
     transfer_jobs,
     webhook_delivery,
 )
+from workers.compounding import job as compounding_job
+from workers.compounding import schedule as compounding_schedule
 from workers.memory import indexer
 
 EVERY_SECOND = set(range(60))
@@ -38,6 +40,7 @@ def build_worker_settings(settings: Settings) -> dict[str, Any]:
             func(transfer_jobs.process_import, keep_result=0, max_tries=3, timeout=6 * 3600),
             func(transfer_jobs.process_export, keep_result=0, max_tries=3, timeout=6 * 3600),
             func(brief_jobs.refresh_briefs, keep_result=0, max_tries=3),
+            func(compounding_job.process_compounding_job, keep_result=0, max_tries=3, timeout=3600),
         ],
         "cron_jobs": [
             cron(search_indexer.relay_search, name="relay_search_sweep", second=EVERY_SECOND, keep_result=0,
@@ -54,6 +57,8 @@ def build_worker_settings(settings: Settings) -> dict[str, Any]:
                  keep_result=0, unique=True),
             cron(gmail_sync.schedule_syncs, name="schedule_integration_syncs", second={20}, keep_result=0,
                  run_at_startup=True, unique=True),
+            cron(compounding_schedule.schedule_compounding, name="schedule_compounding", second={20},
+                 keep_result=0, unique=True),
             cron(lifecycle.analyze_after_bulk_writes, name="analyze_after_bulk_writes", second={5, 35},
                  keep_result=0, unique=True),
         ],

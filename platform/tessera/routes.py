@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from tessera.briefs import endpoints as briefs
 from tessera.briefs import models as brief_models
+from tessera.compounding import endpoints as compounding
+from tessera.compounding import models as compounding_models
 from tessera.context import endpoints as context
 from tessera.context import models as ctx_models
 from tessera.fulltext import endpoints as fulltext
@@ -133,6 +135,14 @@ ENDPOINTS: list[Endpoint] = [
              "Stream insights (server-sent events)", "Insights", streaming=True),
     Endpoint("GET", "/v1/graph", context.graph, "record.read", "getGraph", "Knowledge graph of the workspace",
              "Graph", query=ctx_models.GraphQuery, response=ctx_models.GraphResponse, media=("text/html",)),
+    # Compounding
+    Endpoint("POST", "/v1/compounding/trigger", compounding.trigger_job, "compounding.write",
+             "triggerCompoundingJob", "Trigger a compounding job (consolidation, patterns, playbook rules, decay, "
+             "metrics)", "Compounding", body=compounding_models.TriggerJobRequest,
+             response=compounding_models.TriggerJobResponse),
+    Endpoint("GET", "/v1/compounding/jobs/{job_run_id}", compounding.get_job, "compounding.read",
+             "getCompoundingJobStatus", "Status and counts of a compounding job", "Compounding",
+             response=compounding_models.JobStatusResponse),
     # Timeline and history
     Endpoint("GET", "/v1/records/{record_id}/timeline", timeline.record_timeline, "record.read",
              "getRecordTimeline", "A record's activity, newest first", "Timeline",

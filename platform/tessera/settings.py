@@ -175,6 +175,37 @@ class Settings(BaseSettings):
     """A Gmail search query every sync adds (e.g. ``-category:promotions``)."""
     gmail_sync_initial_days: int = Field(default=30, ge=1)
     """The first sync of an account imports the messages of the last this many days."""
+    compounding_schedule: str = (
+        "consolidation=1h,pattern_detection=1h,playbook_synthesis=1h,decay_sweep=24h,metrics=24h")
+    """Which compounding jobs the worker's cron runs and how often: ``job_type=interval`` pairs
+    (interval ``<n>m``, ``<n>h`` or ``<n>d``), comma-separated; empty runs none. A job type runs
+    for a workspace when its interval has passed since its last run there and new insights
+    arrived since (``decay_sweep``: whenever the workspace has insights). See docs/compounding.md."""
+    compounding_workspaces_per_cycle: int = Field(default=20, ge=1)
+    """Workspaces the cron queues one job type for per cycle (least recently run first)."""
+    compounding_max_insights: int = Field(default=200_000, ge=1)
+    """Insights one compounding job reads at most (the newest); the rest wait for a later run."""
+    compounding_duplicate_similarity: float = Field(default=0.9, gt=0, le=1)
+    """Cosine similarity (MiniLM vectors) from which two insights of the same type about the same
+    records are duplicates; from 0.05 below it they are when their words also overlap."""
+    compounding_pattern_min_support: int = Field(default=3, ge=2)
+    """Distinct records a theme, co-occurrence or stage transition needs to be a pattern."""
+    compounding_rule_min_support: int = Field(default=5, ge=2)
+    """Distinct records a pattern needs before playbook synthesis turns it into a rule."""
+    compounding_decay_after_days: float = Field(default=30, gt=0)
+    """An insight not reinforced for this long loses confidence, one step per period."""
+    compounding_decay_rate: float = Field(default=0.2, gt=0, lt=1)
+    """The share of its confidence an unreinforced insight loses per period."""
+    compounding_decay_floor: float = Field(default=0.1, ge=0, le=1)
+    """Decay never takes an insight's confidence below this."""
+
+    @field_validator("compounding_schedule")
+    @classmethod
+    def _readable_schedule(cls, value: str) -> str:
+        from tessera.compounding.schedule import parse_schedule
+
+        parse_schedule(value)
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -59,6 +59,8 @@ async def _resources(a: Workspace, b: Workspace) -> dict[str, str]:
     ids["note_id"] = (await a.post("/v1/notes", {"title": "A note", "entity_id": record["id"]})).json()["id"]
     ids["artifact_id"] = str((await a.post("/v1/context/text", {"content": "A text"})).json()["artifact_id"])
     ids["job_id"] = (await a.post("/v1/context/list/jobs", {"query": "all"})).json()["job_id"]
+    ids["job_run_id"] = (await a.post("/v1/compounding/trigger", {"job_type": "metrics", "dry_run": True})
+                         ).json()["job_run_id"]
     # Subscribed to an event nothing here emits, so the session worker's delivery attempts
     # (which set failing_since) cannot change the snapshot under the test.
     ids["webhook"] = (await a.post("/v1/webhooks", {"url": "https://a.example.com/h",

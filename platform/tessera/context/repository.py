@@ -183,7 +183,7 @@ async def list_insights(tenant: Tenant, *, start: datetime | None, end: datetime
     """Insights created in [start, end], newest first; with ``after_id``, those after it in
     creation order, oldest first."""
     params = Params()
-    where = ["workspace_id = $1"]
+    where = ["workspace_id = $1", "merged_into IS NULL"]  # a merged insight lives on in its survivor
     if start is not None:
         where.append(f"created_at >= {params.add(start)}")
     if end is not None:
@@ -211,12 +211,13 @@ async def insight_artifacts(tenant: Tenant, insight_ids: Sequence[int]) -> dict[
 # What ask reads about one record
 
 async def insights_on(tenant: Tenant, record_id: int) -> list[RecordInsight]:
-    """The record's newest 10 insights."""
+    """The record's 10 most confident insights, the newest first among equals. Confidence is what
+    the decay sweep lowers on insights nothing reinforced, so stale ones give way to fresh ones."""
     params = Params()
     rows = await tenant.fetch(
         "SELECT id, type, content, confidence, created_at FROM insights WHERE workspace_id = $1 "
-        f"AND entity_ids @> ARRAY[{params.add(record_id)}]::bigint[] ORDER BY created_at DESC, id DESC LIMIT 10",
-        *params.values)
+        f"AND entity_ids @> ARRAY[{params.add(record_id)}]::bigint[] AND merged_into IS NULL "
+        "ORDER BY confidence DESC, created_at DESC, id DESC LIMIT 10", *params.values)
     return [RecordInsight(id=r["id"], type=r["type"], content=r["content"], confidence=r["confidence"],
                           created_at=r["created_at"]) for r in rows]
 
@@ -323,7 +324,7 @@ async def insights_among(tenant: Tenant, record_ids: list[int], *, limit: int) -
     params = Params()
     rows = await tenant.fetch(
         "SELECT id, type, content, confidence, entity_ids FROM insights WHERE workspace_id = $1 "
-        f"AND entity_ids && {params.add(record_ids, 'bigint[]')} "
+        f"AND entity_ids && {params.add(record_ids, 'bigint[]')} AND merged_into IS NULL "
         f"ORDER BY {order_by(tenant.workspace_id, 'id', newest_first=True)} LIMIT {params.add(limit)}",
         *params.values)
     return [GraphInsight(id=r["id"], type=r["type"], content=r["content"], confidence=r["confidence"],

@@ -2,7 +2,7 @@
 asserts the migrated database and this metadata agree."""
 
 from tessera.db.tables.briefs import agent_skills, brief_refreshes, brief_versions, briefs
-from tessera.db.tables.compounding import playbook_rules
+from tessera.db.tables.compounding import compounding_jobs, compounding_metrics, patterns, playbook_rules
 from tessera.db.tables.context import (
     ai_list_jobs,
     artifact_entities,
@@ -50,6 +50,8 @@ __all__ = [
     "brief_refreshes",
     "brief_versions",
     "briefs",
+    "compounding_jobs",
+    "compounding_metrics",
     "erasure_receipts",
     "export_chunks",
     "exports",
@@ -66,6 +68,7 @@ __all__ = [
     "notes",
     "object_definitions",
     "outbox",
+    "patterns",
     "playbook_rules",
     "record_values",
     "records",

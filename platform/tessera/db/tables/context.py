@@ -55,6 +55,11 @@ insights = Table(
     Column("entity_ids", ARRAY(BigInteger), nullable=False, server_default="{}"),
     Column("dedupe_key", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("merged_into", BigInteger),
+    Column("source_artifact_ids", ARRAY(BigInteger), nullable=False, server_default="{}"),
+    Column("support_count", Integer, nullable=False, server_default="1"),
+    Column("peak_confidence", Float),
+    Column("reinforced_at", DateTime(timezone=True)),
     PrimaryKeyConstraint("workspace_id", "id", name="pk_insights"),
 )
 
