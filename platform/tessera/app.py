@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from tessera import plugins as plugin_registry
 from tessera.app_state import AppState
 from tessera.clock import Clock, system_clock
+from tessera.context.stream import close_hub
 from tessera.db.engine import create_engine, enforce_tenant_scope
 from tessera.db.notify import InvalidationListener
 from tessera.db.tables import tenant_table_names
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock,
                 await plugin.shutdown(state)
             await listener.stop()
             await authenticator.drain()
+            await close_hub(state)  # its Redis subscription, before the client it runs on
             await redis.close()
             await engine.dispose()
 

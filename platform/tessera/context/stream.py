@@ -85,6 +85,13 @@ class InsightHub:
                 await asyncio.sleep(1.0)
 
 
+async def close_hub(state: AppState) -> None:
+    """Stop the process's subscription, if a stream ever started it (the app's shutdown)."""
+    existing = state.extras.pop("insight_hub", None)
+    if isinstance(existing, InsightHub):
+        await existing.close()
+
+
 def hub(state: AppState) -> InsightHub:
     existing = state.extras.get("insight_hub")
     if existing is None:
