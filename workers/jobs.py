@@ -1,5 +1,5 @@
 """The life of a job row, the same for every kind of job that is a row in PostgreSQL: artifacts
-(context extraction), AI list jobs, imports and exports.
+(context extraction), AI list jobs, imports, exports and notification evaluations.
 
 The row is the job; its arq queue entry only nudges a worker (Redis keeps nothing on disk). A run
 goes through these steps, all here, parameterised by its ``JobKind``:
@@ -60,7 +60,8 @@ ARTIFACT = JobKind("artifacts", "process_artifact", "artifact")
 AI_LIST = JobKind("ai_list_jobs", "process_list_job", "list")
 IMPORT = JobKind("imports", "process_import", "import")
 EXPORT = JobKind("exports", "process_export", "export")
-JOB_KINDS = (ARTIFACT, AI_LIST, IMPORT, EXPORT)
+NOTIFY = JobKind("notification_runs", "evaluate_notifications", "notify")
+JOB_KINDS = (ARTIFACT, AI_LIST, IMPORT, EXPORT, NOTIFY)
 
 
 def _table(kind: JobKind) -> str:

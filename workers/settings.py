@@ -9,7 +9,16 @@ from arq.connections import RedisSettings
 from arq.cron import cron
 
 from tessera.settings import Settings
-from workers import context_jobs, jobs, lifecycle, list_jobs, search_indexer, transfer_jobs, webhook_delivery
+from workers import (
+    context_jobs,
+    jobs,
+    lifecycle,
+    list_jobs,
+    notification_jobs,
+    search_indexer,
+    transfer_jobs,
+    webhook_delivery,
+)
 from workers.memory import indexer
 
 EVERY_SECOND = set(range(60))
@@ -24,6 +33,7 @@ def build_worker_settings(settings: Settings) -> dict[str, Any]:
             func(webhook_delivery.webhook_job, keep_result=0, max_tries=1),
             func(context_jobs.process_artifact, keep_result=0, max_tries=3),
             func(list_jobs.process_list_job, keep_result=0, max_tries=3),
+            func(notification_jobs.evaluate_notifications, keep_result=0, max_tries=3),
             func(transfer_jobs.process_import, keep_result=0, max_tries=3, timeout=6 * 3600),
             func(transfer_jobs.process_export, keep_result=0, max_tries=3, timeout=6 * 3600),
         ],
@@ -38,6 +48,10 @@ def build_worker_settings(settings: Settings) -> dict[str, Any]:
                  run_at_startup=True, unique=True),
             cron(lifecycle.purge_expired, name="purge_expired", minute={0, 10, 20, 30, 40, 50},
                  run_at_startup=True, keep_result=0),
+            cron(notification_jobs.schedule_notification_runs, name="schedule_notification_runs",
+                 second={0, 10, 20, 30, 40, 50}, keep_result=0, run_at_startup=True, unique=True),
+            cron(notification_jobs.purge_notifications, name="purge_notifications", minute={7, 37}, keep_result=0,
+                 unique=True),
             cron(lifecycle.analyze_after_bulk_writes, name="analyze_after_bulk_writes", second={5, 35},
                  keep_result=0, unique=True),
         ],

@@ -12,6 +12,13 @@ from tessera.db.tables.context import (
     webhooks,
 )
 from tessera.db.tables.core import api_keys, erasure_receipts, idempotency_keys, metadata, workspaces
+from tessera.db.tables.notifications import (
+    notification_marks,
+    notification_preferences,
+    notification_rules,
+    notification_runs,
+    notifications,
+)
 from tessera.db.tables.records import (
     attribute_history,
     notes,
@@ -49,6 +56,11 @@ __all__ = [
     "insights",
     "metadata",
     "notes",
+    "notification_marks",
+    "notification_preferences",
+    "notification_rules",
+    "notification_runs",
+    "notifications",
     "object_definitions",
     "outbox",
     "playbook_rules",
