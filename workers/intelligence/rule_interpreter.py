@@ -265,7 +265,12 @@ def needs_words(matcher: Mapping[str, object]) -> bool:
 
 
 def object_type_ok(matcher: Mapping[str, object], object_slugs: Sequence[str]) -> bool:
-    """A rule naming an object type wants a source about one of that type; a source that names no
-    record at all is not excluded (the text may be about a customer extraction did not find)."""
+    """A rule naming an object type wants a source about one of that type: ``company`` (a
+    customer, an account) is satisfied by a company or by a person (someone at the customer speaks
+    for it), ``person`` by a person. A source that names no record at all is not excluded (the
+    text may be about a customer extraction did not find)."""
     wanted = matcher.get("object_type")
-    return not wanted or not object_slugs or wanted in object_slugs
+    if not wanted or not object_slugs:
+        return True
+    accepted = {"company", "person"} if wanted == "company" else {str(wanted)}
+    return bool(accepted & set(object_slugs))
