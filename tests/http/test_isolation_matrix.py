@@ -62,6 +62,9 @@ async def _resources(a: Workspace, b: Workspace) -> dict[str, str]:
     ids["webhook"] = (await a.post("/v1/webhooks", {"url": "https://a.example.com/h",
                                                     "events": ["insight.created"]})).json()["id"]
     ids["api_key"] = (await a.get("/v1/api-keys")).json()["data"][0]["id"]
+    ids["notification_rule"] = (await a.post("/v1/notifications/custom", {
+        "description": "tell me when a customer mentions switching to a competitor"})).json()["id"]
+    await a.patch("/v1/notifications/preferences", {"frequency_minutes": 7})
     ids["export"] = (await a.post("/v1/exports", {"object": "matrix-only-a"})).json()["id"]
     upload = await a.http.post("/api/developers/v1/objects/matrix-only-a/imports",
                                files={"file": ("a.csv", b"code\na-9\n", "text/csv")}, headers=a.headers())
@@ -76,7 +79,7 @@ def _path(template: str, ids: dict[str, str]) -> str:
         if name == "id":
             for prefix, key in (("/v1/api-keys", "api_key"), ("/v1/webhooks", "webhook"), ("/v1/lists", "list"),
                                 ("/v1/relationships", "rel_def"), ("/v1/imports", "import"),
-                                ("/v1/exports", "export")):
+                                ("/v1/exports", "export"), ("/v1/notifications/custom", "notification_rule")):
                 if template.startswith(prefix):
                     return ids[key]
             raise AssertionError(f"no foreign id for {template}")
@@ -104,7 +107,8 @@ async def _snapshot(a: Workspace, ids: dict[str, str]) -> list[Any]:
     paths = [f"/v1/objects/{ids['slug']}", f"/v1/records/{ids['record_id']}", f"/v1/lists/{ids['list']}",
              "/v1/relationships", f"/v1/tasks/{ids['task_id']}", f"/v1/notes/{ids['note_id']}",
              f"/v1/webhooks/{ids['webhook']}", f"/v1/api-keys/{ids['api_key']}",
-             f"/v1/records/{ids['record_id']}/relationships"]
+             f"/v1/records/{ids['record_id']}/relationships", f"/v1/notifications/custom/{ids['notification_rule']}",
+             "/v1/notifications/preferences", "/v1/notifications/custom"]
     return [(await a.get(p)).json() for p in paths]
 
 
@@ -138,7 +142,10 @@ async def test_foreign_ids_are_404_and_change_nothing(pair: tuple[Workspace, Wor
 
 LISTINGS = {"listObjects": "/v1/objects", "listApiKeys": "/v1/api-keys", "listTasks": "/v1/tasks?include_archived=true",
             "listNotes": "/v1/notes?include_archived=true", "listWebhooks": "/v1/webhooks",
-            "listRelationshipDefinitions": "/v1/relationships", "getInsights": "/v1/insights", "getGraph": "/v1/graph"}
+            "listRelationshipDefinitions": "/v1/relationships", "getInsights": "/v1/insights", "getGraph": "/v1/graph",
+            "getNotificationFeed": "/v1/notifications/feed",
+            "getNotificationPreferences": "/v1/notifications/preferences",
+            "listCustomNotificationRules": "/v1/notifications/custom"}
 
 
 @pytest.mark.parametrize("endpoint", COLLECTION_ROUTES, ids=lambda e: e.operation_id)
@@ -157,7 +164,9 @@ async def test_collections_never_show_another_workspace(pair: tuple[Workspace, W
                 {"name": "B", "slug": "b-only"}, "createTask": {"title": "b"}, "createNote": {"title": "b"},
                 "createWebhook": {"url": "https://b.example.com/h"}, "createExport": {"object": "person"},
                 "addContext": {"content": "b"}, "queryContext": {"query": "a-1"},
-                "createAIListJob": {"query": "all"}, "createRelationshipDefinition": None}
+                "createAIListJob": {"query": "all"}, "createRelationshipDefinition": None,
+                "createCustomNotificationRule": {"description": "notify me about Kubernetes"},
+                "updateNotificationPreferences": {"frequency_minutes": 3}}
         if body.get(endpoint.operation_id, {}) is None:
             return
         response = await b.request(endpoint.method, endpoint.path, json=body.get(endpoint.operation_id, {}))
