@@ -35,6 +35,7 @@ from sqlalchemy import text
 
 from tessera.changes import WEBHOOK, Actor, Changes, Stamp
 from tessera.db.ids import IdAllocator
+from tessera.db.locks import NOTIFICATION_RUN_LOCK
 from tessera.db.sql import WORKSPACE, Params
 from tessera.db.tenant import Tenant
 from tessera.notifications import repository as store
@@ -181,6 +182,9 @@ async def _apply_rules(writer: Writer, meanings: Meanings, rules: list[Rule], so
 
 async def evaluate(tenant: Tenant, worker: WorkerDeps, run: dict[str, Any], now: datetime) -> Outcome:
     """One run's work (see the module's docstring), in the caller's transaction."""
+    # Erasure takes this exclusively: it never meets a run half-way (the run locks the preferences
+    # row and then inserts rows referencing the workspace, the cascade goes the other way).
+    await (await tenant.driver()).execute("SELECT pg_advisory_xact_lock_shared($1)", NOTIFICATION_RUN_LOCK)
     prefs = await store.ensure_preferences(tenant, lock=True)
     schema = await worker.schemas_cache.current(tenant)
     changes = Changes(worker.ids, Stamp(Actor("notifications", str(run["id"])), now))

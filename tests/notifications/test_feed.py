@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from tests.conftest import Workspace, WorkspaceFactory
-from tests.notifications.helpers import feed, feed_until, processed, run_done
+from tests.notifications.waiting import feed, feed_until, processed, run_done
 from tests.spec import assert_matches
 
 pytestmark = pytest.mark.usefixtures("worker")
