@@ -83,3 +83,16 @@ async def test_scopes(ws: Workspace) -> None:
     refused = await ws.post("/v1/notifications/custom", {"description": SWITCH}, key=reader)
     assert refused.status_code == 403
     assert (await ws.get("/v1/notifications/custom", key=reader)).status_code == 200
+
+
+async def test_rules_are_capped_per_workspace(ws: Workspace, app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    state = app.state.tessera
+    lowered = state.settings.model_copy(update={"max_notification_rules_per_workspace": 2})
+    monkeypatch.setattr(state, "settings", lowered)
+    for _ in range(2):
+        assert (await ws.post("/v1/notifications/custom", {"description": SWITCH})).status_code == 200
+    refused = await ws.post("/v1/notifications/custom", {"description": SWITCH})
+    assert refused.status_code == 409 and "MAX_NOTIFICATION_RULES_PER_WORKSPACE" in refused.json()["message"]
+    first = (await ws.get("/v1/notifications/custom")).json()["rules"][0]
+    await ws.delete(f"/v1/notifications/custom/{first['id']}")
+    assert (await ws.post("/v1/notifications/custom", {"description": SWITCH})).status_code == 200
