@@ -199,3 +199,31 @@ async def test_digest(ws: Workspace, db: asyncpg.Connection) -> None:
     digest = next(i for i in items if i["type"] == "digest")
     assert digest["content"]["important_items"] and digest["content"]["title"].startswith("Digest")
     await asyncio.sleep(0)
+
+
+async def test_scheduled_rules_read_record_changes_and_notes(ws: Workspace, db: asyncpg.Connection) -> None:
+    await _quiet(ws)
+    k8s = (await ws.post("/v1/notifications/custom", {"description": "let me know when Kubernetes is mentioned",
+                                                      "schedule": "0 * * * *"})).json()
+    stage = (await ws.post("/v1/notifications/custom", {"description": "tell me when a deal stage changes",
+                                                        "schedule": "@daily"})).json()
+    due = await db.fetchval("SELECT next_run_at FROM notification_rules WHERE workspace_id = $1 AND id = $2",
+                            int(ws.id), int(k8s["id"]))
+    assert due.minute == 0 and due.second == 0
+    await ws.post("/v1/objects/company/attributes", {"name": "Stage", "slug": "stage", "type": "text"})
+    record = (await ws.post("/v1/objects/company", {"attributes": {"name": "Acme", "stage": "Lead"}})).json()
+    await ws.patch(f"/v1/records/{record['id']}", {"attributes": {"stage": "Won"}})
+    note = (await ws.post("/v1/notes", {"title": "Infra call", "content": "They run Kubernetes on bare metal.",
+                                        "entity_id": record["id"]})).json()
+    await ws.post("/v1/notes", {"title": "Other", "content": "Lunch was good."})
+    # their schedules come due (the hour, the day): the worker's next sweep evaluates them
+    await db.execute("UPDATE notification_rules SET next_run_at = now() WHERE workspace_id = $1", int(ws.id))
+    items = await feed_until(ws, lambda items: len(items) == 2)
+    by_rule = {i["content"]["rule_id"]: i for i in items}
+    (cited,) = by_rule[k8s["id"]]["content"]["important_items"]
+    assert cited["kind"] == "note" and cited["note_id"] == note["id"] and "Kubernetes" in cited["content"]
+    (change,) = by_rule[stage["id"]]["content"]["entity_changes"]
+    assert (change["record_id"], change["field"], change["new_value"]) == (record["id"], "stage", "Won")
+    later = await db.fetchval("SELECT next_run_at FROM notification_rules WHERE workspace_id = $1 AND id = $2",
+                              int(ws.id), int(stage["id"]))
+    assert later.hour == 0 and later.minute == 0

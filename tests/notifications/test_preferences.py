@@ -49,6 +49,11 @@ async def test_bad_bodies_are_400_and_change_nothing(ws: Workspace, body: Any) -
     assert (await ws.get("/v1/notifications/preferences")).json() == before
 
 
+async def test_a_body_is_required(ws: Workspace) -> None:
+    response = await ws.request("PATCH", "/v1/notifications/preferences")
+    assert response.status_code == 400 and response.json()["code"] == 400
+
+
 async def test_unknown_type_is_named(ws: Workspace) -> None:
     response = await ws.patch("/v1/notifications/preferences", {"enabled_types": ["risk", "weather"]})
     assert "weather" in response.json()["message"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+from tessera.errors import BadRequest
 from tessera.http.context import RequestContext
 from tessera.notifications.models import (
     CreateCustomNotificationRuleRequest,
@@ -40,6 +41,8 @@ async def get_preferences(ctx: RequestContext[None, None]) -> PreferencesJson:
 
 
 async def update_preferences(ctx: RequestContext[UpdateNotificationPreferencesRequest, None]) -> PreferencesJson:
+    if not ctx.raw_body.strip():  # the spec requires a body ({} is one: it changes nothing)
+        raise BadRequest("Request body must be a JSON object")
     return preferences_to_json(await (await _service(ctx)).update_preferences(ctx.body))
 
 
