@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from tests.conftest import Workspace, WorkspaceFactory
-from tests.notifications.waiting import feed, feed_until, processed, run_done
+from tests.notifications.notification_waiting import feed, feed_until, processed, run_done
 from tests.spec import assert_matches
 
 pytestmark = pytest.mark.usefixtures("worker")
