@@ -37,7 +37,8 @@ from tessera.wire import JsonValue
 from workers.deps import deps
 from workers.intelligence.model import CompanyMention, Extraction, PersonMention
 from workers.intelligence.model import to_json as extraction_to_json
-from workers.jobs import ARTIFACT, claim, fail, leased
+from workers.jobs import ARTIFACT, NOTIFY, claim, fail, leased
+from workers.notification_jobs import queue_context_run
 
 log = structlog.get_logger(__name__)
 WORKS_AT = ("employs", "works at")
@@ -347,6 +348,7 @@ async def process_artifact(ctx: dict[str, Any], workspace_id: int, artifact_id: 
         await fail(db, ARTIFACT, workspace_id, artifact_id, row["attempts"], err, prefix="extraction failed: ")
         return "failed"
     now = datetime.now(UTC)
+    notification_run: int | None = None
     try:
         async with db.begin() as conn:
             tenant = Tenant(conn, workspace_id)
@@ -368,6 +370,7 @@ async def process_artifact(ctx: dict[str, Any], workspace_id: int, artifact_id: 
             await tenant.fetch(
                 f"UPDATE artifacts SET status = 'completed', result = {read}, extraction = {extracted}, error = NULL, "
                 f"completed_at = {at}, updated_at = {at} WHERE workspace_id = $1 AND id = {artifact}", *params.values)
+            notification_run = await queue_context_run(tenant, worker.ids, artifact_id)
     except Exception as err:  # e.g. the database went away: back to pending, the sweep retries it in seconds
         cause = err.__cause__
         log.warning("context_apply_failed", artifact_id=artifact_id, error_type=type(err).__name__,
@@ -380,4 +383,7 @@ async def process_artifact(ctx: dict[str, Any], workspace_id: int, artifact_id: 
                                           {"insight_ids": list[JsonValue](insight_ids)})
     await worker.redis_client.enqueue("relay_search", job_id="relay_search")
     await worker.redis_client.enqueue("relay_memory", job_id="relay_memory")
+    if notification_run is not None:  # custom rules read the new context (workers/notification_jobs.py)
+        await worker.redis_client.enqueue(NOTIFY.function, workspace_id, notification_run,
+                                          job_id=NOTIFY.job_id(notification_run))
     return "completed"

@@ -1,5 +1,6 @@
 """The life of a job row, the same for every kind of job that is a row in PostgreSQL: artifacts
-(context extraction), AI list jobs, imports, exports, integration syncs and compounding jobs.
+(context extraction), AI list jobs, imports, exports, integration syncs, compounding jobs and
+notification evaluations.
 
 The row is the job; its arq queue entry only nudges a worker (Redis keeps nothing on disk). A run
 goes through these steps, all here, parameterised by its ``JobKind``:
@@ -63,7 +64,8 @@ EXPORT = JobKind("exports", "process_export", "export")
 BRIEF_REFRESH = JobKind("brief_refreshes", "refresh_briefs", "briefs")
 INTEGRATION_SYNC = JobKind("integration_syncs", "sync_integration", "integration_sync")
 COMPOUNDING = JobKind("compounding_jobs", "process_compounding_job", "compounding")
-JOB_KINDS = (ARTIFACT, AI_LIST, IMPORT, EXPORT, BRIEF_REFRESH, INTEGRATION_SYNC, COMPOUNDING)
+NOTIFY = JobKind("notification_runs", "evaluate_notifications", "notify")
+JOB_KINDS = (ARTIFACT, AI_LIST, IMPORT, EXPORT, BRIEF_REFRESH, INTEGRATION_SYNC, COMPOUNDING, NOTIFY)
 
 
 def _table(kind: JobKind) -> str:

@@ -25,12 +25,14 @@ class WorkersPlugin:
         from workers.intelligence_port import ReasonerPort
         from workers.lifecycle import embedder, memory_index, search_engine
         from workers.memory.port import MemoryRecall
+        from workers.rule_port import RuleInterpreter
         from workers.search_port import MeiliSearchPort
 
         settings = state.settings
         engine = search_engine(settings)
         state.search = MeiliSearchPort(engine)
         state.memory = MemoryRecall(memory_index(settings, engine.client), embedder(settings))
+        state.rules = RuleInterpreter()
         state.intelligence = ReasonerPort(build_reasoner(
             llm_base_url=settings.llm_base_url, llm_model=settings.llm_model,
             llm_api_key=settings.llm_api_key.get_secret_value(), timeout_s=settings.llm_timeout_seconds))

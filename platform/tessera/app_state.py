@@ -16,6 +16,7 @@ from tessera.context.memory import Recollection
 from tessera.db.ids import IdAllocator
 from tessera.db.tenant import Tenant
 from tessera.keys.authentication import Authenticator
+from tessera.notifications.interpreter import RuleInterpreterPort
 from tessera.records.admission import QueryGate
 from tessera.redis_client import RedisClient
 from tessera.registry.cache import SchemaCache
@@ -91,5 +92,7 @@ class AppState:
     search: SearchPort | None = None
     intelligence: IntelligencePort | None = None
     memory: MemoryPort | None = None
+    rules: RuleInterpreterPort | None = None
+    """Reads custom notification rules (wired in by the workers plugin)."""
     caches: list[Callable[[str | None], None]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)

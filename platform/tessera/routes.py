@@ -17,6 +17,8 @@ from tessera.keys import endpoints as keys
 from tessera.keys import models as key_models
 from tessera.notes import endpoints as notes
 from tessera.notes import models as note_models
+from tessera.notifications import endpoints as notifications
+from tessera.notifications import models as notif_models
 from tessera.records import endpoints as records
 from tessera.records import models as rec
 from tessera.registry import endpoints as registry
@@ -214,6 +216,29 @@ ENDPOINTS: list[Endpoint] = [
              media=("application/x-ndjson", "text/csv", "application/zip")),
     Endpoint("DELETE", "/v1/workspace", transfer.delete_workspace, "workspace.delete", "deleteWorkspace",
              "Erase the workspace and everything in it, everywhere", "Workspace", erases_workspace=True),
+    # Notifications
+    Endpoint("GET", "/v1/notifications/feed", notifications.get_feed, "notification.read", "getNotificationFeed",
+             "Context alerts and custom-rule matches (since: incremental polling)", "Notifications",
+             query=notif_models.FeedQuery, response=notif_models.NotificationFeedResponse),
+    Endpoint("GET", "/v1/notifications/preferences", notifications.get_preferences, "notification.read",
+             "getNotificationPreferences", "Get notification preferences", "Notifications",
+             response=notif_models.NotificationPreferencesResponse),
+    Endpoint("PATCH", "/v1/notifications/preferences", notifications.update_preferences, "notification.write",
+             "updateNotificationPreferences", "Update notification preferences", "Notifications",
+             body=notif_models.UpdateNotificationPreferencesRequest,
+             response=notif_models.NotificationPreferencesResponse),
+    Endpoint("GET", "/v1/notifications/custom", notifications.list_rules, "notification.read",
+             "listCustomNotificationRules", "List custom notification rules", "Notifications",
+             response=notif_models.ListCustomNotificationRulesResponse),
+    Endpoint("POST", "/v1/notifications/custom", notifications.create_rule, "notification.write",
+             "createCustomNotificationRule", "Create a custom notification rule from a description",
+             "Notifications", body=notif_models.CreateCustomNotificationRuleRequest,
+             response=notif_models.CustomNotificationRuleResponse),
+    Endpoint("GET", "/v1/notifications/custom/{id}", notifications.get_rule, "notification.read",
+             "getCustomNotificationRule", "Get a custom notification rule", "Notifications",
+             response=notif_models.CustomNotificationRuleResponse),
+    Endpoint("DELETE", "/v1/notifications/custom/{id}", notifications.delete_rule, "notification.write",
+             "deleteCustomNotificationRule", "Delete a custom notification rule", "Notifications"),
     # Webhooks (beyond the seed)
     Endpoint("GET", "/v1/webhooks", webhooks.list_webhooks, "webhook.read", "listWebhooks", "List webhooks",
              "Webhooks", response=hook_models.WebhookListResponse),

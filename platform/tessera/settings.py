@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     max_api_keys_per_workspace: int = Field(default=100, ge=1)
     """Keys a workspace may hold (revoked ones do not count); 409 past it."""
     max_webhooks_per_workspace: int = Field(default=50, ge=1)
+    max_notification_rules_per_workspace: int = Field(default=100, ge=1)
+    """Custom notification rules one workspace may keep (each is evaluated against all its new context)."""
+    notification_retention_days: float = Field(default=90, gt=0)
+    """Feed items older than this are deleted by the worker."""
     max_objects_per_workspace: int = Field(default=200, ge=1)
     """Objects and lists of one workspace (each is in every schema load and validator)."""
     max_attributes_per_object: int = Field(default=500, ge=1)

@@ -34,20 +34,23 @@ def servers(settings: Settings) -> Any:
         processes.append(subprocess.Popen([sys.executable, "-m", "tessera.cli", "serve", "--port", str(port)],
                                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         urls.append(f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + 30
-    for url in urls:
-        while True:
-            try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "API processes did not start"
-            time.sleep(0.1)
-    yield urls
-    for process in processes:
-        process.terminate()
-        process.wait(timeout=10)
+    try:
+        # 60 s: two processes starting side by side on a loaded 2-core machine took over 30
+        deadline = time.monotonic() + 60
+        for url in urls:
+            while True:
+                try:
+                    if httpx.get(url + "/health", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, "API processes did not start"
+                time.sleep(0.1)
+        yield urls
+    finally:  # also when they did not start: a process left running fails a later test's teardown
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 @contextlib.asynccontextmanager

@@ -66,6 +66,9 @@ async def _resources(a: Workspace, b: Workspace) -> dict[str, str]:
     ids["webhook"] = (await a.post("/v1/webhooks", {"url": "https://a.example.com/h",
                                                     "events": ["insight.created"]})).json()["id"]
     ids["api_key"] = (await a.get("/v1/api-keys")).json()["data"][0]["id"]
+    ids["notification_rule"] = (await a.post("/v1/notifications/custom", {
+        "description": "tell me when a customer mentions switching to a competitor"})).json()["id"]
+    await a.patch("/v1/notifications/preferences", {"frequency_minutes": 7})
     ids["export"] = (await a.post("/v1/exports", {"object": "matrix-only-a"})).json()["id"]
     upload = await a.http.post("/api/developers/v1/objects/matrix-only-a/imports",
                                files={"file": ("a.csv", b"code\na-9\n", "text/csv")}, headers=a.headers())
@@ -97,7 +100,8 @@ def _path(template: str, ids: dict[str, str]) -> str:
                                 ("/v1/exports", "export"), ("/v1/playbooks", "brief"),
                                 # A foreign id of another kind: no skill of A can be made over HTTP here
                                 # (tests/compounding/test_skills.py checks a real one).
-                                ("/v1/agent/skills", "brief")):
+                                ("/v1/agent/skills", "brief"),
+                                ("/v1/notifications/custom", "notification_rule")):
                 if template.startswith(prefix):
                     return ids[key]
             raise AssertionError(f"no foreign id for {template}")
@@ -126,7 +130,9 @@ async def _snapshot(a: Workspace, ids: dict[str, str]) -> list[Any]:
              "/v1/relationships", f"/v1/tasks/{ids['task_id']}", f"/v1/notes/{ids['note_id']}",
              f"/v1/webhooks/{ids['webhook']}", f"/v1/api-keys/{ids['api_key']}",
              f"/v1/records/{ids['record_id']}/relationships", "/v1/integrations",
-             f"/v1/integrations/connect/{ids['connect_id']}/status"]
+             f"/v1/integrations/connect/{ids['connect_id']}/status",
+             f"/v1/notifications/custom/{ids['notification_rule']}",
+             "/v1/notifications/preferences", "/v1/notifications/custom"]
     return [(await a.get(p)).json() for p in paths]
 
 
@@ -162,7 +168,10 @@ LISTINGS = {"listObjects": "/v1/objects", "listApiKeys": "/v1/api-keys", "listTa
             "listNotes": "/v1/notes?include_archived=true", "listWebhooks": "/v1/webhooks",
             "listRelationshipDefinitions": "/v1/relationships", "getInsights": "/v1/insights", "getGraph": "/v1/graph",
             "listBriefs": "/v1/playbooks", "listAgentSkills": "/v1/agent/skills",
-            "listIntegrations": "/v1/integrations"}
+            "listIntegrations": "/v1/integrations",
+            "getNotificationFeed": "/v1/notifications/feed",
+            "getNotificationPreferences": "/v1/notifications/preferences",
+            "listCustomNotificationRules": "/v1/notifications/custom"}
 
 
 @pytest.mark.parametrize("endpoint", COLLECTION_ROUTES, ids=lambda e: e.operation_id)
@@ -181,7 +190,9 @@ async def test_collections_never_show_another_workspace(pair: tuple[Workspace, W
                 {"name": "B", "slug": "b-only"}, "createTask": {"title": "b"}, "createNote": {"title": "b"},
                 "createWebhook": {"url": "https://b.example.com/h"}, "createExport": {"object": "person"},
                 "addContext": {"content": "b"}, "queryContext": {"query": "a-1"},
-                "createAIListJob": {"query": "all"}, "createRelationshipDefinition": None}
+                "createAIListJob": {"query": "all"}, "createRelationshipDefinition": None,
+                "createCustomNotificationRule": {"description": "notify me about Kubernetes"},
+                "updateNotificationPreferences": {"frequency_minutes": 3}}
         if body.get(endpoint.operation_id, {}) is None:
             return
         response = await b.request(endpoint.method, endpoint.path, json=body.get(endpoint.operation_id, {}))

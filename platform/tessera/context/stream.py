@@ -1,11 +1,14 @@
 """Insight streaming (SSE) across API processes.
 
 Workers publish ``{"insight_ids": [...]}`` on ``tessera:insights:<workspace id>`` after the
-insights commit. Each API process keeps ONE pattern subscription (started with its first stream)
+insights commit, and ``{"notification_ids": [...]}`` after notification feed items commit. Each
+API process keeps ONE pattern subscription (started with its first stream)
 and hands each message to the queues of that workspace's open streams, so a stream sees
 insights no matter which process or worker produced them. A stream first replays up to 20 recent
 insights (or those after ``Last-Event-ID``), then sends new ones; keepalive comments go out every
-``sse_keepalive_seconds``.
+``sse_keepalive_seconds``. A key that also holds ``notification.read`` receives each new feed item
+as a ``notification.created`` event (its data the ``NotificationFeedItem``; no event id, so
+``Last-Event-ID`` stays an insight id: notifications are not replayed, the feed's ``since`` is).
 
 Streams are long-lived, so authentication is not a one-off: every keepalive the key is read again
 from the database, and a revoked or expired key, a key that lost the scope, an erased workspace
@@ -34,13 +37,19 @@ from tessera.context.insights import list_insights
 from tessera.context.serialize import InsightJson, insight_to_json, stream_payload
 from tessera.db.tenant import Tenant
 from tessera.errors import TesseraError, TooManyRequests, Unauthorized
+from tessera.notifications.repository import get_items
+from tessera.notifications.serialize import item_to_json
 from tessera.principal import Principal
+from tessera.wire import JsonObject
 
 log = structlog.get_logger(__name__)
 CHANNEL = "tessera:insights:"
 REPLAY = 20
 SCOPE = "insight.stream"
 """The scope the stream's route requires; re-checked every keepalive."""
+NOTIFICATION_SCOPE = "notification.read"
+Message = tuple[str, list[int]]
+"""What the hub hands a stream: ``("insight", ids)`` or ``("notification", ids)``."""
 
 
 class InsightHub:
@@ -48,17 +57,17 @@ class InsightHub:
 
     def __init__(self, state: AppState) -> None:
         self._state = state
-        self._queues: dict[int, set[asyncio.Queue[list[int]]]] = defaultdict(set)
+        self._queues: dict[int, set[asyncio.Queue[Message]]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
 
-    def subscribe(self, workspace_id: int) -> asyncio.Queue[list[int]]:
-        queue: asyncio.Queue[list[int]] = asyncio.Queue(maxsize=1000)
+    def subscribe(self, workspace_id: int) -> asyncio.Queue[Message]:
+        queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=1000)
         self._queues[workspace_id].add(queue)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="insight-hub")
         return queue
 
-    def unsubscribe(self, workspace_id: int, queue: asyncio.Queue[list[int]]) -> None:
+    def unsubscribe(self, workspace_id: int, queue: asyncio.Queue[Message]) -> None:
         self._queues[workspace_id].discard(queue)
         if not self._queues[workspace_id]:
             del self._queues[workspace_id]
@@ -74,10 +83,14 @@ class InsightHub:
             try:
                 async for channel, data in self._state.redis.listen(CHANNEL + "*"):
                     workspace_id = int(channel.removeprefix(CHANNEL))
-                    ids = [int(i) for i in orjson.loads(data).get("insight_ids", [])]
-                    for queue in list(self._queues.get(workspace_id, ())):
-                        with contextlib.suppress(asyncio.QueueFull):
-                            queue.put_nowait(ids)
+                    message = orjson.loads(data)
+                    for kind in ("insight", "notification"):
+                        ids = [int(i) for i in message.get(f"{kind}_ids", [])]
+                        if not ids:
+                            continue
+                        for queue in list(self._queues.get(workspace_id, ())):
+                            with contextlib.suppress(asyncio.QueueFull):
+                                queue.put_nowait((kind, ids))
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError, ValueError) as err:
@@ -178,6 +191,10 @@ async def stream_insights(state: AppState, principal: Principal, schema: Workspa
                 shown = [r for r in rows if r.insight.id in wanted]
             return [insight_to_json(i, workspace_id) for i in shown]
 
+    async def load_notifications(ids: list[int]) -> list[JsonObject]:
+        async with state.engine.connect() as conn:
+            return [item_to_json(i) for i in await get_items(Tenant(conn, workspace_id), ids[:100])]
+
     async def events() -> AsyncIterator[ServerSentEvent]:
         loop = asyncio.get_running_loop()
         keepalive = settings.sse_keepalive_seconds
@@ -192,10 +209,16 @@ async def stream_insights(state: AppState, principal: Principal, schema: Workspa
                 left = min(check_at - loop.time(), opened_at + settings.sse_max_stream_seconds - state.clock())
                 if left > 0:
                     try:
-                        ids = await asyncio.wait_for(queue.get(), timeout=left)
+                        kind, ids = await asyncio.wait_for(queue.get(), timeout=left)
                     except TimeoutError:
                         pass
                     else:
+                        if kind == "notification":
+                            if NOTIFICATION_SCOPE in principal.scopes:
+                                for item in await load_notifications(ids):
+                                    yield ServerSentEvent(data=orjson.dumps(item).decode(),
+                                                          event="notification.created")
+                            continue
                         batch = await load(ids)
                         if batch:
                             yield ServerSentEvent(

@@ -19,5 +19,9 @@ WEBHOOK_FANOUT_LOCK: Final = 7_316_402_120
 """Held shared by every webhook fan-out transaction (they run side by side); erasure takes it
 exclusively."""
 
-ERASURE_ORDER: Final = (MEMORY_RELAY_LOCK, SEARCH_RELAY_LOCK, WEBHOOK_FANOUT_LOCK)
+NOTIFICATION_RUN_LOCK: Final = 7_316_402_121
+"""Held shared by every notification run (it locks the workspace's preferences row, then inserts
+feed items referencing the workspace); erasure takes it exclusively."""
+
+ERASURE_ORDER: Final = (MEMORY_RELAY_LOCK, SEARCH_RELAY_LOCK, WEBHOOK_FANOUT_LOCK, NOTIFICATION_RUN_LOCK)
 """The order erasure takes them in (a relay takes only its own, so no cycle)."""

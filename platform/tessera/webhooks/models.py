@@ -12,6 +12,7 @@ EVENT_TYPES = (
     "task.created", "task.updated", "task.archived",
     "note.created", "note.updated", "note.archived",
     "insight.created",
+    "notification.created",
     "object.created", "object.updated", "object.deleted",
     "attribute.created", "attribute.updated", "attribute.deleted",
 )

@@ -24,7 +24,8 @@ from tessera.wire import JsonObject, iso
 
 GROUPS = frozenset(e.split(".", 1)[0] for e in EVENT_TYPES)
 READ_SCOPE = {"record": "record.read", "list_entry": "record.read", "task": "task.read", "note": "note.read",
-              "insight": "insight.stream", "object": "object.read", "attribute": "object.read"}
+              "insight": "insight.stream", "notification": "notification.read",
+              "object": "object.read", "attribute": "object.read"}
 """The scope a key needs to read what each group's events carry: a key may subscribe only to those."""
 assert set(READ_SCOPE) == GROUPS
 

@@ -19,6 +19,13 @@ from tessera.db.tables.integrations import (
     integration_messages,
     integration_syncs,
 )
+from tessera.db.tables.notifications import (
+    notification_marks,
+    notification_preferences,
+    notification_rules,
+    notification_runs,
+    notifications,
+)
 from tessera.db.tables.records import (
     attribute_history,
     notes,
@@ -66,6 +73,11 @@ __all__ = [
     "integration_syncs",
     "metadata",
     "notes",
+    "notification_marks",
+    "notification_preferences",
+    "notification_rules",
+    "notification_runs",
+    "notifications",
     "object_definitions",
     "outbox",
     "patterns",
