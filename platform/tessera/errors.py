@@ -63,6 +63,11 @@ class Conflict(TesseraError):
     default_message = "Conflict"
 
 
+class Gone(TesseraError):
+    status = 410
+    default_message = "Gone"
+
+
 class PayloadTooLarge(TesseraError):
     status = 413
     default_message = "Request body too large"

@@ -23,11 +23,10 @@ class NoteEvent(DomainEvent):
     changes: list[JsonObject] | None = None
 
     def render(self, rows: EventRows, *, webhooks: bool) -> None:
-        if webhooks:
-            data = dict(self.note)
-            if self.changes is not None:
-                data["field_changes"] = list[JsonValue](self.changes)
-            rows.webhook(f"note.{self.kind}", "note", self.note_id, data)
+        data = dict(self.note)
+        if self.changes is not None:
+            data["field_changes"] = list[JsonValue](self.changes)
+        rows.webhook(f"note.{self.kind}", "note", self.note_id, data, deliver=webhooks)
         payload: JsonObject = {"note": {"id": str(self.note_id), "title": self.title, "content": self.content}}
         if self.changes is not None:
             payload["field_changes"] = list[JsonValue](self.changes)

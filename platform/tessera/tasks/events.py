@@ -23,11 +23,10 @@ class TaskEvent(DomainEvent):
     changes: list[JsonObject] | None = None
 
     def render(self, rows: EventRows, *, webhooks: bool) -> None:
-        if webhooks:
-            data = dict(self.task)
-            if self.changes is not None:
-                data["field_changes"] = list[JsonValue](self.changes)
-            rows.webhook(f"task.{self.kind}", "task", self.task_id, data)
+        data = dict(self.task)
+        if self.changes is not None:
+            data["field_changes"] = list[JsonValue](self.changes)
+        rows.webhook(f"task.{self.kind}", "task", self.task_id, data, deliver=webhooks)
         payload: JsonObject = {"task": self.summary}
         if self.changes is not None:
             payload["field_changes"] = list[JsonValue](self.changes)

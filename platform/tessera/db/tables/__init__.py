@@ -12,6 +12,7 @@ from tessera.db.tables.context import (
     webhooks,
 )
 from tessera.db.tables.core import api_keys, erasure_receipts, idempotency_keys, metadata, workspaces
+from tessera.db.tables.events import event_heads, events
 from tessera.db.tables.records import (
     attribute_history,
     notes,
@@ -40,6 +41,8 @@ __all__ = [
     "attribute_definitions",
     "attribute_history",
     "erasure_receipts",
+    "event_heads",
+    "events",
     "export_chunks",
     "exports",
     "idempotency_keys",
