@@ -16,8 +16,8 @@ from tests.conftest import Workspace, WorkspaceFactory
 PARAM = re.compile(r"{([^}]+)}")
 SELF_SCOPED = {"deleteWorkspace"}  # acts on the caller's own workspace: there is no foreign id to pass
 # A live event stream cannot be read through the in-process transport; tests/context/test_stream.py
-# asserts that another workspace's stream receives nothing.
-STREAMED = {"streamInsights"}
+# and tests/events/test_event_stream.py assert that another workspace's stream receives nothing.
+STREAMED = {"streamInsights", "streamEvents"}
 # Bodies valid enough that only the foreign id can make the request fail.
 BODIES: dict[str, Any] = {
     "updateApiKey": {"name": "stolen"}, "updateObjectDefinition": {"name": "stolen"},
@@ -138,7 +138,8 @@ async def test_foreign_ids_are_404_and_change_nothing(pair: tuple[Workspace, Wor
 
 LISTINGS = {"listObjects": "/v1/objects", "listApiKeys": "/v1/api-keys", "listTasks": "/v1/tasks?include_archived=true",
             "listNotes": "/v1/notes?include_archived=true", "listWebhooks": "/v1/webhooks",
-            "listRelationshipDefinitions": "/v1/relationships", "getInsights": "/v1/insights", "getGraph": "/v1/graph"}
+            "listRelationshipDefinitions": "/v1/relationships", "getInsights": "/v1/insights", "getGraph": "/v1/graph",
+            "listEvents": "/v1/events"}
 
 
 @pytest.mark.parametrize("endpoint", COLLECTION_ROUTES, ids=lambda e: e.operation_id)
