@@ -14,10 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from search.client import MeiliClient, SearchUnavailable, TaskFailed
 from search.engine import SearchEngine
 from search.memory import MemoryIndex
-from tessera.changes import sequence_events
 from tessera.db.engine import create_engine
 from tessera.db.ids import IdAllocator
-from tessera.db.tenant import Tenant
 from tessera.logs import configure_logging
 from tessera.records import repository as records_repository
 from tessera.redis_client import RedisClient
@@ -138,20 +136,6 @@ async def purge_events(engine: AsyncEngine, retention_s: float) -> int:
             "DELETE FROM events e USING cut WHERE e.workspace_id = cut.workspace_id AND e.position <= cut.top"),
             {"secs": retention_s})
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-async def number_events(ctx: dict[str, Any]) -> int:
-    """Number the change-stream events committed without a position (written outside a unit of
-    work: imports, restores, context extraction) and wake the streams; every second."""
-    engine = deps(ctx).engine
-    async with engine.connect() as conn:
-        workspaces = [int(r[0]) for r in (await conn.execute(text(
-            "SELECT DISTINCT workspace_id FROM events WHERE position IS NULL LIMIT 100"))).all()]
-    numbered = 0
-    for workspace_id in workspaces:
-        async with engine.begin() as conn:
-            numbered += await sequence_events(Tenant(conn, workspace_id))
-    return numbered
 
 
 ANALYZED_TABLES = (*records_repository.TABLES, "tasks", "task_entities")

@@ -34,8 +34,6 @@ def build_worker_settings(settings: Settings) -> dict[str, Any]:
                  run_at_startup=True, unique=True),
             cron(webhook_delivery.webhook_job, name="webhook_sweep", second=EVERY_SECOND, keep_result=0,
                  run_at_startup=True, unique=True),
-            cron(lifecycle.number_events, name="number_events_sweep", second=EVERY_SECOND, keep_result=0,
-                 run_at_startup=True, unique=True),
             cron(jobs.requeue_stranded, name="requeue_stranded", second={0, 15, 30, 45}, keep_result=0,
                  run_at_startup=True, unique=True),
             cron(lifecycle.purge_expired, name="purge_expired", minute={0, 10, 20, 30, 40, 50},

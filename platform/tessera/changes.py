@@ -20,7 +20,6 @@ from typing import Final
 import orjson
 
 from tessera.db.ids import IdAllocator
-from tessera.db.notify import CHANNEL, STREAM_NOTICE
 from tessera.db.sql import Params
 from tessera.db.tenant import Tenant
 from tessera.wire import JsonObject, JsonValue
@@ -171,7 +170,7 @@ class EventRows:
             rows = params.unnest([(self.ev_type, "text"), (self.ev_aggregate_type, "text"),
                                   (self.ev_aggregate_id, "bigint"), (self.ev_object, "text"),
                                   (self.ev_data, "jsonb")])
-            # Numbered (``position``) by ``sequence_events`` just before the transaction commits.
+            # Numbered (``position``) at commit by the ``number_events`` trigger (migration 0019).
             out.append(f"""stream_rows AS (
     INSERT INTO events (workspace_id, event_type, aggregate_type, aggregate_id, object_slug, data, created_at)
     SELECT $1, s.event_type, s.aggregate_type, s.aggregate_id, s.object_slug, s.data, {stamp.now}
@@ -190,33 +189,6 @@ def event_object(event_type: str, data: Mapping[str, JsonValue], state: Mapping[
     key = "slug" if event_type.startswith("object.") else "object_slug" if event_type.startswith("attribute.") else ""
     value = data.get(key) if key else None
     return value if isinstance(value, str) else None
-
-
-async def sequence_events(tenant: Tenant) -> int:
-    """Number the workspace's events that have no position yet (this transaction's, and any a
-    write outside a unit of work committed), in id order, after the workspace's last position,
-    and tell every API process (delivered on commit). The workspace's ``event_heads`` row stays
-    locked until the transaction ends, so positions become visible in the order they were given:
-    a reader past position n never later finds a new event at or below n. Returns how many."""
-    head = await tenant.fetch_one(
-        "INSERT INTO event_heads (workspace_id) VALUES ($1) ON CONFLICT (workspace_id) "
-        "DO UPDATE SET last_position = event_heads.last_position RETURNING last_position")
-    # A new statement, so a new snapshot: it sees what the lock's previous holder committed.
-    params = Params()
-    last = params.add(int(head["last_position"]), "bigint")
-    row = await tenant.fetchrow(f"""
-WITH todo AS (
-    SELECT id, row_number() OVER (ORDER BY id) AS n FROM events WHERE workspace_id = $1 AND position IS NULL
-), numbered AS (
-    UPDATE events e SET position = {last} + todo.n FROM todo WHERE e.workspace_id = $1 AND e.id = todo.id
-    RETURNING e.position
-), head AS (
-    UPDATE event_heads SET last_position = (SELECT max(position) FROM numbered)
-    WHERE workspace_id = $1 AND EXISTS (SELECT 1 FROM numbered)
-)
-SELECT count(*) AS numbered, pg_notify({params.add(CHANNEL, "text")}, {params.add(
-    f"{STREAM_NOTICE}{tenant.workspace_id}", "text")}) FROM numbered HAVING count(*) > 0""", *params.values)
-    return int(row["numbered"]) if row is not None else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +213,7 @@ class Changes:
     """The side effects of one transaction's writes: its stamp, the id source, the domain events
     not yet inserted, and the outbox topics written so far (woken after commit)."""
 
-    __slots__ = ("_pending", "committed", "ids", "jobs", "stamp", "streamed", "topics")
+    __slots__ = ("_pending", "committed", "ids", "jobs", "stamp", "topics")
 
     def __init__(self, ids: IdAllocator, stamp: Stamp) -> None:
         self.ids = ids
@@ -252,8 +224,6 @@ class Changes:
         """Run by the unit of work once the transaction committed (cache invalidations)."""
         self.jobs: list[Job] = []
         """Worker jobs for rows this transaction wrote, queued once it committed."""
-        self.streamed = False
-        """Events for the change stream were written: number them before the commit (``sequence_events``)."""
 
     @property
     def actor(self) -> Actor:
@@ -315,5 +285,4 @@ class Changes:
         if rows.tl_record:
             rows.tl_id = await self.ids.take(tenant.conn, len(rows.tl_record))
         self.topics.update(rows.ob_topic)
-        self.streamed = self.streamed or bool(rows.ev_type)
         return rows

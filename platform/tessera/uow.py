@@ -1,6 +1,5 @@
 """The unit of work: one transaction, the ``Changes`` its writes made, and what follows the
-commit. Before committing it inserts the events still pending (``Changes.flush``) and numbers
-the change stream's new events (``sequence_events``); after the
+commit. Before committing it inserts the events still pending (``Changes.flush``); after the
 commit succeeded it runs the cache invalidations the writes asked for, queues their worker jobs
 and wakes the worker of every outbox topic written (search, webhooks, memory). Nothing of it runs when
 the transaction rolls back. HTTP requests get one per request (``tessera.http.context``); jobs
@@ -14,7 +13,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
-from tessera.changes import WAKES, Changes, sequence_events
+from tessera.changes import WAKES, Changes
 from tessera.db.engine import translated
 from tessera.db.tenant import Tenant
 
@@ -52,10 +51,7 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         if self.conn is not None:
-            tenant = Tenant(self.conn, self.workspace_id)
-            await self.changes.flush(tenant)
-            if self.changes.streamed:  # last: the workspace's sequencing lock is held until the commit
-                await sequence_events(tenant)
+            await self.changes.flush(Tenant(self.conn, self.workspace_id))
         if self._tx is not None:
             async with translated():
                 await self._tx.commit()

@@ -2,12 +2,15 @@
 task, note and schema event, with the body a webhook receiver gets, kept for
 ``EVENTS_RETENTION_DAYS`` whether or not the workspace has webhooks.
 
-A write inserts its events with no ``position``; the unit of work numbers them just before it
-commits, holding the workspace's sequencing lock (``event_heads`` keeps the last number given and
-the highest number purged), so positions appear in commit order and a reader that has seen
-position n never later meets a new event below n. Rows written outside a unit of work (imports,
-restores, context extraction) are numbered by the next sequencer of their workspace or by the
-worker's sweep. No foreign key to the workspace (an append-only log, cleared by erasure by hand).
+A write inserts its events with no ``position``; a deferred constraint trigger numbers them AT
+COMMIT, inside PostgreSQL, holding the workspace's ``event_heads`` row (the last number given
+and the highest number purged) until the commit completes: positions become visible in the
+order they were given, so a reader that has seen position n never later meets a new event at
+or below n, whichever code path wrote them (requests, imports, restores, context extraction).
+The lock is held only for the server-side end of the commit, never across a client round
+trip. The same trigger sends ``events:<workspace id>`` on the invalidation channel (delivered on
+commit) to wake open streams. No foreign key to the workspace (an append-only log, cleared by
+erasure by hand).
 
 Revision ID: 0019
 Revises: 0013
@@ -45,13 +48,52 @@ CREATE TABLE event_heads (
 );
 """
 
+NUMBER_EVENTS = """
+CREATE FUNCTION number_events() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+    last_given bigint;
+    numbered bigint;
+BEGIN
+    -- Once per transaction and workspace in effect: the first row's call numbers them all.
+    IF NOT EXISTS (SELECT 1 FROM events WHERE workspace_id = NEW.workspace_id AND position IS NULL) THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO event_heads AS h (workspace_id) VALUES (NEW.workspace_id)
+        ON CONFLICT (workspace_id) DO UPDATE SET last_position = h.last_position
+        RETURNING h.last_position INTO last_given;
+    -- A new statement, so a new snapshot: it sees what the lock's previous holder committed.
+    WITH todo AS (
+        SELECT id, row_number() OVER (ORDER BY id) AS n FROM events
+        WHERE workspace_id = NEW.workspace_id AND position IS NULL
+    ), done AS (
+        UPDATE events e SET position = last_given + todo.n FROM todo
+        WHERE e.workspace_id = NEW.workspace_id AND e.id = todo.id RETURNING 1
+    )
+    SELECT count(*) INTO numbered FROM done;
+    IF numbered > 0 THEN
+        UPDATE event_heads SET last_position = last_given + numbered WHERE workspace_id = NEW.workspace_id;
+        PERFORM pg_notify('tessera_invalidate', 'events:' || NEW.workspace_id);
+    END IF;
+    RETURN NULL;
+END
+$fn$
+"""
+
+TRIGGER = """
+CREATE CONSTRAINT TRIGGER number_events AFTER INSERT ON events DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION number_events();
+"""
+
 
 def upgrade() -> None:
     for statement in UPGRADE.split(";"):
         if statement.strip():
             op.execute(statement)
+    op.execute(NUMBER_EVENTS)
+    op.execute(TRIGGER)
 
 
 def downgrade() -> None:
     op.execute("DROP TABLE event_heads")
     op.execute("DROP TABLE events")
+    op.execute("DROP FUNCTION number_events()")

@@ -1,5 +1,5 @@
 """SQL of the change stream: the workspace's head (last position given, highest purged) and pages
-of numbered events. Numbering is the write side's (``tessera.changes.sequence_events``)."""
+of numbered events (numbered at commit by the ``number_events`` trigger, migration 0019)."""
 
 from __future__ import annotations
 
@@ -33,13 +33,6 @@ class StoredEvent:
 async def head(tenant: Tenant) -> Head:
     row = await tenant.fetchrow("SELECT last_position, purged_through FROM event_heads WHERE workspace_id = $1")
     return Head(0, 0) if row is None else Head(int(row["last_position"]), int(row["purged_through"]))
-
-
-async def has_unnumbered(tenant: Tenant) -> bool:
-    """Committed events still without a position (written outside a unit of work)."""
-    row = await tenant.fetch_one(
-        "SELECT EXISTS (SELECT 1 FROM events WHERE workspace_id = $1 AND position IS NULL) AS pending")
-    return bool(row["pending"])
 
 
 async def page(tenant: Tenant, *, after: int, until: int, types: Sequence[str], objects: Sequence[str] | None,

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from schema_registry.workspace import WorkspaceSchema
-from tessera.changes import sequence_events
 from tessera.db.tenant import Tenant
 from tessera.errors import BadRequest, FieldError, Forbidden, Gone
 from tessera.events import repository
@@ -104,10 +103,7 @@ def check_cursor(cursor: int, head: Head, name: str = "cursor") -> None:
 
 
 async def current_head(tenant: Tenant) -> Head:
-    """The workspace's head, once the events committed without a position (imports, restores,
-    context extraction: writes outside a unit of work) are numbered."""
-    if await repository.has_unnumbered(tenant):
-        await sequence_events(tenant)
+    """The workspace's head: every event at or below ``last`` is committed and numbered."""
     return await repository.head(tenant)
 
 
