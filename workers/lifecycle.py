@@ -9,6 +9,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from search.client import MeiliClient, SearchUnavailable, TaskFailed
 from search.engine import SearchEngine
@@ -91,7 +92,8 @@ async def purge_expired(ctx: dict[str, Any]) -> int:
     """Delete idempotency records and erasure receipts past their expiry (kept at least 24 h),
     outbox rows done more than a day ago, the files of exports past their retention (the export
     reads ``expired``) and of failed imports and exports (nothing reads them again), and ask
-    sessions past ``ASK_SESSION_TTL_HOURS``."""
+    sessions past ``ASK_SESSION_TTL_HOURS``, and change-stream events past ``EVENTS_RETENTION_DAYS``
+    (``purge_events``)."""
     worker = deps(ctx)
     retention_s = worker.settings.export_retention_days * 86_400
     async with worker.engine.begin() as conn:
@@ -116,8 +118,24 @@ async def purge_expired(ctx: dict[str, Any]) -> int:
         sessions = await conn.execute(text(
             "DELETE FROM ask_sessions WHERE workspace_id IS NOT NULL "
             "AND updated_at < now() - make_interval(secs => :s)"), {"s": worker.settings.ask_session_ttl_hours * 3600})
-    return sum(int(getattr(r, "rowcount", 0) or 0) for r in (keys, done, receipts, expired, failed_exports,
-                                                              failed_imports, sessions))
+    purged = await purge_events(worker.engine, worker.settings.events_retention_days * 86_400)
+    return purged + sum(int(getattr(r, "rowcount", 0) or 0) for r in (keys, done, receipts, expired, failed_exports,
+                                                                       failed_imports, sessions))
+
+
+async def purge_events(engine: AsyncEngine, retention_s: float) -> int:
+    """Delete, in each workspace, every change-stream event up to its newest one older than the
+    retention, and raise the workspace's ``purged_through`` to it: a cursor below it answers 410,
+    so a client learns it missed events instead of silently skipping them."""
+    async with engine.begin() as conn:
+        result = await conn.execute(text(
+            "WITH cut AS (SELECT workspace_id, max(position) AS top FROM events WHERE position IS NOT NULL "
+            "AND created_at < now() - make_interval(secs => :secs) GROUP BY workspace_id), "
+            "heads AS (UPDATE event_heads h SET purged_through = GREATEST(h.purged_through, cut.top) FROM cut "
+            "WHERE h.workspace_id = cut.workspace_id) "
+            "DELETE FROM events e USING cut WHERE e.workspace_id = cut.workspace_id AND e.position <= cut.top"),
+            {"secs": retention_s})
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 ANALYZED_TABLES = (*records_repository.TABLES, "tasks", "task_entities")

@@ -99,9 +99,14 @@ class EventRows:
     ob_aggregate_type: list[str] = field(default_factory=list)
     ob_aggregate_id: list[int] = field(default_factory=list)
     ob_payload: list[str] = field(default_factory=list)
+    ev_type: list[str] = field(default_factory=list)
+    ev_aggregate_type: list[str] = field(default_factory=list)
+    ev_aggregate_id: list[int] = field(default_factory=list)
+    ev_object: list[str | None] = field(default_factory=list)
+    ev_data: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.tl_record or self.ob_topic)
+        return bool(self.tl_record or self.ob_topic or self.ev_type)
 
     def timeline(self, record_id: int, resource_type: str, resource_id: int, event_type: str,
                  payload: Mapping[str, JsonValue]) -> None:
@@ -121,9 +126,18 @@ class EventRows:
         self.ob_payload.append(orjson.dumps(payload or {}).decode())
 
     def webhook(self, event_type: str, aggregate_type: str, aggregate_id: int, data: Mapping[str, JsonValue],
-                state: Mapping[str, JsonValue] | None = None) -> None:
-        """A webhook event. ``state`` (a record's stored values) lets the dispatcher apply
-        subscription filters; it is never sent to receivers."""
+                state: Mapping[str, JsonValue] | None = None, *, deliver: bool = True) -> None:
+        """An event webhooks carry: always on the change stream (``events``), and an outbox row
+        for the webhook fan-out when ``deliver`` (the workspace has webhooks). ``state`` (a
+        record's stored values) lets the dispatcher apply subscription filters; it is never sent
+        to receivers."""
+        self.ev_type.append(event_type)
+        self.ev_aggregate_type.append(aggregate_type)
+        self.ev_aggregate_id.append(aggregate_id)
+        self.ev_object.append(event_object(event_type, data, state))
+        self.ev_data.append(orjson.dumps(data).decode())
+        if not deliver:
+            return
         payload: JsonObject = {"data": dict(data)}
         if state is not None:
             payload["state"] = dict(state)
@@ -131,14 +145,14 @@ class EventRows:
 
     def resource_change(self, resource: str, resource_id: int, kind: str, *, body: JsonObject, summary: JsonObject,
                         records: Sequence[int], changes: list[JsonObject] | None, webhooks: bool) -> None:
-        """A note or task ``created``, ``updated`` or ``archived``: the ``<resource>.<kind>`` webhook
-        carrying ``body`` (its response form), and a ``kind`` event showing ``{resource: summary}``
+        """A note or task ``created``, ``updated`` or ``archived``: the ``<resource>.<kind>`` event
+        carrying ``body`` (its response form; on the change stream, and to webhooks when
+        ``webhooks``), and a ``kind`` event showing ``{resource: summary}``
         on the timeline of each of ``records``; both add ``field_changes`` when ``changes`` is given."""
-        if webhooks:
-            data = dict(body)
-            if changes is not None:
-                data["field_changes"] = list[JsonValue](changes)
-            self.webhook(f"{resource}.{kind}", resource, resource_id, data)
+        data = dict(body)
+        if changes is not None:
+            data["field_changes"] = list[JsonValue](changes)
+        self.webhook(f"{resource}.{kind}", resource, resource_id, data, deliver=webhooks)
         payload: JsonObject = {resource: summary}
         if changes is not None:
             payload["field_changes"] = list[JsonValue](changes)
@@ -168,7 +182,29 @@ class EventRows:
     SELECT $1, o.topic, o.event_type, o.aggregate_type, o.aggregate_id, o.payload
     FROM {rows} AS o(topic, event_type, aggregate_type, aggregate_id, payload)
 )""")
+        if self.ev_type:
+            rows = params.unnest([(self.ev_type, "text"), (self.ev_aggregate_type, "text"),
+                                  (self.ev_aggregate_id, "bigint"), (self.ev_object, "text"),
+                                  (self.ev_data, "jsonb")])
+            # Numbered (``position``) at commit by the ``number_events`` trigger (migration 0019).
+            out.append(f"""stream_rows AS (
+    INSERT INTO events (workspace_id, event_type, aggregate_type, aggregate_id, object_slug, data, created_at)
+    SELECT $1, s.event_type, s.aggregate_type, s.aggregate_id, s.object_slug, s.data, {stamp.now}
+    FROM {rows} WITH ORDINALITY AS s(event_type, aggregate_type, aggregate_id, object_slug, data, n)
+    ORDER BY s.n
+)""")
         return out
+
+
+def event_object(event_type: str, data: Mapping[str, JsonValue], state: Mapping[str, JsonValue] | None) -> str | None:
+    """The object slug an event concerns, as webhook subscriptions match it: the record's or list
+    entry's object (list), the object of a schema event, None for tasks and notes."""
+    if state is not None:
+        slug = state.get("object_slug")
+        return slug if isinstance(slug, str) else None
+    key = "slug" if event_type.startswith("object.") else "object_slug" if event_type.startswith("attribute.") else ""
+    value = data.get(key) if key else None
+    return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True, slots=True)

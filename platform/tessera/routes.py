@@ -8,6 +8,8 @@ from tessera.compounding import endpoints as compounding
 from tessera.compounding import models as compounding_models
 from tessera.context import endpoints as context
 from tessera.context import models as ctx_models
+from tessera.events import endpoints as events
+from tessera.events import models as event_models
 from tessera.fulltext import endpoints as fulltext
 from tessera.fulltext import models as search_models
 from tessera.http.endpoint import Endpoint
@@ -307,6 +309,13 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("POST", "/v1/integrations/connections/{connection_id}/sync", integrations.sync_connection,
              "integration.write", "syncIntegration", "Sync a connection now (beyond the spec; Gmail)",
              "Integrations", response=integration_models.SyncStartedResponse),
+    # Change stream (beyond the spec): the events webhooks carry, pulled or streamed
+    Endpoint("GET", "/v1/events", events.list_events, "webhook.read", "listEvents",
+             "The workspace's events, oldest first, cursor-paged (those the key may read)", "Events",
+             query=event_models.EventsQuery, response=event_models.EventListResponse),
+    Endpoint("GET", "/v1/events/stream", events.stream_events, "webhook.read", "streamEvents",
+             "Stream events as they commit (server-sent events, resumable with Last-Event-ID)", "Events",
+             query=event_models.StreamQuery, streaming=True),
     # Key management (beyond the seed)
     Endpoint("GET", "/v1/api-keys", keys.list_keys, "api_key.read", "listApiKeys",
              "List API keys", "API keys", response=key_models.ApiKeyListResponse),

@@ -120,6 +120,10 @@ class Settings(BaseSettings):
     """Concurrent insight streams per workspace, over all its keys and API processes."""
     sse_max_stream_seconds: float = 3600.0
     """An insight stream is closed after this long; clients resume with ``Last-Event-ID``."""
+    events_retention_days: float = Field(default=7, ge=1)
+    """How long the change stream (``GET /v1/events``) keeps an event: a cursor older than that
+    answers 410. Change streams count against ``sse_max_streams_per_key`` / ``_per_workspace``
+    apart from insight streams."""
 
     webhook_allow_hosts: str = ""
     """Comma-separated hosts webhooks may reach even if private (tests deliver to loopback)."""

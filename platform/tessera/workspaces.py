@@ -139,7 +139,7 @@ async def _erase_rows(conn: AsyncConnection, workspace_id: int, receipt: Erasure
         await announce(conn, f"api_key:{prefix}")
     await announce(conn, f"schema:{workspace_id}")
     # Tables without a foreign key to the workspace (append-only logs) are cleared by hand.
-    for table in ("timeline_events", "outbox"):
+    for table in ("timeline_events", "outbox", "events", "event_heads"):
         await conn.execute(text(f"DELETE FROM {table} WHERE workspace_id = :ws"), {"ws": workspace_id})
     await conn.execute(text("DELETE FROM maintenance_checkpoints WHERE name LIKE :p"),
                        {"p": f"reindex:{workspace_id}:%"})

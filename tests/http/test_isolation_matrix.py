@@ -18,8 +18,8 @@ SELF_SCOPED = {"deleteWorkspace", "startIntegrationConnect"}
 """Act on the caller's own workspace (the connect path names a type and a provider, not an id):
 there is no foreign id to pass."""
 # A live event stream cannot be read through the in-process transport; tests/context/test_stream.py
-# asserts that another workspace's stream receives nothing.
-STREAMED = {"streamInsights"}
+# and tests/events/test_event_stream.py assert that another workspace's stream receives nothing.
+STREAMED = {"streamInsights", "streamEvents"}
 # Bodies valid enough that only the foreign id can make the request fail.
 BODIES: dict[str, Any] = {
     "updateApiKey": {"name": "stolen"}, "updateObjectDefinition": {"name": "stolen"},
@@ -171,7 +171,8 @@ LISTINGS = {"listObjects": "/v1/objects", "listApiKeys": "/v1/api-keys", "listTa
             "listIntegrations": "/v1/integrations",
             "getNotificationFeed": "/v1/notifications/feed",
             "getNotificationPreferences": "/v1/notifications/preferences",
-            "listCustomNotificationRules": "/v1/notifications/custom"}
+            "listCustomNotificationRules": "/v1/notifications/custom",
+            "listEvents": "/v1/events"}
 
 
 @pytest.mark.parametrize("endpoint", COLLECTION_ROUTES, ids=lambda e: e.operation_id)

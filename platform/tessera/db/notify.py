@@ -22,6 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 log = structlog.get_logger(__name__)
 
 CHANNEL = "tessera_invalidate"
+STREAM_NOTICE = "events:"
+"""Payload prefix (``events:<workspace id>``): the workspace's change stream has new events
+(sent at commit by the ``number_events`` trigger of migration 0019, which spells the channel
+and this prefix out; open streams wake on it, caches ignore it)."""
 Listener = Callable[[str | None], None]
 """Called with the payload (``"api_key:sk-..."``, ``"schema:123"``) or None to flush all."""
 

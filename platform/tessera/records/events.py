@@ -23,9 +23,8 @@ class RecordCreated(DomainEvent):
         row = self.row
         rows.timeline(row.id, "entity", row.id, "created", entity_payload(self.obj, row.id, row.data))
         rows.outbox(SEARCH, "record.created", "record", row.id, {"object_id": str(self.obj.id)})
-        if webhooks:
-            rows.webhook("record.created", "record", row.id, record_to_json(self.obj, row, self.workspace_id),
-                         filter_state(self.obj, row))
+        rows.webhook("record.created", "record", row.id, record_to_json(self.obj, row, self.workspace_id),
+                     filter_state(self.obj, row), deliver=webhooks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +38,9 @@ class RecordUpdated(DomainEvent):
         row = self.row
         rows.timeline(row.id, "entity", row.id, "updated", entity_payload(self.obj, row.id, row.data, self.changes))
         rows.outbox(SEARCH, "record.updated", "record", row.id, {"object_id": str(self.obj.id)})
-        if webhooks:
-            data = record_to_json(self.obj, row, self.workspace_id)
-            data["field_changes"] = list[JsonValue](self.changes)
-            rows.webhook("record.updated", "record", row.id, data, filter_state(self.obj, row))
+        data = record_to_json(self.obj, row, self.workspace_id)
+        data["field_changes"] = list[JsonValue](self.changes)
+        rows.webhook("record.updated", "record", row.id, data, filter_state(self.obj, row), deliver=webhooks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +52,9 @@ class RecordDeleted(DomainEvent):
         row = self.row
         rows.timeline(row.id, "entity", row.id, "deleted", entity_payload(self.obj, row.id, row.data))
         rows.outbox(SEARCH, "record.deleted", "record", row.id, {"object_id": str(self.obj.id)})
-        if webhooks:
-            rows.webhook("record.deleted", "record", row.id,
-                         {"id": str(row.id), "object_id": str(self.obj.id), "type": self.obj.slug},
-                         filter_state(self.obj, row))
+        rows.webhook("record.deleted", "record", row.id,
+                     {"id": str(row.id), "object_id": str(self.obj.id), "type": self.obj.slug},
+                     filter_state(self.obj, row), deliver=webhooks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +67,9 @@ class EntryCreated(DomainEvent):
     def render(self, rows: EventRows, *, webhooks: bool) -> None:
         row, parent_id = self.row, _parent(self.row)
         rows.timeline(parent_id, "list_item", row.id, "created", entry_payload(self.lst, row.id, parent_id))
-        if webhooks:
-            rows.webhook("list_entry.created", "list_entry", row.id,
-                         entry_to_json(self.lst, self.parent_obj, row, self.workspace_id), filter_state(self.lst, row))
+        rows.webhook("list_entry.created", "list_entry", row.id,
+                     entry_to_json(self.lst, self.parent_obj, row, self.workspace_id), filter_state(self.lst, row),
+                     deliver=webhooks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +84,9 @@ class EntryUpdated(DomainEvent):
         row, parent_id = self.row, _parent(self.row)
         rows.timeline(parent_id, "list_item", row.id, "updated",
                       entry_payload(self.lst, row.id, parent_id, self.changes))
-        if webhooks:
-            data = entry_to_json(self.lst, self.parent_obj, row, self.workspace_id)
-            data["field_changes"] = list[JsonValue](self.changes)
-            rows.webhook("list_entry.updated", "list_entry", row.id, data, filter_state(self.lst, row))
+        data = entry_to_json(self.lst, self.parent_obj, row, self.workspace_id)
+        data["field_changes"] = list[JsonValue](self.changes)
+        rows.webhook("list_entry.updated", "list_entry", row.id, data, filter_state(self.lst, row), deliver=webhooks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,10 +97,9 @@ class EntryDeleted(DomainEvent):
     def render(self, rows: EventRows, *, webhooks: bool) -> None:
         row, parent_id = self.row, _parent(self.row)
         rows.timeline(parent_id, "list_item", row.id, "deleted", entry_payload(self.lst, row.id, parent_id))
-        if webhooks:
-            rows.webhook("list_entry.deleted", "list_entry", row.id,
-                         {"id": str(row.id), "object_id": str(self.lst.id), "type": self.lst.slug,
-                          "parent_id": str(parent_id)}, filter_state(self.lst, row))
+        rows.webhook("list_entry.deleted", "list_entry", row.id,
+                     {"id": str(row.id), "object_id": str(self.lst.id), "type": self.lst.slug,
+                      "parent_id": str(parent_id)}, filter_state(self.lst, row), deliver=webhooks)
 
 
 def _parent(row: RecordRow) -> int:

@@ -17,8 +17,7 @@ class SchemaChanged(DomainEvent):
     data: JsonObject
 
     def render(self, rows: EventRows, *, webhooks: bool) -> None:
-        if webhooks:
-            rows.webhook(self.event_type, self.event_type.split(".", 1)[0], self.aggregate_id, self.data)
+        rows.webhook(self.event_type, self.event_type.split(".", 1)[0], self.aggregate_id, self.data, deliver=webhooks)
 
 
 @dataclass(frozen=True, slots=True)

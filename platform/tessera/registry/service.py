@@ -174,7 +174,8 @@ class RegistryService:
         self._hook(schema, "object.deleted", obj.id, {"id": str(obj.id), "slug": obj.slug})
 
     def _hook(self, schema: WorkspaceSchema, event_type: str, aggregate_id: int, data: JsonObject) -> None:
-        """Queue an ``object.*`` / ``attribute.*`` webhook event when the workspace has webhooks."""
+        """Queue an ``object.*`` / ``attribute.*`` event: on the change stream, and to webhooks when
+        the workspace has any."""
         self.changes.add(SchemaChanged(event_type, aggregate_id, data), webhooks=schema.webhooks)
 
     def _search_event(self, event_type: str, object_id: int) -> None:

@@ -13,6 +13,7 @@ from tessera.db.tables.context import (
     webhooks,
 )
 from tessera.db.tables.core import api_keys, erasure_receipts, idempotency_keys, metadata, workspaces
+from tessera.db.tables.events import event_heads, events
 from tessera.db.tables.integrations import (
     integration_connections,
     integration_connects,
@@ -60,6 +61,8 @@ __all__ = [
     "compounding_jobs",
     "compounding_metrics",
     "erasure_receipts",
+    "event_heads",
+    "events",
     "export_chunks",
     "exports",
     "idempotency_keys",
