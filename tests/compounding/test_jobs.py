@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from tessera.briefs.skills import parse_frontmatter
 from tests.compounding.seeding import SECURITY, TWICE, run_job, seed
 from tests.conftest import Workspace
 from tests.spec import assert_matches
@@ -105,6 +106,15 @@ async def test_the_pipeline_compounds(ws: Workspace, db: asyncpg.Connection) -> 
     rules_once = await counts(db, ws)
     assert (await run_job(ws, "playbook_synthesis"))["candidates_created"] == 0
     assert await counts(db, ws) == rules_once
+
+    # The rule reaches what agents read: a skill compiled from it and the workspace playbook.
+    compiled = (await ws.post("/v1/agent/skills/compile", {})).json()
+    skill = next(s for s in compiled["data"] if s["rule_id"] == str(rule["id"]))
+    front = parse_frontmatter((await ws.get(f"/v1/agent/skills/{skill['id']}/download")).text)
+    assert front["trigger"] == rule["trigger"] and "SOC 2 report" in front["action"]
+    assert {p["id"] for p in front["people"]} <= {e["record_id"] for e in evidence}
+    playbook = (await ws.get("/v1/playbooks/workspace/playbook")).json()
+    assert rule["trigger"] in playbook["content"] and "SOC 2 report" in playbook["content"]
 
     # Metrics: one snapshot per run, its counts in the run's result.
     status = await run_job(ws, "metrics")
