@@ -6,23 +6,24 @@ through migration 0012, whose old rows keep their 63-bit ids, still lists in cre
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import itertools
 import subprocess
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
-from alembic import command
 
 from tessera.context.insights import list_insights
 from tessera.db import ids
 from tessera.db.ids import EPOCH_S, MAX_BLOCK_AGE_S, MAX_ID, SEQUENCE_BITS, IdAllocator, compose_id
 from tessera.db.tenant import Tenant
-from tessera.migrate import alembic_config, upgrade
+from tessera.migrate import upgrade
 from tessera.records import listing
 from tessera.registry.repository import load_schema
 from tessera.settings import Settings
@@ -270,13 +271,27 @@ async def _insight(db: asyncpg.Connection, ws: Workspace, about: str, n: int) ->
         int(ws.id), f"Insight {n}", int(about), f"safe-ids-{ws.id}-{n}"))
 
 
+def _migration_0012() -> Any:
+    """The module of migration 0012 (its file name is not an importable module name)."""
+    path = Path(__file__).parents[1] / "platform" / "migrations" / "versions" / "0012_safe_ids.py"
+    spec = importlib.util.spec_from_file_location("migration_0012", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="module")
 async def upgraded(settings: Settings, make_workspace: WorkspaceFactory, db: asyncpg.Connection
                    ) -> AsyncIterator[Upgraded]:
     """Rows written by the old code (next_id() of migration 0011 and the millisecond layout in the
-    API's allocator), then the upgrade to 0012, then rows written by the new code."""
+    API's allocator), then the upgrade to 0012, then rows written by the new code. Migration 0012
+    changes only ``next_id()``, so the fixture runs its own two statements (its downgrade, then
+    its upgrade) instead of an alembic downgrade to 0011: that would also drop the tables of the
+    later migrations, which the code under test writes to (the change stream's ``events``...)."""
+    migration = _migration_0012()
     await clear_of_a_wrap(db, 100_000)
-    await asyncio.to_thread(command.downgrade, alembic_config(settings), "0011")
+    await db.execute(migration.MILLISECOND_NEXT_ID)
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(ids, "compose_id", millisecond_id)
@@ -289,6 +304,7 @@ async def upgraded(settings: Settings, make_workspace: WorkspaceFactory, db: asy
             hook = (await ws.post("/v1/webhooks", {"url": "http://127.0.0.1:9/safe-ids"})).json()["id"]
             deliveries = [(await ws.post(f"/v1/webhooks/{hook}/test")).json()["message_id"]]
     finally:
+        await db.execute(migration.SAFE_NEXT_ID)
         await asyncio.to_thread(upgrade, settings)
     people = [person]
     for name in ("New Bea", "New Cy"):
