@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
 
@@ -36,10 +35,10 @@ from tessera.clock import utcnow
 from tessera.context.insights import list_insights
 from tessera.context.serialize import InsightJson, insight_to_json, stream_payload
 from tessera.db.tenant import Tenant
-from tessera.errors import TesseraError, TooManyRequests, Unauthorized
 from tessera.notifications.repository import get_items
 from tessera.notifications.serialize import item_to_json
 from tessera.principal import Principal
+from tessera.stream_guard import StreamSlots, end_reason
 from tessera.wire import JsonObject
 
 log = structlog.get_logger(__name__)
@@ -113,59 +112,6 @@ def hub(state: AppState) -> InsightHub:
     return existing
 
 
-class _Slots:
-    """This stream's places in the per-key and per-workspace concurrent-stream counts (Redis, so
-    they hold across API processes); a slot that is not refreshed for three keepalives goes stale."""
-
-    def __init__(self, state: AppState, principal: Principal) -> None:
-        self._state = state
-        settings = state.settings
-        self._stream_id = uuid.uuid4().hex
-        self._stale = settings.sse_keepalive_seconds * 3
-        self._buckets = [(str(principal.api_key_id), settings.sse_max_streams_per_key, "API key"),
-                         (f"ws:{principal.workspace_id}", settings.sse_max_streams_per_workspace, "workspace")]
-
-    async def take(self) -> None:
-        """Claim both slots, or ``TooManyRequests`` naming the limit (Redis down: no limit)."""
-        state = self._state
-        for held, (bucket, limit, per) in enumerate(self._buckets):
-            taken = await state.redis.take_stream_slot(bucket, self._stream_id, limit=limit, stale_s=self._stale,
-                                                       now_s=state.clock())
-            if taken is False:
-                for earlier, _, _ in self._buckets[:held]:
-                    await state.redis.release_stream_slot(earlier, self._stream_id)
-                raise TooManyRequests(f"At most {limit} concurrent insight streams per {per}",
-                                      retry_after=max(1, int(state.settings.sse_keepalive_seconds)))
-
-    async def refresh(self) -> None:
-        for bucket, limit, _ in self._buckets:
-            await self._state.redis.take_stream_slot(bucket, self._stream_id, limit=limit, stale_s=self._stale,
-                                                     now_s=self._state.clock())
-
-    async def release(self) -> None:
-        for bucket, _, _ in self._buckets:
-            await self._state.redis.release_stream_slot(bucket, self._stream_id)
-
-
-async def _end_reason(state: AppState, principal: Principal, authorization: str | None,
-                      opened_at: float) -> tuple[str, bool] | None:
-    """Why the stream must close now (message, whether reconnecting helps), or None to go on.
-    The key (sent as ``authorization``) is read from the database, not the cache: a revoked or
-    expired key, or one of an erased workspace, ends the stream at the next keepalive."""
-    limit = state.settings.sse_max_stream_seconds
-    if state.clock() - opened_at >= limit:
-        return f"The stream reached its maximum lifetime of {limit:g} s; reconnect with Last-Event-ID", True
-    try:
-        current = await state.authenticator.authenticate(authorization, fresh=True)
-    except Unauthorized as err:
-        return err.message, False
-    except TesseraError as err:  # the database is unavailable: fail closed, the client retries
-        return err.message, True
-    if current.api_key_id != principal.api_key_id or SCOPE not in current.scopes:
-        return f"This API key lacks the required scope '{SCOPE}'", False
-    return None
-
-
 async def stream_insights(state: AppState, principal: Principal, schema: WorkspaceSchema, *,
                           authorization: str | None, after: int | None) -> EventSourceResponse:
     """The stream of ``principal``'s workspace: its recent insights (those after the insight
@@ -173,7 +119,7 @@ async def stream_insights(state: AppState, principal: Principal, schema: Workspa
     ``authorization`` is the request's header, authenticated again at every keepalive."""
     settings = state.settings
     workspace_id = principal.workspace_id
-    slots = _Slots(state, principal)
+    slots = StreamSlots(state, principal, kind="insight")
     await slots.take()
     opened_at = state.clock()
     queue = hub(state).subscribe(workspace_id)
@@ -226,7 +172,7 @@ async def stream_insights(state: AppState, principal: Principal, schema: Workspa
                                 event="insight.batch.created", id=batch[-1]["id"])
                         continue
                 check_at = loop.time() + keepalive
-                ended = await _end_reason(state, principal, authorization, opened_at)
+                ended = await end_reason(state, principal, authorization, opened_at, scope=SCOPE)
                 if ended is not None:
                     message, reconnect = ended
                     yield ServerSentEvent(data=orjson.dumps({"message": message, "reconnect": reconnect}).decode(),

@@ -18,7 +18,6 @@ concurrent change streams (429 past either; counted apart from insight streams).
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
 
@@ -29,10 +28,10 @@ from sse_starlette.event import ServerSentEvent
 from tessera.app_state import AppState
 from tessera.db.notify import STREAM_NOTICE
 from tessera.db.tenant import Tenant
-from tessera.errors import TesseraError, TooManyRequests, Unauthorized
 from tessera.events.serialize import event_to_json
 from tessera.events.service import EventFilter, check_cursor, current_head, read_page
 from tessera.principal import Principal
+from tessera.stream_guard import StreamSlots, end_reason
 
 BATCH = 500
 """Events one read of the stream sends at most (it reads again at once while there are more)."""
@@ -76,58 +75,6 @@ def hub(state: AppState) -> EventHub:
     return existing
 
 
-class _Slots:
-    """This stream's places in the per-key and per-workspace counts of change streams (Redis, so
-    they hold across API processes); a slot not refreshed for three keepalives goes stale."""
-
-    def __init__(self, state: AppState, principal: Principal) -> None:
-        self._state = state
-        settings = state.settings
-        self._stream_id = uuid.uuid4().hex
-        self._stale = settings.sse_keepalive_seconds * 3
-        self._buckets = [(f"events:{principal.api_key_id}", settings.sse_max_streams_per_key, "API key"),
-                         (f"events:ws:{principal.workspace_id}", settings.sse_max_streams_per_workspace, "workspace")]
-
-    async def take(self) -> None:
-        state = self._state
-        for held, (bucket, limit, per) in enumerate(self._buckets):
-            taken = await state.redis.take_stream_slot(bucket, self._stream_id, limit=limit, stale_s=self._stale,
-                                                       now_s=state.clock())
-            if taken is False:
-                for earlier, _, _ in self._buckets[:held]:
-                    await state.redis.release_stream_slot(earlier, self._stream_id)
-                raise TooManyRequests(f"At most {limit} concurrent event streams per {per}",
-                                      retry_after=max(1, int(state.settings.sse_keepalive_seconds)))
-
-    async def refresh(self) -> None:
-        for bucket, limit, _ in self._buckets:
-            await self._state.redis.take_stream_slot(bucket, self._stream_id, limit=limit, stale_s=self._stale,
-                                                     now_s=self._state.clock())
-
-    async def release(self) -> None:
-        for bucket, _, _ in self._buckets:
-            await self._state.redis.release_stream_slot(bucket, self._stream_id)
-
-
-async def _end_reason(state: AppState, principal: Principal, authorization: str | None,
-                      opened_at: float) -> tuple[str, bool] | None:
-    """Why the stream must close now (message, whether reconnecting helps), or None to go on."""
-    limit = state.settings.sse_max_stream_seconds
-    if state.clock() - opened_at >= limit:
-        return f"The stream reached its maximum lifetime of {limit:g} s; reconnect with Last-Event-ID", True
-    try:
-        current = await state.authenticator.authenticate(authorization, fresh=True)
-    except Unauthorized as err:
-        return err.message, False
-    except TesseraError as err:  # the database is unavailable: fail closed, the client retries
-        return err.message, True
-    if current.api_key_id != principal.api_key_id or SCOPE not in current.scopes:
-        return f"This API key lacks the required scope '{SCOPE}'", False
-    if current.scopes != principal.scopes:
-        return "This API key's scopes changed; reconnect with Last-Event-ID to see what it may read now", True
-    return None
-
-
 async def stream_events(state: AppState, principal: Principal, flt: EventFilter, *, authorization: str | None,
                         after: int | None) -> EventSourceResponse:
     """The workspace's events after position ``after`` (from now on when None), then each new one
@@ -139,7 +86,7 @@ async def stream_events(state: AppState, principal: Principal, flt: EventFilter,
     if after is not None:
         check_cursor(after, head, "Last-Event-ID")
     position = head.last if after is None else after
-    slots = _Slots(state, principal)
+    slots = StreamSlots(state, principal, kind="event", namespace="events:")
     await slots.take()
     opened_at = state.clock()
     waker = hub(state).subscribe(workspace_id)
@@ -171,7 +118,8 @@ async def stream_events(state: AppState, principal: Principal, flt: EventFilter,
                         continue
                 # The key check and the slot refresh run every keepalive however busy the stream is.
                 check_at = loop.time() + keepalive
-                ended = await _end_reason(state, principal, authorization, opened_at)
+                ended = await end_reason(state, principal, authorization, opened_at, scope=SCOPE,
+                                         end_on_scope_change=True)
                 if ended is not None:
                     message, reconnect = ended
                     yield ServerSentEvent(data=orjson.dumps({"message": message, "reconnect": reconnect}).decode(),
