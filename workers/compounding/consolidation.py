@@ -25,6 +25,7 @@ import numpy.typing as npt
 
 from tessera.changes import Changes
 from tessera.context.memory import MemoryChanged
+from tessera.db.sql import Params
 from tessera.db.tenant import Tenant
 from workers.compounding.phrases import overlap, words
 from workers.compounding.runs import Outcome, RunContext
@@ -127,13 +128,14 @@ def provenance(candidate: Candidate) -> list[int]:
 async def read_candidates(tenant: Tenant, limit: int) -> tuple[list[Candidate], list[bytes | None], list[str]]:
     """The newest ``limit`` active insights, with the vector the memory relay stored for each
     (its first passage's) and that vector's model."""
+    params = Params()
     rows = await tenant.fetch(
         "SELECT i.id, i.type, i.content, i.confidence, i.peak_confidence, i.entity_ids, i.artifact_id, "
         "i.source_artifact_ids, i.support_count, i.created_at, i.reinforced_at, m.vector, m.vector_model "
         "FROM (SELECT * FROM insights WHERE workspace_id = $1 AND merged_into IS NULL "
-        "ORDER BY created_at DESC, id DESC LIMIT $2) AS i "
+        f"ORDER BY created_at DESC, id DESC LIMIT {params.add(limit)}) AS i "
         "LEFT JOIN memory_items m ON m.workspace_id = $1 AND m.source_type = 'insight' AND m.source_id = i.id "
-        "AND m.position = 0", limit)
+        "AND m.position = 0", *params.values)
     candidates = []
     for r in rows:
         artifacts = tuple(r["source_artifact_ids"]) or ((r["artifact_id"],) if r["artifact_id"] is not None else ())
@@ -176,20 +178,26 @@ async def apply_merges(tenant: Tenant, changes: Changes, merges: Sequence[Merge]
         for c in merge.merged:
             merged_ids.append(c.id)
             targets.append(merge.survivor.id)
+    params = Params()
+    rows = params.unnest([(survivors, "bigint"), (artifacts, "text"), (supports, "int"), (peaks, "float8"),
+                          (reinforced, "timestamptz")])
     await tenant.fetch(
         "UPDATE insights i SET source_artifact_ids = u.a::bigint[], support_count = u.s, confidence = u.p, "
-        "peak_confidence = u.p, reinforced_at = u.r FROM unnest($2::bigint[], $3::text[], $4::int[], "
-        "$5::float8[], $6::timestamptz[]) AS u(id, a, s, p, r) WHERE i.workspace_id = $1 AND i.id = u.id",
-        survivors, artifacts, supports, peaks, reinforced)
-    await tenant.fetch(
-        "UPDATE insights i SET merged_into = u.target FROM unnest($2::bigint[], $3::bigint[]) AS u(id, target) "
-        "WHERE i.workspace_id = $1 AND i.id = u.id", merged_ids, targets)
+        f"peak_confidence = u.p, reinforced_at = u.r FROM {rows} AS u(id, a, s, p, r) "
+        "WHERE i.workspace_id = $1 AND i.id = u.id", *params.values)
+    params = Params()
+    rows = params.unnest([(merged_ids, "bigint"), (targets, "bigint")])
+    await tenant.fetch(f"UPDATE insights i SET merged_into = u.target FROM {rows} AS u(id, target) "
+                       "WHERE i.workspace_id = $1 AND i.id = u.id", *params.values)
+    params = Params()
+    merged = params.add(merged_ids, "bigint[]")
+    target = params.add(targets, "bigint[]")
     await tenant.fetch(  # those merged into a now merged insight follow it to its survivor
-        "UPDATE insights i SET merged_into = u.target FROM unnest($2::bigint[], $3::bigint[]) AS u(id, target) "
-        "WHERE i.workspace_id = $1 AND i.merged_into = u.id AND i.merged_into = ANY($2::bigint[])",
-        merged_ids, targets)
+        f"UPDATE insights i SET merged_into = u.target FROM unnest({merged}, {target}) AS u(id, target) "
+        f"WHERE i.workspace_id = $1 AND i.merged_into = u.id AND i.merged_into = ANY({merged})", *params.values)
+    params = Params()
     await tenant.fetch("DELETE FROM memory_items WHERE workspace_id = $1 AND source_type = 'insight' "
-                       "AND source_id = ANY($2::bigint[])", merged_ids)
+                       f"AND source_id = ANY({params.add(merged_ids, 'bigint[]')})", *params.values)
     changes.add(*(MemoryChanged("insight", i) for i in merged_ids), webhooks=False)
 
 

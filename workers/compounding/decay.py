@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
+from tessera.db.sql import Params
 from workers.compounding.runs import Outcome, RunContext
 
 BATCH = 5_000
@@ -30,11 +31,12 @@ async def sweep(run: RunContext) -> Outcome:
     period = timedelta(days=settings.compounding_decay_after_days)
     scanned = (await run.tenant.fetch_one(
         "SELECT count(*) FROM insights WHERE workspace_id = $1 AND merged_into IS NULL"))[0]
+    params = Params()
     rows = await run.tenant.fetch(
         "SELECT id, confidence, coalesce(peak_confidence, confidence) AS peak, coalesce(reinforced_at, created_at) "
         "AS since FROM insights WHERE workspace_id = $1 AND merged_into IS NULL "
-        "AND coalesce(reinforced_at, created_at) <= $2 ORDER BY id LIMIT $3",
-        run.now - period, settings.compounding_max_insights)
+        f"AND coalesce(reinforced_at, created_at) <= {params.add(run.now - period)} ORDER BY id "
+        f"LIMIT {params.add(settings.compounding_max_insights)}", *params.values)
     ids, peaks, values = [], [], []
     lowest = 1.0
     for r in rows:
@@ -46,10 +48,12 @@ async def sweep(run: RunContext) -> Outcome:
             values.append(value)
             lowest = min(lowest, value)
     for start in range(0, len(ids), BATCH):
+        batch = Params()
+        rows_of = batch.unnest([(ids[start:start + BATCH], "bigint"), (peaks[start:start + BATCH], "float8"),
+                                (values[start:start + BATCH], "float8")])
         await run.tenant.fetch(
-            "UPDATE insights i SET peak_confidence = u.peak, confidence = u.value FROM unnest($2::bigint[], "
-            "$3::float8[], $4::float8[]) AS u(id, peak, value) WHERE i.workspace_id = $1 AND i.id = u.id",
-            ids[start:start + BATCH], peaks[start:start + BATCH], values[start:start + BATCH])
+            f"UPDATE insights i SET peak_confidence = u.peak, confidence = u.value FROM {rows_of} "
+            "AS u(id, peak, value) WHERE i.workspace_id = $1 AND i.id = u.id", *batch.values)
     return Outcome(insights_scanned=int(scanned), insights_affected=len(ids),
                    result={"stale_insights": len(rows), "insights_decayed": len(ids),
                            "lowest_confidence": lowest if ids else None,

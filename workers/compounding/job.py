@@ -24,6 +24,7 @@ import orjson
 import structlog
 
 from tessera.changes import Actor, Changes, Stamp
+from tessera.db.sql import Params
 from tessera.db.tenant import Tenant
 from workers.compounding import consolidation, decay, metrics, patterns, synthesis
 from workers.compounding.runs import Outcome, RunContext
@@ -52,12 +53,17 @@ async def lock_workspace(tenant: Tenant) -> None:
 
 
 async def _mark_completed(tenant: Tenant, job_id: int, outcome: Outcome, now: datetime) -> None:
+    params = Params()
+    job = params.add(job_id)
+    scanned, affected, created, errors = (params.add(n) for n in (
+        outcome.insights_scanned, outcome.insights_affected, outcome.candidates_created, outcome.errors))
+    result = params.add(orjson.dumps(outcome.result).decode(), "jsonb")
+    at = params.add(now)
     await tenant.fetch(
-        "UPDATE compounding_jobs SET status = 'completed', insights_scanned = $3, insights_affected = $4, "
-        "candidates_created = $5, errors = errors + $6, result = $7::jsonb, error = NULL, completed_at = $8, "
-        "updated_at = $8 WHERE workspace_id = $1 AND id = $2 AND status <> 'completed'",
-        job_id, outcome.insights_scanned, outcome.insights_affected, outcome.candidates_created, outcome.errors,
-        orjson.dumps(outcome.result).decode(), now)
+        f"UPDATE compounding_jobs SET status = 'completed', insights_scanned = {scanned}, "
+        f"insights_affected = {affected}, candidates_created = {created}, errors = errors + {errors}, "
+        f"result = {result}, error = NULL, completed_at = {at}, updated_at = {at} "
+        f"WHERE workspace_id = $1 AND id = {job} AND status <> 'completed'", *params.values)
 
 
 async def run_job(worker: WorkerDeps, workspace_id: int, job: dict[str, Any]) -> Outcome | None:
@@ -72,8 +78,10 @@ async def run_job(worker: WorkerDeps, workspace_id: int, job: dict[str, Any]) ->
         async with db.begin() as conn:
             tenant = Tenant(conn, workspace_id)
             await lock_workspace(tenant)
+            params = Params()
             current = await tenant.fetchrow(
-                "SELECT status FROM compounding_jobs WHERE workspace_id = $1 AND id = $2 FOR UPDATE", job["id"])
+                f"SELECT status FROM compounding_jobs WHERE workspace_id = $1 AND id = {params.add(job['id'])} "
+                "FOR UPDATE", *params.values)
             if current is None or current["status"] == "completed":
                 return None
             run = RunContext(tenant=tenant, changes=changes, settings=worker.settings, now=now, job_id=job["id"],
@@ -105,10 +113,13 @@ async def process_compounding_job(ctx: dict[str, Any], workspace_id: int, job_id
         with contextlib.suppress(Exception):
             await fail(db, COMPOUNDING, workspace_id, job_id, job["attempts"], err)
             async with db.begin() as conn:
+                params = Params()
+                job_row = params.add(job_id)
+                max_attempts = params.add(MAX_ATTEMPTS, "int")
                 await Tenant(conn, workspace_id).fetch(
                     "UPDATE compounding_jobs SET errors = errors + 1, error_details = jsonb_build_object("
-                    "'message', error, 'attempt', attempts, 'will_retry', status = 'pending', 'max_attempts', $3::int) "
-                    "WHERE workspace_id = $1 AND id = $2", job_id, MAX_ATTEMPTS)
+                    "'message', error, 'attempt', attempts, 'will_retry', status = 'pending', 'max_attempts', "
+                    f"{max_attempts}) WHERE workspace_id = $1 AND id = {job_row}", *params.values)
         return "failed"
     if outcome is None:
         return "skipped"

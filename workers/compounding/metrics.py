@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from tessera.db.sql import Params
 from tessera.db.tenant import Tenant
 from workers.compounding.runs import Outcome, RunContext
 
@@ -33,9 +34,11 @@ async def count(tenant: Tenant) -> dict[str, Any]:
 async def snapshot(run: RunContext) -> Outcome:
     """The metrics job's work, in ``run``'s transaction."""
     counts = await count(run.tenant)
+    params = Params()
+    values = ", ".join((params.add(run.job_id), params.add(run.now),
+                        params.add(orjson.dumps(counts).decode(), "jsonb")))
     inserted = await run.tenant.fetch(
-        "INSERT INTO compounding_metrics (workspace_id, job_id, taken_at, counts) VALUES ($1, $2, $3, $4::jsonb) "
-        "ON CONFLICT (workspace_id, job_id) DO NOTHING RETURNING id", run.job_id, run.now,
-        orjson.dumps(counts).decode())
+        f"INSERT INTO compounding_metrics (workspace_id, job_id, taken_at, counts) VALUES ($1, {values}) "
+        "ON CONFLICT (workspace_id, job_id) DO NOTHING RETURNING id", *params.values)
     return Outcome(insights_scanned=counts["insights"], candidates_created=len(inserted),
                    result={"snapshot": counts, "taken_at": run.now.isoformat().replace("+00:00", "Z")})

@@ -24,6 +24,7 @@ from typing import Any, Final
 
 import orjson
 
+from tessera.db.sql import Params
 from tessera.db.tenant import Tenant
 from tessera.wire import JsonObject
 from workers.compounding.phrases import content_runs, phrases_of, widest_in
@@ -185,21 +186,23 @@ def find_transitions(changes: Sequence[tuple[int, str, Any, Any]], *, min_suppor
 
 
 async def read_insights(tenant: Tenant, limit: int) -> list[InsightRow]:
+    params = Params()
     rows = await tenant.fetch(
         "SELECT id, type, content, confidence, entity_ids, artifact_id FROM insights WHERE workspace_id = $1 "
-        "AND merged_into IS NULL ORDER BY created_at DESC, id DESC LIMIT $2", limit)
+        f"AND merged_into IS NULL ORDER BY created_at DESC, id DESC LIMIT {params.add(limit)}", *params.values)
     return [InsightRow(r["id"], r["type"], r["content"], r["confidence"], tuple(r["entity_ids"]), r["artifact_id"])
             for r in rows]
 
 
 async def read_stage_changes(tenant: Tenant) -> list[tuple[int, str, Any, Any]]:
     pattern = "(" + "|".join(STAGE_WORDS) + ")"
+    params = Params()
     rows = await tenant.fetch(
         "SELECT t.record_id, c->>'field_name' AS slug, c->'old_value' AS old, c->'new_value' AS new "
         "FROM timeline_events t CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof("
         "t.payload->'field_changes') = 'array' THEN t.payload->'field_changes' ELSE '[]'::jsonb END) AS c "
-        "WHERE t.workspace_id = $1 AND t.event_type = 'updated' AND c->>'field_name' ~ $2 LIMIT $3",
-        pattern, MAX_TRANSITIONS)
+        f"WHERE t.workspace_id = $1 AND t.event_type = 'updated' AND c->>'field_name' ~ {params.add(pattern)} "
+        f"LIMIT {params.add(MAX_TRANSITIONS)}", *params.values)
 
     def decode(value: Any) -> Any:
         return orjson.loads(value) if isinstance(value, str) else value
@@ -212,19 +215,25 @@ async def store_patterns(tenant: Tenant, found: Sequence[Pattern], now: Any) -> 
     (patterns created, patterns retired)."""
     created = 0
     for p in found:
+        params = Params()
+        values = [params.add(v) for v in (p.fingerprint, p.kind, p.insight_type, p.key, p.label, p.support,
+                                          list(p.entity_ids), list(p.insight_ids))]
+        values.append(params.add(orjson.dumps(list(p.examples)).decode(), "jsonb"))
+        values.append(params.add(p.confidence))
+        at = params.add(now)
         row = await tenant.fetch_one(
             "INSERT INTO patterns (workspace_id, fingerprint, kind, insight_type, key, label, support, entity_ids, "
-            "insight_ids, examples, confidence, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-            "$8, $9, $10::jsonb, $11, 'active', $12, $12) ON CONFLICT (workspace_id, fingerprint) DO UPDATE SET "
+            f"insight_ids, examples, confidence, status, created_at, updated_at) VALUES ($1, {', '.join(values)}, "
+            f"'active', {at}, {at}) ON CONFLICT (workspace_id, fingerprint) DO UPDATE SET "
             "label = EXCLUDED.label, support = EXCLUDED.support, entity_ids = EXCLUDED.entity_ids, "
             "insight_ids = EXCLUDED.insight_ids, examples = EXCLUDED.examples, confidence = EXCLUDED.confidence, "
-            "status = 'active', updated_at = EXCLUDED.updated_at RETURNING (xmax = 0) AS inserted",
-            p.fingerprint, p.kind, p.insight_type, p.key, p.label, p.support, list(p.entity_ids),
-            list(p.insight_ids), orjson.dumps(list(p.examples)).decode(), p.confidence, now)
+            "status = 'active', updated_at = EXCLUDED.updated_at RETURNING (xmax = 0) AS inserted", *params.values)
         created += int(bool(row["inserted"]))
+    params = Params()
+    kept = params.add([p.fingerprint for p in found], "text[]")
     retired = await tenant.fetch(
-        "UPDATE patterns SET status = 'retired', updated_at = $3 WHERE workspace_id = $1 AND status = 'active' "
-        "AND NOT (fingerprint = ANY($2::text[])) RETURNING id", [p.fingerprint for p in found], now)
+        f"UPDATE patterns SET status = 'retired', updated_at = {params.add(now)} WHERE workspace_id = $1 "
+        f"AND status = 'active' AND NOT (fingerprint = ANY({kept})) RETURNING id", *params.values)
     return created, len(retired)
 
 

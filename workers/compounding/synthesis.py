@@ -18,6 +18,7 @@ from typing import Any, Final
 import orjson
 
 from tessera.compounding.rules import NewRule, upsert_rule
+from tessera.db.sql import Params
 from tessera.db.tenant import Tenant
 from tessera.wire import JsonObject
 from workers.compounding.runs import Outcome, RunContext
@@ -132,10 +133,12 @@ async def synthesize(run: RunContext) -> Outcome:
         cited |= {str(e["insight_id"]) for e in rule.evidence if "insight_id" in e}
         rules.append({"id": str(rule.id), "title": rule.title, "trigger": rule.trigger, "action": rule.action,
                       "support": rule.support})
+    params = Params()
+    prefix, kept, at = params.add(RULE_PREFIX), params.add(fingerprints, "text[]"), params.add(run.now)
     retired = await run.tenant.fetch(
-        "UPDATE playbook_rules SET status = 'retired', updated_at = $4 WHERE workspace_id = $1 AND status = 'active' "
-        "AND starts_with(fingerprint, $2) AND NOT (fingerprint = ANY($3::text[])) RETURNING id",
-        RULE_PREFIX, fingerprints, run.now)
+        f"UPDATE playbook_rules SET status = 'retired', updated_at = {at} WHERE workspace_id = $1 "
+        f"AND status = 'active' AND starts_with(fingerprint, {prefix}) AND NOT (fingerprint = ANY({kept})) "
+        "RETURNING id", *params.values)
     return Outcome(insights_scanned=len({i for p in patterns for i in p.insight_ids}), insights_affected=len(cited),
                    candidates_created=created,
                    result={"rules_written": len(fingerprints), "rules_retired": len(retired), "rules": rules[:50]})
