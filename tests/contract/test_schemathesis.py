@@ -69,9 +69,12 @@ schema = schemathesis.openapi.from_dict(_document())
 
 def _as_sent(value: Any) -> Any:
     """A query value as the server receives it: a query string carries text, so a one-item array
-    arrives as its item and a number or boolean as its text."""
+    arrives as its item, a one-key object with an empty value as its key (``{"x": {}}`` travels as
+    ``?entity_id=x``) and a number or boolean as its text."""
     if isinstance(value, list) and len(value) == 1:
         value = value[0]
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value.values())) in ({}, [], None, ""):
+        value = next(iter(value))
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
