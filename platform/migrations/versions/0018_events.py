@@ -54,7 +54,14 @@ DECLARE
     last_given bigint;
     numbered bigint;
 BEGIN
-    -- Once per transaction and workspace in effect: the first row's call numbers them all.
+    -- Once per transaction and workspace: the first row's call numbers them all (every call runs
+    -- at commit, after the transaction's last insert) and says so in a transaction-local setting,
+    -- so the other rows' calls return at once. Without it each call probed the partial index,
+    -- whose entries of the rows just numbered stay until vacuum: quadratic in the batch
+    -- (a 1,000-record batch create ran at ~40 % of its speed without the stream).
+    IF current_setting('tessera.events_numbered', true) = NEW.workspace_id::text THEN
+        RETURN NULL;
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM events WHERE workspace_id = NEW.workspace_id AND position IS NULL) THEN
         RETURN NULL;
     END IF;
@@ -74,6 +81,7 @@ BEGIN
         UPDATE event_heads SET last_position = last_given + numbered WHERE workspace_id = NEW.workspace_id;
         PERFORM pg_notify('tessera_invalidate', 'events:' || NEW.workspace_id);
     END IF;
+    PERFORM set_config('tessera.events_numbered', NEW.workspace_id::text, true);
     RETURN NULL;
 END
 $fn$
