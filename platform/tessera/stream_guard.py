@@ -4,6 +4,11 @@ per-key and per-workspace counts of concurrent streams, and a reason to end at a
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+
+import orjson
+from sse_starlette import EventSourceResponse
+from sse_starlette.event import ServerSentEvent
 
 from tessera.app_state import AppState
 from tessera.errors import TesseraError, TooManyRequests, Unauthorized
@@ -68,3 +73,23 @@ async def end_reason(state: AppState, principal: Principal, authorization: str |
     if end_on_scope_change and current.scopes != principal.scopes:
         return "This API key's scopes changed; reconnect with Last-Event-ID to see what it may read now", True
     return None
+
+
+async def check_in(state: AppState, principal: Principal, authorization: str | None, opened_at: float,
+                   slots: StreamSlots, *, scope: str, end_on_scope_change: bool = False) -> ServerSentEvent | None:
+    """At a keepalive: the ``stream.closed`` event ``{"message", "reconnect"}`` when the stream must
+    end (``end_reason``), else None with the stream's slots refreshed."""
+    ended = await end_reason(state, principal, authorization, opened_at, scope=scope,
+                             end_on_scope_change=end_on_scope_change)
+    if ended is not None:
+        message, reconnect = ended
+        return ServerSentEvent(data=orjson.dumps({"message": message, "reconnect": reconnect}).decode(),
+                               event="stream.closed")
+    await slots.refresh()
+    return None
+
+
+def sse_response(events: AsyncIterator[ServerSentEvent], keepalive_seconds: float) -> EventSourceResponse:
+    """The streaming response of a stream's events, pinged every keepalive, never cached or buffered."""
+    return EventSourceResponse(events, ping=int(max(1, keepalive_seconds)),
+                               headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

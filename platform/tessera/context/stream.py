@@ -38,7 +38,7 @@ from tessera.db.tenant import Tenant
 from tessera.notifications.repository import get_items
 from tessera.notifications.serialize import item_to_json
 from tessera.principal import Principal
-from tessera.stream_guard import StreamSlots, end_reason
+from tessera.stream_guard import StreamSlots, check_in, sse_response
 from tessera.wire import JsonObject
 
 log = structlog.get_logger(__name__)
@@ -172,16 +172,12 @@ async def stream_insights(state: AppState, principal: Principal, schema: Workspa
                                 event="insight.batch.created", id=batch[-1]["id"])
                         continue
                 check_at = loop.time() + keepalive
-                ended = await end_reason(state, principal, authorization, opened_at, scope=SCOPE)
-                if ended is not None:
-                    message, reconnect = ended
-                    yield ServerSentEvent(data=orjson.dumps({"message": message, "reconnect": reconnect}).decode(),
-                                          event="stream.closed")
+                closing = await check_in(state, principal, authorization, opened_at, slots, scope=SCOPE)
+                if closing is not None:
+                    yield closing
                     return
-                await slots.refresh()
         finally:
             hub(state).unsubscribe(workspace_id, queue)
             await slots.release()
 
-    return EventSourceResponse(events(), ping=int(max(1, settings.sse_keepalive_seconds)),
-                               headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return sse_response(events(), settings.sse_keepalive_seconds)

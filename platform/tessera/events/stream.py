@@ -31,7 +31,7 @@ from tessera.db.tenant import Tenant
 from tessera.events.serialize import event_to_json
 from tessera.events.service import EventFilter, check_cursor, current_head, read_page
 from tessera.principal import Principal
-from tessera.stream_guard import StreamSlots, end_reason
+from tessera.stream_guard import StreamSlots, check_in, sse_response
 
 BATCH = 500
 """Events one read of the stream sends at most (it reads again at once while there are more)."""
@@ -118,17 +118,13 @@ async def stream_events(state: AppState, principal: Principal, flt: EventFilter,
                         continue
                 # The key check and the slot refresh run every keepalive however busy the stream is.
                 check_at = loop.time() + keepalive
-                ended = await end_reason(state, principal, authorization, opened_at, scope=SCOPE,
+                closing = await check_in(state, principal, authorization, opened_at, slots, scope=SCOPE,
                                          end_on_scope_change=True)
-                if ended is not None:
-                    message, reconnect = ended
-                    yield ServerSentEvent(data=orjson.dumps({"message": message, "reconnect": reconnect}).decode(),
-                                          event="stream.closed")
+                if closing is not None:
+                    yield closing
                     return
-                await slots.refresh()
         finally:
             hub(state).unsubscribe(workspace_id, waker)
             await slots.release()
 
-    return EventSourceResponse(events(), ping=int(max(1, settings.sse_keepalive_seconds)),
-                               headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return sse_response(events(), settings.sse_keepalive_seconds)
